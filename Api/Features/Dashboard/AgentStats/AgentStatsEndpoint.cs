@@ -1,0 +1,39 @@
+using FastEndpoints;
+using Kodosumi.Indexer.Store;
+
+namespace Kodosumi.Api.Features.Dashboard.AgentStats;
+
+/// <summary>Counts and rates over every execution (or a window of them).</summary>
+public sealed class AgentStatsEndpoint(ExecutionCatalog catalog, TimeProvider time) : Endpoint<AgentStatsRequest, AgentStatsResponse>
+{
+    public override void Configure()
+    {
+        Get("agent-stats");
+        Group<DashboardGroup>();
+        AllowAnonymous();
+    }
+
+    public override async Task HandleAsync(AgentStatsRequest req, CancellationToken ct)
+    {
+        var since = TimeWindow.Since(req.Hours, time);
+        var executions = catalog.Snapshot().NewestFirst.TakeWhile(s => s.StartTime >= since).ToList();
+        var runtimes = executions.Where(s => s.Runtime is not null).Select(s => s.Runtime!.Value).Order().ToArray();
+        await Send.OkAsync(new AgentStatsResponse
+        {
+            TotalExecutions = executions.Count,
+            ByStatus = executions.CountBy(ExecutionRow.StatusOf).ToDictionary(),
+            ByUser = executions.CountBy(s => s.UserId).ToDictionary(),
+            ByAgent = executions.CountBy(s => s.AgentName).ToDictionary(),
+            AvgRuntime = runtimes.Length == 0 ? 0 : runtimes.Average(),
+            MedianRuntime = Percentile(runtimes, 0.5),
+            P95Runtime = Percentile(runtimes, 0.95),
+            ErrorRate = executions.Count == 0 ? 0 : (double)executions.Count(s => s.HasError) / executions.Count,
+            Running = executions.Count(s => s.Status is "running" or "starting" or "awaiting"),
+            ExecutionsWithProblems = executions.Count(s => s.Problem is not null),
+        }, ct);
+    }
+
+    /// <summary>Nearest-rank percentile of sorted values.</summary>
+    public static double? Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? null : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+}

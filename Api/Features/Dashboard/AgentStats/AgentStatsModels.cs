@@ -1,0 +1,32 @@
+using FastEndpoints;
+using FluentValidation;
+
+namespace Kodosumi.Api.Features.Dashboard.AgentStats;
+
+public sealed class AgentStatsRequest
+{
+    /// <summary>Kodosumi's statistics cover all time; a window is an addition.</summary>
+    public double Hours { get; init; } = TimeWindow.AllTime;
+}
+
+public sealed class AgentStatsValidator : Validator<AgentStatsRequest>
+{
+    public AgentStatsValidator() => RuleFor(r => r.Hours).GreaterThan(0);
+}
+
+public sealed class AgentStatsResponse
+{
+    public int TotalExecutions { get; init; }
+    public required IReadOnlyDictionary<string, int> ByStatus { get; init; }
+    /// <summary>Executions per user id.</summary>
+    public required IReadOnlyDictionary<string, int> ByUser { get; init; }
+    /// <summary>Mean runtime in seconds of the executions that have one; 0 when none has.</summary>
+    public double AvgRuntime { get; init; }
+    /// <summary>Executions with an error (an error event or the error status) divided by all executions.</summary>
+    public double ErrorRate { get; init; }
+    public required IReadOnlyDictionary<string, int> ByAgent { get; init; }
+    public int Running { get; init; }
+    public int ExecutionsWithProblems { get; init; }
+    public double? MedianRuntime { get; init; }
+    public double? P95Runtime { get; init; }
+}

@@ -1,0 +1,35 @@
+using FastEndpoints;
+using FluentValidation;
+using Kodosumi.Indexer.Sources;
+
+namespace Kodosumi.Api.Features.Dashboard.Details;
+
+public sealed class DetailsRequest
+{
+    public string Fid { get; init; } = "";
+    public int Offset { get; init; }
+    public int Limit { get; init; } = 1000;
+}
+
+public sealed class DetailsValidator : Validator<DetailsRequest>
+{
+    public const int MaxLimit = 5000;
+
+    public DetailsValidator()
+    {
+        RuleFor(r => r.Offset).GreaterThanOrEqualTo(0);
+        RuleFor(r => r.Limit).InclusiveBetween(1, MaxLimit);
+    }
+}
+
+public sealed class DetailsResponse
+{
+    public required ExecutionRow Metadata { get; init; }
+    /// <summary>A page of events in id order (<c>offset</c>, <c>limit</c>).</summary>
+    public required IReadOnlyList<MonitorEvent> Events { get; init; }
+    public long TotalEvents { get; init; }
+    public int Offset { get; init; }
+    public int Limit { get; init; }
+    /// <summary>Set when the database could not be read just now; the metadata still comes from the index.</summary>
+    public string? EventsProblem { get; init; }
+}

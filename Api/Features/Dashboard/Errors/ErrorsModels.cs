@@ -1,0 +1,41 @@
+using System.Text.Json;
+using FastEndpoints;
+using FluentValidation;
+
+namespace Kodosumi.Api.Features.Dashboard.Errors;
+
+public sealed class ErrorsRequest
+{
+    public double Hours { get; init; } = 24;
+    public int Limit { get; init; } = 100;
+}
+
+public sealed class ErrorsValidator : Validator<ErrorsRequest>
+{
+    public const int MaxLimit = 5000;
+
+    public ErrorsValidator()
+    {
+        RuleFor(r => r.Hours).GreaterThan(0);
+        RuleFor(r => r.Limit).InclusiveBetween(1, MaxLimit);
+    }
+}
+
+public sealed class ErrorsResponse
+{
+    /// <summary>All error events in the window; <see cref="Errors"/> holds at most <c>limit</c> of them.</summary>
+    public int Total { get; init; }
+    public required IReadOnlyList<ErrorItem> Errors { get; init; }
+}
+
+public sealed class ErrorItem
+{
+    public required string Fid { get; init; }
+    public required string UserId { get; init; }
+    public double Timestamp { get; init; }
+    /// <summary>The message parsed as JSON, or <c>{"error": text}</c> when it is not JSON.</summary>
+    public JsonElement Error { get; init; }
+    public long EventId { get; init; }
+    public string? UserName { get; init; }
+    public string? AgentName { get; init; }
+}

@@ -1,0 +1,59 @@
+using System.Text.Json;
+using Kodosumi.Indexer.Users;
+using Kodosumi.Shared.Model;
+
+namespace Kodosumi.Api.Features.Dashboard;
+
+/// <summary>
+/// One execution as Kodosumi's dashboard API shows it (the first thirteen fields are its contract),
+/// plus what the index knows beyond it.
+/// </summary>
+public sealed class ExecutionRow
+{
+    public required string Fid { get; init; }
+    public required string UserId { get; init; }
+    public string? UserName { get; init; }
+    public required string AgentName { get; init; }
+    public required string Status { get; init; }
+    public JsonElement? Meta { get; init; }
+    public string? Error { get; init; }
+    public double? ErrorTimestamp { get; init; }
+    public double StartTime { get; init; }
+    public double? EndTime { get; init; }
+    public double? Runtime { get; init; }
+    public int UploadCount { get; init; }
+    public int DownloadCount { get; init; }
+    public int ErrorCount { get; init; }
+    public long EventCount { get; init; }
+    public IReadOnlyList<string> Tags { get; init; } = [];
+    /// <summary>Why the execution's database could not be read the last time; null when it read cleanly.</summary>
+    public string? Problem { get; init; }
+    public string? Warning { get; init; }
+
+    /// <summary>Status shown for an execution that has written no status event yet.</summary>
+    public const string UnknownStatus = "unknown";
+
+    public static ExecutionRow From(ExecutionSummary s, UserDirectory users) => new()
+    {
+        Fid = s.Fid,
+        UserId = s.UserId,
+        UserName = users.NameOf(s.UserId),
+        AgentName = s.AgentName,
+        Status = StatusOf(s),
+        Meta = s.MetaJson is { } json ? JsonSerializer.Deserialize<JsonElement>(json) : null,
+        Error = s.LatestError,
+        ErrorTimestamp = s.LatestErrorTimestamp,
+        StartTime = s.StartTime,
+        EndTime = s.LastTimestamp,
+        Runtime = s.Runtime,
+        UploadCount = s.UploadCount,
+        DownloadCount = s.DownloadCount,
+        ErrorCount = s.ErrorCount,
+        EventCount = s.EventCount,
+        Tags = s.Tags,
+        Problem = s.Problem,
+        Warning = s.Warning,
+    };
+
+    public static string StatusOf(ExecutionSummary s) => s.Status ?? UnknownStatus;
+}

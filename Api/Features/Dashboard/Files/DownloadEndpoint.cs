@@ -1,0 +1,39 @@
+using FastEndpoints;
+using Kodosumi.Indexer;
+using Kodosumi.Indexer.Store;
+using Kodosumi.Shared;
+using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.Extensions.Options;
+
+namespace Kodosumi.Api.Features.Dashboard.Files;
+
+/// <summary>Serves one file from an execution's <c>in/</c> or <c>out/</c>, and nothing outside them.</summary>
+public sealed class DownloadEndpoint(ExecutionCatalog catalog, IOptions<IndexerOptions> options) : Endpoint<DownloadRequest>
+{
+    static readonly FileExtensionContentTypeProvider ContentTypes = new();
+
+    public override void Configure()
+    {
+        Get("execution/{fid}/files/{folder}/{**path}");
+        Group<DashboardGroup>();
+        AllowAnonymous();
+    }
+
+    public override async Task HandleAsync(DownloadRequest req, CancellationToken ct)
+    {
+        if (req.Folder is not (ExecutionLayout.Inputs or ExecutionLayout.Outputs))
+        {
+            AddError(r => r.Folder, "must be 'in' or 'out'");
+            await Send.ErrorsAsync(cancellation: ct);
+            return;
+        }
+        if (catalog.Find(req.Fid) is not { } summary
+            || SafeFiles.Resolve(Path.Combine(options.Value.ExecutionRoot, summary.UserId, summary.Fid, req.Folder), req.Path) is not { } file)
+        {
+            await Send.NotFoundAsync(ct);
+            return;
+        }
+        if (!ContentTypes.TryGetContentType(file.Name, out var contentType)) contentType = "application/octet-stream";
+        await Send.StreamAsync(file.OpenRead(), file.Name, file.Length, contentType, cancellation: ct);
+    }
+}

@@ -1,0 +1,32 @@
+using Kodosumi.Indexer.Store;
+using Kodosumi.Indexer.Worker;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Kodosumi.Api.Health;
+
+/// <summary>
+/// Ready once the first full scan is committed and while the index can be written. A watcher that is
+/// down leaves the service degraded, not unready: the periodic rescan still keeps the index current.
+/// </summary>
+public sealed class IndexHealthCheck(IndexerStatus status, ExecutionCatalog catalog) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var snapshot = catalog.Snapshot();
+        var data = new Dictionary<string, object>
+        {
+            ["executions_indexed"] = snapshot.NewestFirst.Count,
+            ["executions_with_problems"] = snapshot.NewestFirst.Count(s => s.Problem is not null),
+            ["folded_since_start"] = status.FoldedSinceStart,
+            ["last_scan_at"] = status.LastScanAt?.ToUnixTimeMilliseconds() / 1000.0 ?? (object)"never",
+            ["last_scan_seconds"] = status.LastScanDuration?.TotalSeconds ?? (object)"never",
+            ["watcher"] = status.WatcherState,
+        };
+        if (status.IndexWriteError is { } writeError) data["index_write_error"] = writeError;
+        var result = !status.Ready ? HealthCheckResult.Unhealthy("the first full scan is not done yet", data: data)
+            : status.IndexWriteError is not null ? HealthCheckResult.Unhealthy("the index cannot be written", data: data)
+            : !status.WatcherHealthy ? HealthCheckResult.Degraded($"watcher: {status.WatcherState}", data: data)
+            : HealthCheckResult.Healthy("ready", data);
+        return Task.FromResult(result);
+    }
+}

@@ -1,0 +1,30 @@
+using System.Text.Json;
+using FastEndpoints;
+using Kodosumi.Api.Health;
+
+namespace Kodosumi.Api.Hosting;
+
+public static class ApiExtensions
+{
+    public const string DefaultUrl = "http://localhost:3371";
+
+    public static WebApplicationBuilder AddKodosumiApi(this WebApplicationBuilder builder)
+    {
+        if (string.IsNullOrEmpty(builder.Configuration["urls"])) builder.WebHost.UseUrls(DefaultUrl);
+        builder.Services.AddFastEndpoints();
+        builder.Services.AddKodosumiHealth();
+        return builder;
+    }
+
+    public static WebApplication UseKodosumiApi(this WebApplication app)
+    {
+        app.UseFastEndpoints(c =>
+        {
+            // Kodosumi's JSON is snake_case; bad parameters answer RFC 9457 problem details naming them.
+            c.Serializer.Options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            c.Errors.UseProblemDetails();
+        });
+        app.MapKodosumiHealth();
+        return app;
+    }
+}

@@ -1,0 +1,34 @@
+using Kodosumi.Indexer.Store;
+using Kodosumi.Indexer.Users;
+using Kodosumi.Indexer.Worker;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Kodosumi.Indexer;
+
+public static class ServiceCollectionExtensions
+{
+    /// <summary>The indexer: settings, the single LiteDB index, the read model and the hosted worker.</summary>
+    public static IServiceCollection AddKodosumiIndexer(this IServiceCollection services)
+    {
+        services.AddOptions<IndexerOptions>()
+            .BindConfiguration(IndexerOptions.Section)
+            .PostConfigure<IConfiguration>((options, config) =>
+            {
+                // Kodosumi's own variables apply unless the Indexer section says otherwise.
+                if (string.IsNullOrEmpty(options.ExecDir)) options.ExecDir = config["KODO_EXEC_DIR"];
+                if (string.IsNullOrEmpty(options.AdminDatabase)) options.AdminDatabase = config["KODO_ADMIN_DATABASE"];
+            })
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<IndexStore>();
+        services.AddSingleton<ExecutionCatalog>();
+        services.AddSingleton<ExecutionRefresher>();
+        services.AddSingleton<UserDirectory>();
+        services.AddSingleton<IndexerStatus>();
+        services.AddHostedService<IndexerWorker>();
+        return services;
+    }
+}

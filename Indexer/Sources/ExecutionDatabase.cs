@@ -1,0 +1,106 @@
+using System.Globalization;
+using System.Text;
+using Kodosumi.Shared;
+using Kodosumi.Shared.Model;
+using Microsoft.Data.Sqlite;
+
+namespace Kodosumi.Indexer.Sources;
+
+/// <summary>An execution database that cannot be folded right now; the message says why.</summary>
+public sealed class SourceProblemException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>One event as the details endpoint shows it.</summary>
+public sealed record MonitorEvent(long Id, double Timestamp, string Kind, string Message);
+
+/// <summary>Reads the <c>monitor</c> table of one execution database.</summary>
+public static class ExecutionDatabase
+{
+    static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    static readonly string UsedKinds = string.Join(", ", SummaryFold.KindsWithUsedMessage.Select(k => $"'{k}'"));
+
+    /// <summary>
+    /// A fingerprint of the database's first row and its highest id. A recreated database shows a
+    /// different first row, or a highest id below the cursor.
+    /// </summary>
+    public static (string? Identity, long MaxId) Probe(SqliteConnection db)
+    {
+        EnsureMonitorTable(db);
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = """
+            SELECT (SELECT id || ':' || timestamp FROM monitor ORDER BY id LIMIT 1),
+                   (SELECT max(id) FROM monitor)
+            """;
+        using var reader = cmd.ExecuteReader();
+        reader.Read();
+        return (reader.IsDBNull(0) ? null : reader.GetString(0), reader.IsDBNull(1) ? 0 : reader.GetInt64(1));
+    }
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> rows with id above <paramref name="afterId"/>. Only the messages the
+    /// fold uses are fetched (a result can be megabytes), each cut at <paramref name="maxChars"/>.
+    /// </summary>
+    public static List<MonitorRow> ReadAfter(SqliteConnection db, long afterId, int limit, int maxChars)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = $"""
+            SELECT id, timestamp, kind,
+                   CASE WHEN kind IN ({UsedKinds}) THEN CAST(substr(message, 1, $max) AS BLOB) END
+            FROM monitor WHERE id > $after ORDER BY id LIMIT $limit
+            """;
+        cmd.Parameters.AddWithValue("$after", afterId);
+        cmd.Parameters.AddWithValue("$limit", limit);
+        cmd.Parameters.AddWithValue("$max", maxChars);
+        var rows = new List<MonitorRow>();
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+        {
+            var (message, invalid) = reader.IsDBNull(3) ? (null, false) : Decode(reader.GetFieldValue<byte[]>(3));
+            rows.Add(new MonitorRow(reader.GetInt64(0), TimestampOf(reader, 1), reader.IsDBNull(2) ? "" : reader.GetString(2), message, invalid));
+        }
+        return rows;
+    }
+
+    /// <summary>A page of events in id order, with full messages, and the number of events in all.</summary>
+    public static (long Total, List<MonitorEvent> Events) ReadEvents(string path, int offset, int limit)
+    {
+        using var db = SqliteSource.OpenReadOnly(path);
+        EnsureMonitorTable(db);
+        using var count = db.CreateCommand();
+        count.CommandText = "SELECT count(*) FROM monitor";
+        var total = (long)count.ExecuteScalar()!;
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT id, timestamp, kind, CAST(message AS BLOB) FROM monitor ORDER BY id LIMIT $limit OFFSET $offset";
+        cmd.Parameters.AddWithValue("$limit", limit);
+        cmd.Parameters.AddWithValue("$offset", offset);
+        var events = new List<MonitorEvent>();
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+        {
+            var message = reader.IsDBNull(3) ? "" : Decode(reader.GetFieldValue<byte[]>(3)).Text;
+            events.Add(new MonitorEvent(reader.GetInt64(0), TimestampOf(reader, 1), reader.IsDBNull(2) ? "" : reader.GetString(2), message));
+        }
+        return (total, events);
+    }
+
+    static void EnsureMonitorTable(SqliteConnection db)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'monitor'";
+        if ((long)cmd.ExecuteScalar()! == 0) throw new SourceProblemException("the database has no monitor table yet");
+    }
+
+    /// <summary>Timestamps are REAL, but a writer may have stored text or NULL; those read as 0.</summary>
+    static double TimestampOf(SqliteDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? 0
+        : reader.GetFieldType(ordinal) == typeof(string)
+            ? double.TryParse(reader.GetString(ordinal), NumberStyles.Float, CultureInfo.InvariantCulture, out var t) ? t : 0
+            : reader.GetDouble(ordinal);
+
+    /// <summary>Messages are not always valid UTF-8: decode strictly, and lossily when that fails.</summary>
+    static (string Text, bool Invalid) Decode(byte[] bytes)
+    {
+        try { return (StrictUtf8.GetString(bytes), false); }
+        catch (DecoderFallbackException) { return (Encoding.UTF8.GetString(bytes), true); }
+    }
+}

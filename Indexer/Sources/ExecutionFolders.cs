@@ -1,0 +1,94 @@
+using System.Globalization;
+using Kodosumi.Shared;
+
+namespace Kodosumi.Indexer.Sources;
+
+/// <summary>An execution folder: <c>{root}/{user_id}/{fid}</c>.</summary>
+public sealed record ExecutionFolder(string UserId, string Fid, string Path);
+
+/// <summary>A file under an execution's <c>in/</c> or <c>out/</c>, relative to that folder.</summary>
+public sealed record ExecutionFile(string Name, string RelativePath, long Size);
+
+/// <summary>Walks the execution tree and reads what can be read without opening a database.</summary>
+public static class ExecutionFolders
+{
+    /// <summary>Every execution folder under the root; a missing root is an empty tree.</summary>
+    public static IEnumerable<ExecutionFolder> Enumerate(string root)
+    {
+        if (!Directory.Exists(root)) yield break;
+        foreach (var userDir in SafeDirectories(root))
+        {
+            var user = System.IO.Path.GetFileName(userDir);
+            if (ExecutionLayout.IsHidden(user)) continue;
+            foreach (var execDir in SafeDirectories(userDir))
+            {
+                var fid = System.IO.Path.GetFileName(execDir);
+                if (!ExecutionLayout.IsHidden(fid)) yield return new ExecutionFolder(user, fid, execDir);
+            }
+        }
+    }
+
+    /// <summary>Resolves a changed path to the execution it belongs to, or null if it is above one.</summary>
+    public static ExecutionFolder? FromChangedPath(string root, string changedPath)
+    {
+        var relative = System.IO.Path.GetRelativePath(root, changedPath);
+        if (relative.StartsWith("..", StringComparison.Ordinal) || System.IO.Path.IsPathRooted(relative)) return null;
+        var parts = relative.Split(System.IO.Path.DirectorySeparatorChar, 3);
+        if (parts.Length < 2 || ExecutionLayout.IsHidden(parts[0]) || ExecutionLayout.IsHidden(parts[1])) return null;
+        return new ExecutionFolder(parts[0], parts[1], System.IO.Path.Combine(root, parts[0], parts[1]));
+    }
+
+    /// <summary>
+    /// Sizes and modification times of the database, its WAL and the file folders: when none of them
+    /// changed, a rescan has nothing to fold.
+    /// </summary>
+    public static string Stamp(string executionDir)
+    {
+        static string Of(string path)
+        {
+            var info = new FileInfo(path);
+            return info.Exists ? string.Create(CultureInfo.InvariantCulture, $"{info.Length}@{info.LastWriteTimeUtc.Ticks}") : "-";
+        }
+        static string OfDir(string path)
+        {
+            var info = new DirectoryInfo(path);
+            return info.Exists ? info.LastWriteTimeUtc.Ticks.ToString(CultureInfo.InvariantCulture) : "-";
+        }
+        var db = ExecutionLayout.FindDatabase(executionDir) ?? System.IO.Path.Combine(executionDir, ExecutionLayout.Database);
+        return string.Join('|', Of(db), Of(db + "-wal"),
+            OfDir(System.IO.Path.Combine(executionDir, ExecutionLayout.Inputs)),
+            OfDir(System.IO.Path.Combine(executionDir, ExecutionLayout.Outputs)));
+    }
+
+    public static int CountFiles(string dir) => ListFiles(dir).Count();
+
+    /// <summary>Regular files under <paramref name="dir"/>, sub-folders included, symbolic links not followed.</summary>
+    public static IEnumerable<ExecutionFile> ListFiles(string dir)
+    {
+        if (!Directory.Exists(dir)) return [];
+        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
+        try
+        {
+            return new DirectoryInfo(dir).EnumerateFiles("*", options)
+                .Select(f => new ExecutionFile(f.Name, System.IO.Path.GetRelativePath(dir, f.FullName).Replace('\\', '/'), f.Length))
+                .OrderBy(f => f.RelativePath, StringComparer.Ordinal)
+                .ToList();
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return [];
+        }
+    }
+
+    static IEnumerable<string> SafeDirectories(string dir)
+    {
+        try
+        {
+            return Directory.EnumerateDirectories(dir).ToList();
+        }
+        catch (Exception e) when (e is DirectoryNotFoundException or UnauthorizedAccessException or IOException)
+        {
+            return [];
+        }
+    }
+}

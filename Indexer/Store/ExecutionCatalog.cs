@@ -1,0 +1,116 @@
+using Kodosumi.Shared.Model;
+
+namespace Kodosumi.Indexer.Store;
+
+/// <summary>Where an error event sits; its message stays in LiteDB until a page of errors is shown.</summary>
+public sealed record ErrorRef(string Fid, string UserId, long EventId, double Timestamp)
+{
+    public string Key => ErrorEvent.KeyOf(Fid, EventId);
+}
+
+/// <summary>An immutable view of the catalog at one version, sorted for the dashboard's queries.</summary>
+public sealed class CatalogSnapshot(long version, ExecutionSummary[] newestFirst, ErrorRef[] errorsNewestFirst)
+{
+    public long Version { get; } = version;
+    public IReadOnlyList<ExecutionSummary> NewestFirst { get; } = newestFirst;
+    public IReadOnlyList<ErrorRef> ErrorsNewestFirst { get; } = errorsNewestFirst;
+}
+
+/// <summary>
+/// The in-memory read model the API answers from: every summary and where every error event is,
+/// mirrored from the index after each committed batch. Queries take a sorted snapshot, rebuilt
+/// lazily once per version, so a burst of changes costs one sort.
+/// </summary>
+public sealed class ExecutionCatalog
+{
+    readonly Lock _gate = new();
+    readonly Dictionary<string, ExecutionSummary> _byFid = new(StringComparer.Ordinal);
+    readonly Dictionary<string, List<ErrorRef>> _errorsByFid = new(StringComparer.Ordinal);
+    long _version;
+    CatalogSnapshot? _snapshot;
+
+    /// <summary>Grows with every applied change; the API derives ETags from it.</summary>
+    public long Version => Interlocked.Read(ref _version);
+
+    public int Count
+    {
+        get { lock (_gate) return _byFid.Count; }
+    }
+
+    public ExecutionSummary? Find(string fid)
+    {
+        lock (_gate) return _byFid.GetValueOrDefault(fid);
+    }
+
+    public IReadOnlyList<string> Fids()
+    {
+        lock (_gate) return [.. _byFid.Keys];
+    }
+
+    public CatalogSnapshot Snapshot()
+    {
+        lock (_gate)
+        {
+            if (_snapshot is { } s && s.Version == _version) return s;
+            var executions = _byFid.Values.ToArray();
+            Array.Sort(executions, NewestFirst);
+            var errors = _errorsByFid.Values.SelectMany(e => e).ToArray();
+            Array.Sort(errors, ErrorsNewestFirst);
+            return _snapshot = new CatalogSnapshot(_version, executions, errors);
+        }
+    }
+
+    public void Load(IEnumerable<ExecutionSummary> summaries, IEnumerable<ErrorEvent> errors)
+    {
+        lock (_gate)
+        {
+            foreach (var s in summaries) _byFid[s.Fid] = s;
+            foreach (var e in errors) ErrorsOf(e.Fid).Add(new ErrorRef(e.Fid, e.UserId, e.EventId, e.Timestamp));
+            _version++;
+        }
+    }
+
+    public void Apply(IReadOnlyList<IndexChange> changes)
+    {
+        if (changes.Count == 0) return;
+        lock (_gate)
+        {
+            foreach (var change in changes)
+            {
+                switch (change)
+                {
+                    case UpsertExecution upsert:
+                        _byFid[upsert.Fid] = upsert.Summary;
+                        if (upsert.Refolded) _errorsByFid.Remove(upsert.Fid);
+                        if (upsert.NewErrors.Count > 0)
+                        {
+                            var list = ErrorsOf(upsert.Fid);
+                            var known = list.Select(r => r.EventId).ToHashSet();
+                            list.AddRange(upsert.NewErrors.Where(e => known.Add(e.EventId))
+                                .Select(e => new ErrorRef(e.Fid, e.UserId, e.EventId, e.Timestamp)));
+                        }
+                        break;
+                    case RemoveExecution remove:
+                        _byFid.Remove(remove.Fid);
+                        _errorsByFid.Remove(remove.Fid);
+                        break;
+                }
+            }
+            _version++;
+        }
+    }
+
+    List<ErrorRef> ErrorsOf(string fid)
+    {
+        if (!_errorsByFid.TryGetValue(fid, out var list)) _errorsByFid[fid] = list = [];
+        return list;
+    }
+
+    static readonly Comparison<ExecutionSummary> NewestFirst = (a, b) =>
+        b.StartTime.CompareTo(a.StartTime) is var c and not 0 ? c : string.CompareOrdinal(b.Fid, a.Fid);
+
+    static readonly Comparison<ErrorRef> ErrorsNewestFirst = (a, b) =>
+        b.Timestamp.CompareTo(a.Timestamp) is var c and not 0 ? c
+        : string.CompareOrdinal(b.Fid, a.Fid) is var f and not 0 ? f
+        : b.EventId.CompareTo(a.EventId);
+}

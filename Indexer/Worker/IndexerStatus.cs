@@ -1,0 +1,20 @@
+namespace Kodosumi.Indexer.Worker;
+
+/// <summary>What the indexer reports to the health checks. Written by the worker, read by requests.</summary>
+public sealed class IndexerStatus
+{
+    long _foldedSinceStart;
+
+    /// <summary>True once the first full scan after start has been committed.</summary>
+    public bool Ready { get; set; }
+    public DateTimeOffset? LastScanAt { get; set; }
+    public TimeSpan? LastScanDuration { get; set; }
+    /// <summary>"watching", "starting", "rescans only: …" when the watcher is unavailable.</summary>
+    public string WatcherState { get; set; } = "starting";
+    public bool WatcherHealthy { get; set; }
+    /// <summary>The last failure to write the index, or null while writes succeed.</summary>
+    public string? IndexWriteError { get; set; }
+    public long FoldedSinceStart => Interlocked.Read(ref _foldedSinceStart);
+
+    public void AddFolded(int count) => Interlocked.Add(ref _foldedSinceStart, count);
+}

@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Kodosumi.Indexer.Sources;
+using Kodosumi.Indexer.Store;
+using Kodosumi.Indexer.Users;
+using LiteDB;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Kodosumi.Indexer.Worker;
+
+/// <summary>
+/// Keeps the index equal to the execution folders: a full scan at start, watcher hints (debounced,
+/// per execution) and a periodic rescan for whatever the watcher missed. One loop does all the
+/// folding and writing, so the index has a single writer.
+/// </summary>
+public sealed class IndexerWorker(
+    IOptions<IndexerOptions> options,
+    IndexStore store,
+    ExecutionCatalog catalog,
+    ExecutionRefresher refresher,
+    UserDirectory users,
+    IndexerStatus status,
+    TimeProvider time,
+    ILogger<IndexerWorker> logger) : BackgroundService
+{
+    const int BatchSize = 256;
+
+    readonly IndexerOptions _options = options.Value;
+    readonly string _root = options.Value.ExecutionRoot;
+    /// <summary>Hints from the watcher: an execution's folder, or null for a full rescan.</summary>
+    readonly Channel<ExecutionFolder?> _hints = Channel.CreateBounded<ExecutionFolder?>(new BoundedChannelOptions(50_000)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.DropWrite,
+    });
+    volatile bool _hintsDropped;
+    FolderWatcher? _watcher;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        catalog.Load(store.LoadExecutions(), store.LoadErrors());
+        logger.LogInformation("Index holds {Count} executions; scanning {Root}", catalog.Count, _root);
+        users.ReloadIfChanged();
+        _watcher = new FolderWatcher(_root, Hint, () => _hints.Writer.TryWrite(null), status, logger);
+        _watcher.EnsureStarted();
+        Scan();
+        status.Ready = true;
+
+        using var rescanTimer = new PeriodicTimer(_options.RescanInterval, time);
+        using var usersTimer = new PeriodicTimer(_options.UsersReloadInterval, time);
+        var rescan = rescanTimer.WaitForNextTickAsync(stoppingToken).AsTask();
+        var usersTick = usersTimer.WaitForNextTickAsync(stoppingToken).AsTask();
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var hint = _hints.Reader.WaitToReadAsync(stoppingToken).AsTask();
+                var done = await Task.WhenAny(hint, rescan, usersTick);
+                if (done == rescan)
+                {
+                    await rescan;
+                    rescan = rescanTimer.WaitForNextTickAsync(stoppingToken).AsTask();
+                    Scan();
+                }
+                else if (done == usersTick)
+                {
+                    await usersTick;
+                    usersTick = usersTimer.WaitForNextTickAsync(stoppingToken).AsTask();
+                    users.ReloadIfChanged();
+                }
+                else
+                {
+                    await hint;
+                    // Let a burst of writes to one execution settle into a single fold.
+                    await Task.Delay(_options.Debounce, time, stoppingToken);
+                    ProcessHints();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    public override void Dispose()
+    {
+        _watcher?.Dispose();
+        base.Dispose();
+    }
+
+    void Hint(string path)
+    {
+        var folder = ExecutionFolders.FromChangedPath(_root, path);
+        // A change above an execution (a user folder appearing or going) is resolved by a full scan.
+        if (!_hints.Writer.TryWrite(folder)) _hintsDropped = true;
+    }
+
+    void ProcessHints()
+    {
+        var folders = new HashSet<ExecutionFolder>();
+        var fullRescan = _hintsDropped;
+        while (_hints.Reader.TryRead(out var folder))
+        {
+            if (folder is null) fullRescan = true;
+            else folders.Add(folder);
+        }
+        if (fullRescan)
+        {
+            _hintsDropped = false;
+            Scan();
+        }
+        else
+        {
+            Refresh([.. folders], force: true);
+        }
+    }
+
+    /// <summary>Walks the whole tree: folds what changed and drops what is gone.</summary>
+    void Scan()
+    {
+        var clock = Stopwatch.StartNew();
+        _watcher?.EnsureStarted();
+        var found = ExecutionFolders.Enumerate(_root).ToList();
+        var present = found.Select(f => f.Fid).ToHashSet(StringComparer.Ordinal);
+        var removed = catalog.Fids().Where(fid => !present.Contains(fid)).Select(fid => (IndexChange)new RemoveExecution(fid)).ToList();
+        Write(removed);
+        Refresh(found, force: false);
+        status.LastScanAt = time.GetUtcNow();
+        status.LastScanDuration = clock.Elapsed;
+        logger.LogDebug("Scanned {Count} executions in {Elapsed}", found.Count, clock.Elapsed);
+    }
+
+    void Refresh(IReadOnlyList<ExecutionFolder> folders, bool force)
+    {
+        foreach (var batch in folders.Chunk(BatchSize))
+        {
+            var changes = new IndexChange?[batch.Length];
+            Parallel.For(0, batch.Length, i => changes[i] = refresher.Refresh(batch[i], catalog.Find(batch[i].Fid), force));
+            Write(changes.OfType<IndexChange>().ToList());
+        }
+    }
+
+    /// <summary>
+    /// Commits a batch and only then shows it. A failed write (a full disk) leaves the catalog as it was,
+    /// so the same executions look changed again at the next scan and are retried.
+    /// </summary>
+    void Write(IReadOnlyList<IndexChange> changes)
+    {
+        if (changes.Count == 0) return;
+        try
+        {
+            store.Commit(changes);
+            status.IndexWriteError = null;
+        }
+        catch (Exception e) when (e is LiteException or IOException)
+        {
+            if (status.IndexWriteError != e.Message) logger.LogError(e, "Cannot write the index {Path}", _options.IndexPath);
+            status.IndexWriteError = e.Message;
+            return;
+        }
+        catalog.Apply(changes);
+        status.AddFolded(changes.Count(c => c is UpsertExecution));
+    }
+}
