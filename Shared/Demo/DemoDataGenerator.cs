@@ -57,7 +57,9 @@ public sealed class DemoDataGenerator(DemoOptions options)
         for (var i = 0; i < options.Executions; i++)
         {
             var user = Users[_random.Next(Users.Count)];
-            var createdAt = options.Now - TimeSpan.FromSeconds(_random.NextDouble() * options.Span.TotalSeconds);
+            // A fifth of the executions fall in the last day, so the default 24 h view is busy.
+            var span = _random.Next(5) == 0 ? TimeSpan.FromDays(1) : options.Span;
+            var createdAt = options.Now - TimeSpan.FromSeconds(60 + _random.NextDouble() * (span.TotalSeconds - 60));
             var fid = Fids.New(createdAt, _random);
             WriteExecution(Path.Combine(execRoot, user.FolderName, fid), fid, user, createdAt);
             fids.Add(fid);
