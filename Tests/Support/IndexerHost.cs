@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 
 namespace Kodosumi.Tests.Support;
 
@@ -11,6 +12,8 @@ namespace Kodosumi.Tests.Support;
 /// </summary>
 public sealed class IndexerHost(string dataDir, string? indexPath = null, TimeSpan? rescan = null) : WebApplicationFactory<Program>
 {
+    public CapturedLogs Logs { get; } = new();
+
     public string DataDir { get; } = dataDir;
     public string ExecutionRoot => Path.Combine(DataDir, "execution");
     public string IndexPath { get; } = indexPath ?? Path.Combine(Path.GetTempPath(), "kodo-index-" + Guid.NewGuid().ToString("N"), "index.db");
@@ -18,6 +21,7 @@ public sealed class IndexerHost(string dataDir, string? indexPath = null, TimeSp
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        builder.ConfigureLogging(logging => logging.AddProvider(Logs));
         builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Indexer:DataDir"] = DataDir,
