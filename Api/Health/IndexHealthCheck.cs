@@ -20,6 +20,7 @@ public sealed class IndexHealthCheck(IndexerStatus status, ExecutionCatalog cata
             ["folded_since_start"] = status.FoldedSinceStart,
             ["last_scan_at"] = status.LastScanAt?.ToUnixTimeMilliseconds() / 1000.0 ?? (object)"never",
             ["last_scan_seconds"] = status.LastScanDuration?.TotalSeconds ?? (object)"never",
+            ["last_scan_cpu_seconds"] = status.LastScanCpu?.TotalSeconds ?? (object)"never",
             ["watcher"] = status.WatcherState,
         };
         if (status.IndexWriteError is { } writeError) data["index_write_error"] = writeError;

@@ -9,6 +9,8 @@ public sealed class IndexerStatus
     public bool Ready { get; set; }
     public DateTimeOffset? LastScanAt { get; set; }
     public TimeSpan? LastScanDuration { get; set; }
+    /// <summary>CPU time the process spent during the last full scan (all threads): an idle rescan's cost.</summary>
+    public TimeSpan? LastScanCpu { get; set; }
     /// <summary>"watching", "starting", "rescans only: …" when the watcher is unavailable.</summary>
     public string WatcherState { get; set; } = "starting";
     public bool WatcherHealthy { get; set; }

@@ -59,6 +59,8 @@ public sealed class IndexerWorker(
             {
                 var hint = _hints.Reader.WaitToReadAsync(stoppingToken).AsTask();
                 var done = await Task.WhenAny(hint, rescan, usersTick);
+                // A due tick goes first, so a steady stream of hints can never starve the rescan.
+                done = rescan.IsCompleted ? rescan : usersTick.IsCompleted ? usersTick : done;
                 if (done == rescan)
                 {
                     await rescan;
@@ -93,6 +95,8 @@ public sealed class IndexerWorker(
 
     void Hint(string path)
     {
+        // Readers update -shm (our own reads included): reacting to it would feed back into itself.
+        if (path.EndsWith("-shm", StringComparison.Ordinal)) return;
         var folder = ExecutionFolders.FromChangedPath(_root, path);
         // A change above an execution (a user folder appearing or going) is resolved by a full scan.
         if (!_hints.Writer.TryWrite(folder)) _hintsDropped = true;
@@ -122,6 +126,7 @@ public sealed class IndexerWorker(
     void Scan()
     {
         var clock = Stopwatch.StartNew();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         _watcher?.EnsureStarted();
         var found = ExecutionFolders.Enumerate(_root).ToList();
         var present = found.Select(f => f.Fid).ToHashSet(StringComparer.Ordinal);
@@ -130,6 +135,7 @@ public sealed class IndexerWorker(
         Refresh(found, force: false);
         status.LastScanAt = time.GetUtcNow();
         status.LastScanDuration = clock.Elapsed;
+        status.LastScanCpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         logger.LogDebug("Scanned {Count} executions in {Elapsed}", found.Count, clock.Elapsed);
     }
 
