@@ -24,7 +24,8 @@ public sealed class IndexHealthCheck(IndexerStatus status, ExecutionCatalog cata
             ["watcher"] = status.WatcherState,
         };
         if (status.IndexWriteError is { } writeError) data["index_write_error"] = writeError;
-        var result = !status.Ready ? HealthCheckResult.Unhealthy("the first full scan is not done yet", data: data)
+        var result = status.Rebuilding is { } why ? HealthCheckResult.Unhealthy($"rebuilding: {why}", data: data)
+            : !status.Ready ? HealthCheckResult.Unhealthy("the first full scan is not done yet", data: data)
             : status.IndexWriteError is not null ? HealthCheckResult.Unhealthy("the index cannot be written", data: data)
             : !status.WatcherHealthy ? HealthCheckResult.Degraded($"watcher: {status.WatcherState}", data: data)
             : HealthCheckResult.Healthy("ready", data);

@@ -18,6 +18,7 @@ public static class ApiExtensions
 
     public static WebApplication UseKodosumiApi(this WebApplication app)
     {
+        app.UseIndexReadyGate();
         app.UseFastEndpoints(c =>
         {
             // Kodosumi's JSON is snake_case; bad parameters answer RFC 9457 problem details naming them.

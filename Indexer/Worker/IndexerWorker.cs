@@ -41,13 +41,17 @@ public sealed class IndexerWorker(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
-        catalog.Load(store.LoadExecutions(), store.LoadErrors());
+        status.Rebuilding = store.RebuildReason;
+        var (executions, errors) = store.TakeLoaded();
+        catalog.Load(executions, errors);
         logger.LogInformation("Index holds {Count} executions; scanning {Root}", catalog.Count, _root);
         users.ReloadIfChanged();
         _watcher = new FolderWatcher(_root, Hint, () => _hints.Writer.TryWrite(null), status, logger);
         _watcher.EnsureStarted();
-        Scan();
+        Scan(stoppingToken);
+        if (stoppingToken.IsCancellationRequested) return;
         status.Ready = true;
+        status.Rebuilding = null;
 
         using var rescanTimer = new PeriodicTimer(_options.RescanInterval, time);
         using var usersTimer = new PeriodicTimer(_options.UsersReloadInterval, time);
@@ -65,7 +69,7 @@ public sealed class IndexerWorker(
                 {
                     await rescan;
                     rescan = rescanTimer.WaitForNextTickAsync(stoppingToken).AsTask();
-                    Scan();
+                    Scan(stoppingToken);
                 }
                 else if (done == usersTick)
                 {
@@ -78,7 +82,7 @@ public sealed class IndexerWorker(
                     await hint;
                     // Let a burst of writes to one execution settle into a single fold.
                     await Task.Delay(_options.Debounce, time, stoppingToken);
-                    ProcessHints();
+                    ProcessHints(stoppingToken);
                 }
             }
         }
@@ -102,7 +106,7 @@ public sealed class IndexerWorker(
         if (!_hints.Writer.TryWrite(folder)) _hintsDropped = true;
     }
 
-    void ProcessHints()
+    void ProcessHints(CancellationToken stop)
     {
         var folders = new HashSet<ExecutionFolder>();
         var fullRescan = _hintsDropped;
@@ -114,16 +118,16 @@ public sealed class IndexerWorker(
         if (fullRescan)
         {
             _hintsDropped = false;
-            Scan();
+            Scan(stop);
         }
         else
         {
-            Refresh([.. folders], force: true);
+            Refresh([.. folders], force: true, stop);
         }
     }
 
     /// <summary>Walks the whole tree: folds what changed and drops what is gone.</summary>
-    void Scan()
+    void Scan(CancellationToken stop)
     {
         var clock = Stopwatch.StartNew();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
@@ -132,17 +136,19 @@ public sealed class IndexerWorker(
         var present = found.Select(f => f.Fid).ToHashSet(StringComparer.Ordinal);
         var removed = catalog.Fids().Where(fid => !present.Contains(fid)).Select(fid => (IndexChange)new RemoveExecution(fid)).ToList();
         Write(removed);
-        Refresh(found, force: false);
+        Refresh(found, force: false, stop);
         status.LastScanAt = time.GetUtcNow();
         status.LastScanDuration = clock.Elapsed;
         status.LastScanCpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         logger.LogDebug("Scanned {Count} executions in {Elapsed}", found.Count, clock.Elapsed);
     }
 
-    void Refresh(IReadOnlyList<ExecutionFolder> folders, bool force)
+    /// <summary>Folds in batches, each committed whole; a stop request ends the work between two batches.</summary>
+    void Refresh(IReadOnlyList<ExecutionFolder> folders, bool force, CancellationToken stop)
     {
         foreach (var batch in folders.Chunk(BatchSize))
         {
+            if (stop.IsCancellationRequested) return;
             var changes = new IndexChange?[batch.Length];
             Parallel.For(0, batch.Length, i => changes[i] = refresher.Refresh(batch[i], catalog.Find(batch[i].Fid), force));
             Write(changes.OfType<IndexChange>().ToList());

@@ -47,5 +47,45 @@ public class RestartTests
         }
     }
 
+    [TestCase("truncated")]
+    [TestCase("garbage")]
+    public async Task A_damaged_index_is_moved_aside_and_rebuilt_from_the_execution_databases(string damage)
+    {
+        var dataDir = TempDirs.Create("kodo-damaged");
+        var indexDir = TempDirs.Create("kodo-damaged-index");
+        try
+        {
+            new DemoDataGenerator(new DemoOptions { Executions = 30, Seed = 8 }).Generate(dataDir);
+            var indexPath = Path.Combine(indexDir, "index.db");
+            using (var first = new IndexerHost(dataDir, indexPath))
+                (await first.StartAsync()).Dispose();
+
+            var bytes = await File.ReadAllBytesAsync(indexPath);
+            if (damage == "truncated")
+                bytes = bytes[..(bytes.Length / 3)];
+            else
+                Random.Shared.NextBytes(bytes.AsSpan(8192, bytes.Length - 8192));
+            await File.WriteAllBytesAsync(indexPath, bytes);
+
+            using var second = new IndexerHost(dataDir, indexPath);
+            using var client = await second.StartAsync();
+            var data = Data(await client.GetJson("/health/ready"));
+            Assert.That(data.GetProperty("executions_indexed").GetInt32(), Is.EqualTo(30));
+            Assert.That(data.GetProperty("folded_since_start").GetInt32(), Is.EqualTo(30), "rebuilt from the sources");
+            Assert.That(Directory.GetFiles(indexDir, "index.db.broken-*"), Is.Not.Empty, "the damaged file is kept aside");
+            var expected = Recount.All(Path.Combine(dataDir, "execution"));
+            var stats = await client.GetJson("/api/dashboard/agent-stats");
+            Assert.That(stats.GetProperty("by_status").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32()),
+                Is.EquivalentTo(expected.CountBy(e => e.Status)));
+            var errors = await client.GetJson("/api/dashboard/errors?hours=999999&limit=5000");
+            Assert.That(errors.GetProperty("total").GetInt32(), Is.EqualTo(expected.Sum(e => e.Errors)));
+        }
+        finally
+        {
+            TempDirs.Delete(dataDir);
+            TempDirs.Delete(indexDir);
+        }
+    }
+
     static JsonElement Data(JsonElement health) => health.GetProperty("checks").GetProperty("index").GetProperty("data");
 }
