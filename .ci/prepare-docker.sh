@@ -4,15 +4,23 @@
 # See ../shared/ci-notes.md. Exports what the tests need; prints how long it took.
 
 prep_started=$SECONDS
+step_started=$SECONDS
 ci_cache=/var/cache/kodosumi-ci
 mkdir -p "$ci_cache"
+
+# Prints how long the step that just ended took, so a slow CI run shows where the time went.
+step_done() {
+  echo "prepare-docker: $1 ($((SECONDS - step_started)) s)"
+  step_started=$SECONDS
+}
 
 missing=()
 command -v dockerd >/dev/null || missing+=(docker.io)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
-  apt-get install -y -qq "${missing[@]}" >/dev/null
+  apt-get install -y -qq "${missing[@]}" >/tmp/apt-docker.log 2>&1 || { tail -20 /tmp/apt-docker.log; exit 1; }
+  step_done "installed ${missing[*]}"
 fi
 
 # Docker here is 20.10: API 1.41 and the classic builder only. Ryuk's image would come from a registry.
@@ -22,6 +30,7 @@ if ! docker info >/dev/null 2>&1; then
   setsid dockerd >/tmp/dockerd.log 2>&1 </dev/null &
   for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
   docker info >/dev/null 2>&1 || { echo "dockerd did not start:"; tail -20 /tmp/dockerd.log; exit 1; }
+  step_done "started dockerd"
 fi
 
 # A tag per set of inputs: when an input changes the tag changes and the image is made again.
@@ -54,8 +63,10 @@ if ! has_image "$base_image"; then
     rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb
     tar -C "$rootfs" -cf "$rootfs_tar.part" . && mv "$rootfs_tar.part" "$rootfs_tar"
     rm -rf "$rootfs"
+    step_done "debootstrap $suite"
   fi
   docker import "$rootfs_tar" "$base_image" >/dev/null
+  step_done "imported $base_image"
 fi
 
 # 2. Runtime image (as mcr.microsoft.com/dotnet/aspnet) and SDK image (as .../sdk): base + this machine's .NET.
@@ -73,12 +84,14 @@ COPY dotnet /usr/share/dotnet
 RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet
 $dotnet_env" "$runtime/dotnet"
   rm -rf "$runtime"
+  step_done "built $runtime_image"
 fi
 if ! has_image "$sdk_image"; then
   build_from "$sdk_image" "FROM $base_image
 COPY dotnet /usr/share/dotnet
 RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet
 $dotnet_env" "$dotnet_root"
+  step_done "built $sdk_image"
 fi
 
 # 3. NuGet is unreachable inside a build: restore the image's projects here into a package folder and
@@ -108,8 +121,9 @@ COPY NuGet.Config /root/.nuget/NuGet/NuGet.Config
 # A local folder has no vulnerability data; auditing is done by the restore on the machine.
 ENV NuGetAudit=false" "$restore_dir/packages" "$restore_dir/NuGet.Config"
   rm -rf "$restore_dir"
+  step_done "built $offline_sdk_image"
 fi
 
 # Build arguments for the project's Dockerfile, read by Tests/Container.
 export KODOSUMI_DOCKER_BUILD_ARGS="SDK_IMAGE=$offline_sdk_image RUNTIME_IMAGE=$runtime_image"
-echo "prepare-docker: $(docker version --format 'engine {{.Server.Version}}'), $KODOSUMI_DOCKER_BUILD_ARGS ($((SECONDS - prep_started)) s)"
+echo "prepare-docker: ready in $((SECONDS - prep_started)) s: $(docker version --format 'engine {{.Server.Version}}'), $KODOSUMI_DOCKER_BUILD_ARGS"

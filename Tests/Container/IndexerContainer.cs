@@ -64,7 +64,7 @@ public sealed class IndexerContainer : IAsyncDisposable
     /// <summary>The data of the readiness check: executions_indexed, folded_since_start, watcher...</summary>
     public async Task<JsonNode> ReadinessAsync() => (await GetJsonAsync("/health/ready"))["checks"]!["index"]!["data"]!;
 
-    /// <summary>Polls <paramref name="read"/> until it returns true or the time is up, then reports the last answer.</summary>
+    /// <summary>Polls <paramref name="read"/> until it returns true (then true) or the time is up (then false).</summary>
     public static async Task<bool> EventuallyAsync(Func<Task<bool>> read, TimeSpan within)
     {
         var deadline = DateTime.UtcNow + within;
