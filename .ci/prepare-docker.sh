@@ -57,7 +57,7 @@ if ! has_image "$base_image"; then
   rootfs_tar=$ci_cache/rootfs-$base_key.tar
   if [ ! -f "$rootfs_tar" ]; then
     rootfs=$(mktemp -d)
-    debootstrap --variant=minbase --include=$packages $suite "$rootfs" http://deb.debian.org/debian >/tmp/debootstrap.log 2>&1 \
+    debootstrap --variant=minbase --include=$packages $suite "$rootfs" >/tmp/debootstrap.log 2>&1 \
       || { tail -20 /tmp/debootstrap.log; exit 1; }
     # apt lists and caches only make the image bigger.
     rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using DotNet.Testcontainers.Volumes;
 using Kodosumi.Shared.Demo;
+using NUnit.Framework.Interfaces;
 
 namespace Kodosumi.Tests.Container;
 
@@ -31,7 +32,7 @@ public sealed class ContainerTests
     {
         foreach (var container in _containers)
         {
-            if (TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed) await container.WriteLogsAsync();
+            if (TestContext.CurrentContext.Result.Outcome.Status == TestStatus.Failed) await container.WriteLogsAsync();
             await container.DisposeAsync();
         }
         _containers.Clear();
