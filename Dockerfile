@@ -13,9 +13,8 @@ COPY Shared/Shared.csproj Shared/
 COPY Indexer/Indexer.csproj Indexer/
 COPY Api/Api.csproj Api/
 RUN dotnet restore Api/Api.csproj
-COPY Shared/ Shared/
-COPY Indexer/ Indexer/
-COPY Api/ Api/
+# Then everything else .dockerignore lets through (root files such as .editorconfig included).
+COPY . .
 RUN dotnet publish Api/Api.csproj -c Release -o /app --no-restore -p:UseAppHost=false
 
 FROM ${RUNTIME_IMAGE}
