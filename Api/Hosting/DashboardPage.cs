@@ -13,7 +13,7 @@ public static class DashboardPage
     {
         app.UseStaticFiles();
         app.MapGet("/", () => Results.Redirect(Route)).ExcludeFromDescription();
-        app.MapGet(Route, (IWebHostEnvironment env, HttpContext http) =>
+        app.MapMethods(Route, ["GET", "HEAD"], (IWebHostEnvironment env, HttpContext http) =>
         {
             var page = env.WebRootFileProvider.GetFileInfo(File);
             if (!page.Exists || page.PhysicalPath is null) return Results.NotFound();
