@@ -85,6 +85,30 @@ public class PageSafetyTests : DashboardPage
     }
 
     [Test]
+    public async Task The_page_refreshes_every_30_seconds_but_not_while_hidden()
+    {
+        var requests = 0;
+        Page.Request += (_, request) =>
+        {
+            if (request.Url.Contains("/api/dashboard/running-agents", StringComparison.Ordinal)) Interlocked.Increment(ref requests);
+        };
+        await Page.Clock.InstallAsync();
+        await OpenAsync();
+        var afterLoad = requests;
+
+        await Page.Clock.RunForAsync(31_000);
+        await Wait.Until(() => Task.FromResult(requests == afterLoad + 1), TimeSpan.FromSeconds(10), "one refresh after 30 s");
+
+        await Page.EvaluateAsync("() => Object.defineProperty(document, 'hidden', { configurable: true, get: () => true })");
+        await Page.Clock.RunForAsync(95_000);
+        await Page.WaitForTimeoutAsync(500);
+        Assert.That(requests, Is.EqualTo(afterLoad + 1), "no refresh while the tab is hidden");
+
+        await Page.EvaluateAsync("() => { Object.defineProperty(document, 'hidden', { configurable: true, get: () => false }); document.dispatchEvent(new Event('visibilitychange')); }");
+        await Wait.Until(() => Task.FromResult(requests == afterLoad + 2), TimeSpan.FromSeconds(10), "a refresh as soon as the tab shows again");
+    }
+
+    [Test]
     public async Task Fonts_and_libraries_load_from_the_service_itself()
     {
         var outside = new List<string>();
