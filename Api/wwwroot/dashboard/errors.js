@@ -41,11 +41,13 @@ function card(e, ctx) {
       icon('error'),
       el('h6', { class: 'max error-message', text: headline(e.error) })),
     el('div', { class: 'error-meta' },
-      el('span', { class: 'agent', text: e.agent_name ?? '' }),
-      el('a', { class: 'mono', href: `/outputs/status/${encodeURIComponent(e.fid)}`, target: '_blank', rel: 'noopener', text: e.fid }),
-      el('span', { class: 'user', text: user, title: e.user_id }),
-      el('span', { class: 'time', text: formatTime(e.timestamp) })),
+      metaItem('smart_toy', el('span', { class: 'agent', text: e.agent_name ?? '' })),
+      metaItem('tag', el('a', { class: 'mono', href: `/outputs/status/${encodeURIComponent(e.fid)}`, target: '_blank', rel: 'noopener', text: e.fid, title: 'Open in Kodosumi' })),
+      metaItem('person', el('span', { class: 'user', text: user, title: e.user_id })),
+      metaItem('schedule', el('span', { class: 'time', text: formatTime(e.timestamp) }))),
     el('details', {},
       el('summary', { text: 'Stack trace' }),
       el('pre', { class: 'trace', text: errorText(e.error) })));
 }
+
+const metaItem = (iconName, content) => el('span', { class: 'meta-item' }, icon(iconName), content);

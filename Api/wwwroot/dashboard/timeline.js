@@ -1,7 +1,7 @@
 // Timeline: executions per hour (per day beyond 7 days), stacked by status, drawn with D3 from the
 // server's hourly buckets (no rows are fetched: limit=0).
 import { getJson } from './api.js';
-import { el, clear, formatCount, STATUS_COLORS, STATUS_ORDER } from './dom.js';
+import { el, clear, emptyState, formatCount, STATUS_COLORS, STATUS_ORDER } from './dom.js';
 
 const d3 = globalThis.d3;
 const HEIGHT = 320;
@@ -17,6 +17,10 @@ export async function load(ctx) {
   document.getElementById('timeline-summary').textContent =
     `${formatCount(data.total)} executions in this time range, counted per ${daily ? 'day' : 'hour'}.`;
   renderLegend(bins, statuses);
+  if (data.total === 0) {
+    clear(document.getElementById('timeline-chart')).append(emptyState('bar_chart', 'No executions in this time range yet.'));
+    return;
+  }
   renderChart(bins, statuses, daily);
 }
 
