@@ -6,7 +6,7 @@ using Microsoft.Playwright;
 namespace Kodosumi.Tests.Browser;
 
 /// <summary>HTML in the data stays text; failures, logins, refreshes and offline assets behave.</summary>
-public class PageSafetyTests : DashboardPage
+public class PageSafetyTests : BrowserTest
 {
     [Test]
     public async Task Html_in_agent_names_user_names_errors_and_file_names_is_shown_as_text()

@@ -3,7 +3,7 @@ using Kodosumi.Tests.Support;
 
 namespace Kodosumi.Tests.Browser;
 
-public class RunningAgentsPageTests : DashboardPage
+public class RunningAgentsPageTests : BrowserTest
 {
     [Test]
     public async Task Running_agents_shows_the_totals_and_rows_the_api_returns()

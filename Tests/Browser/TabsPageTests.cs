@@ -4,7 +4,7 @@ using Kodosumi.Tests.Support;
 
 namespace Kodosumi.Tests.Browser;
 
-public class TabsPageTests : DashboardPage
+public class TabsPageTests : BrowserTest
 {
     [Test]
     public async Task Errors_tab_shows_the_errors_the_api_returns_with_folded_stack_traces()
@@ -39,11 +39,30 @@ public class TabsPageTests : DashboardPage
     }
 
     [Test]
-    public async Task Errors_tab_says_so_when_there_are_none()
+    public async Task Every_tab_says_so_when_there_is_nothing_to_show()
     {
-        await Page.RouteAsync("**/api/dashboard/errors**", route => route.FulfillAsync(new() { Json = new { total = 0, errors = Array.Empty<object>() } }));
-        await OpenAsync("errors");
+        // An API over an empty data directory.
+        var none = Array.Empty<object>();
+        var answers = new Dictionary<string, object>
+        {
+            ["running-agents"] = new { total = 0, agents = none, filters = new { agent_names = none, users = none, statuses = none }, limit = 50, offset = 0, by_status = new { } },
+            ["agent-stats"] = new { total_executions = 0, by_status = new { }, by_user = new { }, avg_runtime = 0, error_rate = 0, running = 0, median_runtime = (double?)null, p95_runtime = (double?)null },
+            ["errors"] = new { total = 0, errors = none },
+            ["timeline"] = new { total = 0, executions = none, buckets = none },
+        };
+        foreach (var (endpoint, answer) in answers)
+            await Page.RouteAsync($"**/api/dashboard/{endpoint}**", route => route.FulfillAsync(new() { Json = answer }));
+        await OpenAsync();
+
+        await Expect(Page.Locator("#running-table .empty-state")).ToContainTextAsync("No executions in this time range yet.");
+        await Expect(Page.Locator("#page-info")).ToHaveTextAsync("0–0 of 0");
+        await Page.ClickAsync(".tabs [data-tab=errors]");
         await Expect(Page.Locator("#errors-list .empty-state")).ToContainTextAsync("No errors in this time range.");
+        await Page.ClickAsync(".tabs [data-tab=timeline]");
+        await Expect(Page.Locator("#timeline-chart .empty-state")).ToContainTextAsync("No executions in this time range yet.");
+        await Page.ClickAsync(".tabs [data-tab=stats]");
+        await Expect(Page.Locator("#pie-status .empty-state")).ToContainTextAsync("No executions in this time range.");
+        await Expect(Page.Locator("#stats-figures [data-box=median-runtime] .box-value")).ToHaveTextAsync("–");
     }
 
     [Test]

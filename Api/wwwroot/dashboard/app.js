@@ -75,7 +75,7 @@ function selectTab(name) {
     a.classList.toggle('active', a.dataset.tab === name);
     a.setAttribute('aria-selected', String(a.dataset.tab === name));
   }
-  for (const [key] of Object.entries(tabs)) $(`tab-${key}`).hidden = key !== name;
+  for (const key of Object.keys(tabs)) $(`tab-${key}`).hidden = key !== name;
   history.replaceState(null, '', `#${name}`);
   refresh();
 }

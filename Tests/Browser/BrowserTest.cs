@@ -9,7 +9,7 @@ namespace Kodosumi.Tests.Browser;
 /// A fresh browser context and page per test, opened on the dashboard (logging in through the page's own
 /// form when it asks). Any JavaScript dialog fails the test: nothing from the data may run.
 /// </summary>
-public abstract class DashboardPage
+public abstract class BrowserTest
 {
     protected IBrowserContext Context = null!;
     protected IPage Page = null!;
