@@ -152,6 +152,39 @@ public class PageSafetyTests : BrowserTest
     }
 
     [Test]
+    public async Task A_401_brings_the_login_form_which_posts_json_to_api_login_and_then_loads_the_data()
+    {
+        // Stands in for the service's authentication, whether it has any yet or not.
+        var loggedIn = false;
+        var posted = new List<JsonElement>();
+        await Page.RouteAsync("**/api/login", async route =>
+        {
+            var body = JsonDocument.Parse(route.Request.PostData ?? "{}").RootElement.Clone();
+            lock (posted) posted.Add(body);
+            loggedIn = body.TryGetProperty("password", out var p) && p.GetString() == "admin";
+            await route.FulfillAsync(new() { Status = loggedIn ? 200 : 401, Json = new { name = "admin" } });
+        });
+        await Page.RouteAsync("**/api/dashboard/**", async route =>
+        {
+            if (loggedIn) await route.FallbackAsync();
+            else await route.FulfillAsync(new() { Status = 401, Json = new { status = 401 } });
+        });
+
+        await Page.GotoAsync("/admin/dashboard");
+        if (Page.Url.Contains("/login", StringComparison.Ordinal)) Assert.Ignore("The page route sends to the server's own login page.");
+        await Expect(Page.Locator("#login")).ToBeVisibleAsync();
+        await Expect(Page.Locator("#dashboard")).Not.ToBeVisibleAsync();
+        await ScreenshotAsync("login");
+
+        await LogInThroughFormAsync("admin", "nope");
+        await Expect(Page.Locator("#login-error")).ToHaveTextAsync("Wrong name or password.");
+        await LogInThroughFormAsync("admin", "admin");
+        await Expect(Page.Locator("#login")).Not.ToBeVisibleAsync();
+        await Expect(Page.Locator("#running-table tbody tr[data-fid]").First).ToBeVisibleAsync();
+        Assert.That(posted.Select(b => (b.Str("name"), b.Str("password"))), Is.EqualTo(new[] { ("admin", "nope"), ("admin", "admin") }));
+    }
+
+    [Test]
     public async Task The_login_form_logs_in_and_logout_returns_to_it()
     {
         if (!DashboardSite.HasLogin) Assert.Ignore("POST /api/login answers 404: this service has no logins yet (issue 3).");
