@@ -29,6 +29,7 @@ function showBanner(text) {
 function showLogin(show) {
   $('login').hidden = !show;
   $('dashboard').hidden = show;
+  $('logout').hidden = show;
   if (show) $('login-name').focus();
 }
 
