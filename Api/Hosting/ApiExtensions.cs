@@ -26,6 +26,7 @@ public static class ApiExtensions
             c.Errors.UseProblemDetails();
         });
         app.MapKodosumiHealth();
+        app.UseDashboardPage();
         return app;
     }
 }

@@ -20,13 +20,14 @@ public sealed class RunningAgentsEndpoint(ExecutionCatalog catalog, UserDirector
         var since = TimeWindow.Since(req.Hours, time);
         var filter = new ExecutionFilter(since, req.AgentName, req.User, req.Status, req.Search);
         var inWindow = catalog.Snapshot().NewestFirst.TakeWhile(s => s.StartTime >= since).ToList();
-        var matches = inWindow.Where(filter.Matches).ToList();
+        var matches = RunningAgentsSort.Apply(inWindow.Where(filter.Matches), req.Sort, users).ToList();
         await Send.OkAsync(new RunningAgentsResponse
         {
             Total = matches.Count,
             Agents = matches.Skip(req.Offset).Take(req.Limit).Select(s => ExecutionRow.From(s, users)).ToList(),
             Limit = req.Limit,
             Offset = req.Offset,
+            ByStatus = matches.GroupBy(ExecutionRow.StatusOf).ToDictionary(g => g.Key, g => g.Count()),
             Filters = new RunningAgentsFilters
             {
                 Hours = req.Hours, AgentName = req.AgentName, User = req.User, Status = req.Status, Search = req.Search,
