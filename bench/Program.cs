@@ -5,7 +5,7 @@ using Kodosumi.Bench;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
 
-// Usage: dotnet run -c Release --project bench -- [--sizes 1000,10000,100000] [--baseline 1000,10000]
+// Usage: dotnet run -c Release --project bench -- [--sizes 1000,10000,100000] [--baseline 1000,10000] [--generate-only]
 string Arg(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
 int[] Sizes(string name, string fallback) => Arg(name, fallback).Split(',').Select(int.Parse).ToArray();
 
@@ -16,6 +16,12 @@ var sizes = Sizes("--sizes", "1000,10000,100000");
 var baselineSizes = Sizes("--baseline", "1000,10000");
 Directory.CreateDirectory(cache);
 Directory.CreateDirectory(outDir);
+
+if (args.Contains("--generate-only"))
+{
+    foreach (var size in sizes) DataSets.Ensure(cache, size);
+    return;
+}
 
 Console.WriteLine("Building the service (Release) ...");
 var apiOut = Path.Combine(cache, "api");
