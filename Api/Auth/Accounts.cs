@@ -1,0 +1,41 @@
+using Kodosumi.Indexer.Users;
+using Kodosumi.Shared;
+using Microsoft.Extensions.Options;
+
+namespace Kodosumi.Api.Auth;
+
+/// <summary>
+/// Who can sign in: Kodosumi's roles from admin.db, read live from <see cref="UserDirectory"/> (which the
+/// worker reloads every few seconds), or, only while there is no admin.db, the one admin from settings.
+/// </summary>
+public sealed class Accounts
+{
+    readonly UserDirectory _users;
+    readonly KodosumiUser _fallbackAdmin;
+
+    public Accounts(UserDirectory users, IOptions<AuthOptions> options)
+    {
+        _users = users;
+        var o = options.Value;
+        // Hashed once so a login checks every account the same way.
+        _fallbackAdmin = new KodosumiUser(UserIds.ToHyphenated(o.AdminId)!, o.AdminName, o.AdminEmail, Active: true, Operator: true,
+            BCrypt.Net.BCrypt.HashPassword(o.AdminPassword, workFactor: 10));
+    }
+
+    /// <summary>True when admin.db is absent and the admin from settings is the only account.</summary>
+    public bool UsingFallbackAdmin => !File.Exists(_users.Path);
+
+    /// <summary>The role with this id (hyphenated or 32 hex digits), active or not; null if there is none.</summary>
+    public KodosumiUser? Find(string? id)
+    {
+        if (UserIds.ToHyphenated(id) is not { } hyphenated) return null;
+        if (!UsingFallbackAdmin) return _users.Find(hyphenated);
+        return string.Equals(hyphenated, _fallbackAdmin.Id, StringComparison.OrdinalIgnoreCase) ? _fallbackAdmin : null;
+    }
+
+    /// <summary>Kodosumi signs in by the role's name, compared exactly.</summary>
+    public KodosumiUser? FindByName(string name) =>
+        UsingFallbackAdmin
+            ? (name == _fallbackAdmin.Name ? _fallbackAdmin : null)
+            : _users.All.FirstOrDefault(u => u.Name == name);
+}
