@@ -19,7 +19,7 @@ public sealed class IndexerHost(string dataDir, string? indexPath = null, TimeSp
     /// <summary>The demo data's operator <c>admin</c>; also the id of the settings admin when there is no admin.db.</summary>
     public static readonly string Operator = DemoDataGenerator.Users[0].FolderName;
 
-    public string Secret => settings?.GetValueOrDefault("KODO_SECRET_KEY") ?? TestJwt.DefaultSecret;
+    public string Secret => settings is not null && settings.TryGetValue("KODO_SECRET_KEY", out var secret) && secret is not null ? secret : TestJwt.DefaultSecret;
 
     public CapturedLogs Logs { get; } = new();
 
