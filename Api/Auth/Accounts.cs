@@ -1,3 +1,4 @@
+using Kodosumi.Indexer;
 using Kodosumi.Indexer.Users;
 using Kodosumi.Shared;
 using Microsoft.Extensions.Options;
@@ -12,14 +13,30 @@ public sealed class Accounts
 {
     readonly UserDirectory _users;
     readonly KodosumiUser _fallbackAdmin;
+    readonly long _reloadMilliseconds;
+    long _lastReload;
 
-    public Accounts(UserDirectory users, IOptions<AuthOptions> options)
+    public Accounts(UserDirectory users, IOptions<AuthOptions> options, IOptions<IndexerOptions> indexer)
     {
         _users = users;
+        _reloadMilliseconds = (long)indexer.Value.UsersReloadInterval.TotalMilliseconds;
         var o = options.Value;
         // Hashed once so a login checks every account the same way.
         _fallbackAdmin = new KodosumiUser(UserIds.ToHyphenated(o.AdminId)!, o.AdminName, o.AdminEmail, Active: true, Operator: true,
             BCrypt.Net.BCrypt.HashPassword(o.AdminPassword, workFactor: 10));
+    }
+
+    /// <summary>
+    /// The worker reloads admin.db on its own timer, but a long scan can hold it up; a deactivated role must
+    /// lose access within seconds regardless, so sign-in checks also look for changes (a stat of two files),
+    /// at most once per <see cref="IndexerOptions.UsersReloadInterval"/>.
+    /// </summary>
+    void ReloadIfDue()
+    {
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastReload);
+        if (now - last < _reloadMilliseconds || Interlocked.CompareExchange(ref _lastReload, now, last) != last) return;
+        _users.ReloadIfChanged();
     }
 
     /// <summary>True when admin.db is absent and the admin from settings is the only account.</summary>
@@ -29,13 +46,17 @@ public sealed class Accounts
     public KodosumiUser? Find(string? id)
     {
         if (UserIds.ToHyphenated(id) is not { } hyphenated) return null;
+        ReloadIfDue();
         if (!UsingFallbackAdmin) return _users.Find(hyphenated);
         return string.Equals(hyphenated, _fallbackAdmin.Id, StringComparison.OrdinalIgnoreCase) ? _fallbackAdmin : null;
     }
 
     /// <summary>Kodosumi signs in by the role's name, compared exactly.</summary>
-    public KodosumiUser? FindByName(string name) =>
-        UsingFallbackAdmin
+    public KodosumiUser? FindByName(string name)
+    {
+        ReloadIfDue();
+        return UsingFallbackAdmin
             ? (name == _fallbackAdmin.Name ? _fallbackAdmin : null)
             : _users.All.FirstOrDefault(u => u.Name == name);
+    }
 }
