@@ -12,6 +12,8 @@ namespace Kodosumi.Api.Auth.Login;
 /// </summary>
 public sealed class Logins : IDisposable
 {
+    static readonly string UnknownNameHash = BCrypt.Net.BCrypt.HashPassword(Guid.NewGuid().ToString(), workFactor: 12);
+
     readonly Accounts _accounts;
     readonly PartitionedRateLimiter<string> _failures;
 
@@ -36,7 +38,9 @@ public sealed class Logins : IDisposable
     public KodosumiUser? Verify(string name, string password, string client)
     {
         var user = _accounts.FindByName(name);
-        if (user is { Active: true } && PasswordMatches(password, user.PasswordHash)) return user;
+        // Checked even for an unknown name, so the time of the answer does not tell which names exist.
+        var matches = PasswordMatches(password, user?.PasswordHash ?? UnknownNameHash);
+        if (user is { Active: true } && matches) return user;
         _failures.AttemptAcquire(client).Dispose();
         return null;
     }
