@@ -4,6 +4,7 @@ using Kodosumi.Indexer.Worker;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 
 namespace Kodosumi.Indexer;
 
@@ -29,6 +30,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<UserDirectory>();
         services.AddSingleton<IndexerStatus>();
         services.AddHostedService<IndexerWorker>();
+        // The worker stops between two committed batches; docker stop allows 10 s before SIGKILL.
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(8));
         return services;
     }
 }

@@ -20,10 +20,12 @@ public sealed class IndexHealthCheck(IndexerStatus status, ExecutionCatalog cata
             ["folded_since_start"] = status.FoldedSinceStart,
             ["last_scan_at"] = status.LastScanAt?.ToUnixTimeMilliseconds() / 1000.0 ?? (object)"never",
             ["last_scan_seconds"] = status.LastScanDuration?.TotalSeconds ?? (object)"never",
+            ["last_scan_cpu_seconds"] = status.LastScanCpu?.TotalSeconds ?? (object)"never",
             ["watcher"] = status.WatcherState,
         };
         if (status.IndexWriteError is { } writeError) data["index_write_error"] = writeError;
-        var result = !status.Ready ? HealthCheckResult.Unhealthy("the first full scan is not done yet", data: data)
+        var result = status.Rebuilding is { } why ? HealthCheckResult.Unhealthy($"rebuilding: {why}", data: data)
+            : !status.Ready ? HealthCheckResult.Unhealthy("the first full scan is not done yet", data: data)
             : status.IndexWriteError is not null ? HealthCheckResult.Unhealthy("the index cannot be written", data: data)
             : !status.WatcherHealthy ? HealthCheckResult.Degraded($"watcher: {status.WatcherState}", data: data)
             : HealthCheckResult.Healthy("ready", data);

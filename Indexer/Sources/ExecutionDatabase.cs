@@ -25,15 +25,21 @@ public static class ExecutionDatabase
     /// </summary>
     public static (string? Identity, long MaxId) Probe(SqliteConnection db)
     {
-        EnsureMonitorTable(db);
         using var cmd = db.CreateCommand();
         cmd.CommandText = """
             SELECT (SELECT id || ':' || timestamp FROM monitor ORDER BY id LIMIT 1),
                    (SELECT max(id) FROM monitor)
             """;
-        using var reader = cmd.ExecuteReader();
-        reader.Read();
-        return (reader.IsDBNull(0) ? null : reader.GetString(0), reader.IsDBNull(1) ? 0 : reader.GetInt64(1));
+        try
+        {
+            using var reader = cmd.ExecuteReader();
+            reader.Read();
+            return (reader.IsDBNull(0) ? null : reader.GetString(0), reader.IsDBNull(1) ? 0 : reader.GetInt64(1));
+        }
+        catch (SqliteException e) when (IsMissingMonitorTable(e))
+        {
+            throw NoMonitorTable();
+        }
     }
 
     /// <summary>
@@ -65,10 +71,17 @@ public static class ExecutionDatabase
     public static (long Total, List<MonitorEvent> Events) ReadEvents(string path, int offset, int limit)
     {
         using var db = SqliteSource.OpenReadOnly(path);
-        EnsureMonitorTable(db);
         using var count = db.CreateCommand();
         count.CommandText = "SELECT count(*) FROM monitor";
-        var total = (long)count.ExecuteScalar()!;
+        long total;
+        try
+        {
+            total = (long)count.ExecuteScalar()!;
+        }
+        catch (SqliteException e) when (IsMissingMonitorTable(e))
+        {
+            throw NoMonitorTable();
+        }
         using var cmd = db.CreateCommand();
         cmd.CommandText = "SELECT id, timestamp, kind, CAST(message AS BLOB) FROM monitor ORDER BY id LIMIT $limit OFFSET $offset";
         cmd.Parameters.AddWithValue("$limit", limit);
@@ -83,12 +96,11 @@ public static class ExecutionDatabase
         return (total, events);
     }
 
-    static void EnsureMonitorTable(SqliteConnection db)
-    {
-        using var cmd = db.CreateCommand();
-        cmd.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'monitor'";
-        if ((long)cmd.ExecuteScalar()! == 0) throw new SourceProblemException("the database has no monitor table yet");
-    }
+    /// <summary>Kodosumi creates the database before its table: a normal, passing state.</summary>
+    static bool IsMissingMonitorTable(SqliteException e) =>
+        e.SqliteErrorCode == 1 && e.Message.Contains("no such table: monitor", StringComparison.Ordinal);
+
+    static SourceProblemException NoMonitorTable() => new("the database has no monitor table yet");
 
     /// <summary>Timestamps are REAL, but a writer may have stored text or NULL; those read as 0.</summary>
     static double TimestampOf(SqliteDataReader reader, int ordinal) =>

@@ -60,16 +60,31 @@ public static class ExecutionFolders
             OfDir(System.IO.Path.Combine(executionDir, ExecutionLayout.Outputs)));
     }
 
-    public static int CountFiles(string dir) => ListFiles(dir).Count();
+    static readonly EnumerationOptions AllFiles = new()
+    {
+        RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint,
+    };
+
+    /// <summary>How many regular files are under <paramref name="dir"/>, as <see cref="ListFiles"/> would list them.</summary>
+    public static int CountFiles(string dir)
+    {
+        try
+        {
+            return Directory.Exists(dir) ? Directory.EnumerateFiles(dir, "*", AllFiles).Count() : 0;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return 0;
+        }
+    }
 
     /// <summary>Regular files under <paramref name="dir"/>, sub-folders included, symbolic links not followed.</summary>
     public static IEnumerable<ExecutionFile> ListFiles(string dir)
     {
         if (!Directory.Exists(dir)) return [];
-        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
         try
         {
-            return new DirectoryInfo(dir).EnumerateFiles("*", options)
+            return new DirectoryInfo(dir).EnumerateFiles("*", AllFiles)
                 .Select(f => new ExecutionFile(f.Name, System.IO.Path.GetRelativePath(dir, f.FullName).Replace('\\', '/'), f.Length))
                 .OrderBy(f => f.RelativePath, StringComparer.Ordinal)
                 .ToList();

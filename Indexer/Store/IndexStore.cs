@@ -15,23 +15,34 @@ public sealed class IndexStore : IDisposable
     /// <summary>Bump when the stored shape changes: an index of another version is rebuilt from the sources.</summary>
     public const int SchemaVersion = 1;
 
+    const string Executions = "executions";
+    const string Errors = "errors";
+
     readonly LiteDatabase _db;
     readonly ILiteCollection<ExecutionSummary> _executions;
     readonly ILiteCollection<ErrorEvent> _errors;
+    (List<ExecutionSummary> Executions, List<ErrorEvent> Errors)? _loaded;
+
+    /// <summary>Why the index was started afresh at open (damaged, or of another schema version); null if it was reused.</summary>
+    public string? RebuildReason { get; }
 
     public IndexStore(IOptions<IndexerOptions> options, ILogger<IndexStore> logger)
     {
         var path = Path.GetFullPath(options.Value.IndexPath);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        _db = OpenOrRebuild(path, logger);
-        _executions = _db.GetCollection<ExecutionSummary>("executions");
-        _errors = _db.GetCollection<ErrorEvent>("errors");
+        (_db, _loaded, RebuildReason) = OpenOrRebuild(path, logger);
+        _executions = _db.GetCollection<ExecutionSummary>(Executions);
+        _errors = _db.GetCollection<ErrorEvent>(Errors);
         _errors.EnsureIndex(e => e.Fid);
     }
 
-    public IReadOnlyList<ExecutionSummary> LoadExecutions() => _executions.FindAll().ToList();
-
-    public IEnumerable<ErrorEvent> LoadErrors() => _errors.FindAll();
+    /// <summary>Everything the index held at open (read once then, which also proved it readable); handed out once.</summary>
+    public (List<ExecutionSummary> Executions, List<ErrorEvent> Errors) TakeLoaded()
+    {
+        var loaded = _loaded ?? ([], []);
+        _loaded = null;
+        return loaded;
+    }
 
     public ErrorEvent? FindError(string id) => _errors.FindById(id);
 
@@ -85,32 +96,38 @@ public sealed class IndexStore : IDisposable
     }
 
     /// <summary>
-    /// The index is derived data: an unreadable file or one of another schema version is moved aside
-    /// and a fresh one started, which the worker then fills from the execution databases.
+    /// The index is derived data: a file that cannot be read to the end, or one of another schema
+    /// version, is moved aside and a fresh one started, which the worker then fills from the execution
+    /// databases. Reading every document here is what proves the file readable.
     /// </summary>
-    static LiteDatabase OpenOrRebuild(string path, ILogger logger)
+    static (LiteDatabase Db, (List<ExecutionSummary>, List<ErrorEvent>)? Loaded, string? RebuildReason) OpenOrRebuild(string path, ILogger logger)
     {
+        string reason;
+        LiteDatabase? db = null;
         try
         {
-            var db = Open(path);
-            if (db.UserVersion == SchemaVersion) return db;
-            var empty = db.GetCollectionNames().All(n => db.GetCollection(n).Count() == 0);
-            if (db.UserVersion == 0 && empty)
+            db = Open(path);
+            var isNew = db.UserVersion == 0 && db.GetCollectionNames().All(n => db.GetCollection(n).Count() == 0);
+            if (db.UserVersion == SchemaVersion || isNew)
             {
                 db.UserVersion = SchemaVersion;
-                return db;
+                var loaded = (db.GetCollection<ExecutionSummary>(Executions).FindAll().ToList(), db.GetCollection<ErrorEvent>(Errors).FindAll().ToList());
+                return (db, loaded, null);
             }
-            logger.LogWarning("Index {Path} has schema version {Found}, this build writes {Expected}; rebuilding it", path, db.UserVersion, SchemaVersion);
-            db.Dispose();
+            reason = $"schema version {db.UserVersion} is replaced by {SchemaVersion}";
+            logger.LogWarning("Index {Path}: {Reason}; rebuilding it", path, reason);
         }
-        catch (Exception e) when (e is LiteException or IOException or InvalidCastException or ArgumentException)
+        // A damaged file can fail in many ways inside LiteDB; every one of them means "rebuild".
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            logger.LogError(e, "Index {Path} cannot be opened; moving it aside and rebuilding from the execution databases", path);
+            reason = $"the index file was damaged: {e.Message}";
+            logger.LogError(e, "Index {Path} cannot be read; moving it aside and rebuilding from the execution databases", path);
         }
+        db?.Dispose();
         MoveAside(path);
         var fresh = Open(path);
         fresh.UserVersion = SchemaVersion;
-        return fresh;
+        return (fresh, null, reason);
     }
 
     static LiteDatabase Open(string path) =>

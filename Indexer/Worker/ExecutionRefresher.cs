@@ -34,6 +34,22 @@ public sealed class ExecutionRefresher(IOptions<IndexerOptions> options, ILogger
     /// <param name="force">Read the database even if its files look unchanged (a watcher said something happened).</param>
     public IndexChange? Refresh(ExecutionFolder folder, ExecutionSummary? previous, bool force)
     {
+        try
+        {
+            return RefreshFolder(folder, previous, force);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The folder itself cannot be read (permissions, a failing disk): keep what is known and say why.
+            var problem = $"the folder cannot be read: {e.Message}";
+            LogOnce(folder.Path, problem, previous);
+            var summary = (previous ?? new ExecutionSummary { Fid = folder.Fid, UserId = folder.UserId }) with { Problem = problem };
+            return summary == previous ? null : new UpsertExecution(summary, [], Refolded: false);
+        }
+    }
+
+    IndexChange? RefreshFolder(ExecutionFolder folder, ExecutionSummary? previous, bool force)
+    {
         if (!Directory.Exists(folder.Path))
             return previous is null ? null : new RemoveExecution(folder.Fid);
 
@@ -74,8 +90,7 @@ public sealed class ExecutionRefresher(IOptions<IndexerOptions> options, ILogger
             }
         }
 
-        if (problem is not null && problem != previous?.Problem)
-            logger.LogWarning("Execution {Path} cannot be indexed yet: {Problem}", database ?? folder.Path, problem);
+        LogOnce(database ?? folder.Path, problem, previous);
 
         summary = summary with
         {
@@ -85,6 +100,13 @@ public sealed class ExecutionRefresher(IOptions<IndexerOptions> options, ILogger
             DownloadCount = files.Downloads,
         };
         return summary == previous ? null : new UpsertExecution(summary, errors, refolded);
+    }
+
+    /// <summary>A problem is logged when it first appears on an execution, not at every retry.</summary>
+    void LogOnce(string path, string? problem, ExecutionSummary? previous)
+    {
+        if (problem is not null && problem != previous?.Problem)
+            logger.LogWarning("Execution {Path} cannot be indexed yet: {Problem}", path, problem);
     }
 
     (ExecutionSummary Summary, List<ErrorEvent> Errors, bool Recreated) Fold(string database, ExecutionSummary start)

@@ -7,8 +7,12 @@ public sealed class IndexerStatus
 
     /// <summary>True once the first full scan after start has been committed.</summary>
     public bool Ready { get; set; }
+    /// <summary>Why the index is being rebuilt from the sources; null once it is ready, or when it was reused.</summary>
+    public string? Rebuilding { get; set; }
     public DateTimeOffset? LastScanAt { get; set; }
     public TimeSpan? LastScanDuration { get; set; }
+    /// <summary>CPU time the process spent during the last full scan (all threads): an idle rescan's cost.</summary>
+    public TimeSpan? LastScanCpu { get; set; }
     /// <summary>"watching", "starting", "rescans only: …" when the watcher is unavailable.</summary>
     public string WatcherState { get; set; } = "starting";
     public bool WatcherHealthy { get; set; }

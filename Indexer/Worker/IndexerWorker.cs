@@ -41,13 +41,17 @@ public sealed class IndexerWorker(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
-        catalog.Load(store.LoadExecutions(), store.LoadErrors());
+        status.Rebuilding = store.RebuildReason;
+        var (executions, errors) = store.TakeLoaded();
+        catalog.Load(executions, errors);
         logger.LogInformation("Index holds {Count} executions; scanning {Root}", catalog.Count, _root);
         users.ReloadIfChanged();
         _watcher = new FolderWatcher(_root, Hint, () => _hints.Writer.TryWrite(null), status, logger);
         _watcher.EnsureStarted();
-        Scan();
+        Scan(stoppingToken);
+        if (stoppingToken.IsCancellationRequested) return;
         status.Ready = true;
+        status.Rebuilding = null;
 
         using var rescanTimer = new PeriodicTimer(_options.RescanInterval, time);
         using var usersTimer = new PeriodicTimer(_options.UsersReloadInterval, time);
@@ -59,11 +63,13 @@ public sealed class IndexerWorker(
             {
                 var hint = _hints.Reader.WaitToReadAsync(stoppingToken).AsTask();
                 var done = await Task.WhenAny(hint, rescan, usersTick);
+                // A due tick goes first, so a steady stream of hints can never starve the rescan.
+                done = rescan.IsCompleted ? rescan : usersTick.IsCompleted ? usersTick : done;
                 if (done == rescan)
                 {
                     await rescan;
                     rescan = rescanTimer.WaitForNextTickAsync(stoppingToken).AsTask();
-                    Scan();
+                    Scan(stoppingToken);
                 }
                 else if (done == usersTick)
                 {
@@ -76,7 +82,7 @@ public sealed class IndexerWorker(
                     await hint;
                     // Let a burst of writes to one execution settle into a single fold.
                     await Task.Delay(_options.Debounce, time, stoppingToken);
-                    ProcessHints();
+                    ProcessHints(stoppingToken);
                 }
             }
         }
@@ -93,12 +99,14 @@ public sealed class IndexerWorker(
 
     void Hint(string path)
     {
+        // Readers update -shm (our own reads included): reacting to it would feed back into itself.
+        if (path.EndsWith("-shm", StringComparison.Ordinal)) return;
         var folder = ExecutionFolders.FromChangedPath(_root, path);
         // A change above an execution (a user folder appearing or going) is resolved by a full scan.
         if (!_hints.Writer.TryWrite(folder)) _hintsDropped = true;
     }
 
-    void ProcessHints()
+    void ProcessHints(CancellationToken stop)
     {
         var folders = new HashSet<ExecutionFolder>();
         var fullRescan = _hintsDropped;
@@ -110,33 +118,37 @@ public sealed class IndexerWorker(
         if (fullRescan)
         {
             _hintsDropped = false;
-            Scan();
+            Scan(stop);
         }
         else
         {
-            Refresh([.. folders], force: true);
+            Refresh([.. folders], force: true, stop);
         }
     }
 
     /// <summary>Walks the whole tree: folds what changed and drops what is gone.</summary>
-    void Scan()
+    void Scan(CancellationToken stop)
     {
         var clock = Stopwatch.StartNew();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         _watcher?.EnsureStarted();
         var found = ExecutionFolders.Enumerate(_root).ToList();
         var present = found.Select(f => f.Fid).ToHashSet(StringComparer.Ordinal);
         var removed = catalog.Fids().Where(fid => !present.Contains(fid)).Select(fid => (IndexChange)new RemoveExecution(fid)).ToList();
         Write(removed);
-        Refresh(found, force: false);
+        Refresh(found, force: false, stop);
         status.LastScanAt = time.GetUtcNow();
         status.LastScanDuration = clock.Elapsed;
+        status.LastScanCpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         logger.LogDebug("Scanned {Count} executions in {Elapsed}", found.Count, clock.Elapsed);
     }
 
-    void Refresh(IReadOnlyList<ExecutionFolder> folders, bool force)
+    /// <summary>Folds in batches, each committed whole; a stop request ends the work between two batches.</summary>
+    void Refresh(IReadOnlyList<ExecutionFolder> folders, bool force, CancellationToken stop)
     {
         foreach (var batch in folders.Chunk(BatchSize))
         {
+            if (stop.IsCancellationRequested) return;
             var changes = new IndexChange?[batch.Length];
             Parallel.For(0, batch.Length, i => changes[i] = refresher.Refresh(batch[i], catalog.Find(batch[i].Fid), force));
             Write(changes.OfType<IndexChange>().ToList());

@@ -68,6 +68,14 @@ public class OddInputTests
             Insert(db, 3, "error", "Traceback:\n" + new string('e', 3_000_000));
             Insert(db, 4, "status", "finished");
         }
+        // A finished database whose -wal/-shm a read-only reader left behind: reads touch -shm.
+        var leftover = Path.Combine(Make("leftover-wal"), "sqlite3.db");
+        using (var db = Create(leftover, withMonitor: true)) Insert(db, 1, "status", "finished");
+        using (var reader = new SqliteConnection($"Data Source={leftover};Mode=ReadOnly;Pooling=False"))
+        {
+            reader.Open();
+            Exec(reader, "SELECT count(*) FROM monitor");
+        }
         SqliteConnection.ClearAllPools();
 
         _host = new IndexerHost(_dataDir);
@@ -137,6 +145,23 @@ public class OddInputTests
         Assert.That(row.Str("warning"), Does.Contain("event 2 (meta)"));
         Assert.That(row.Str("error"), Does.StartWith("Error: "));
         Assert.That(row.GetProperty("problem").ValueKind, Is.EqualTo(JsonValueKind.Null));
+    }
+
+    [Test]
+    public async Task Leftover_wal_files_neither_stall_the_rescans_nor_confuse_the_summary()
+    {
+        var dir = Path.Combine(_dataDir, "execution", DemoDataGenerator.Users[2].FolderName, _odd["leftover-wal"]);
+        Assert.That(File.Exists(Path.Combine(dir, "sqlite3.db-shm")), "the reader left -shm behind");
+        async Task<string> LastScan() => (await _client.GetJson("/health/ready"))
+            .GetProperty("checks").GetProperty("index").GetProperty("data").GetProperty("last_scan_at").ToString();
+        for (var i = 0; i < 2; i++)
+        {
+            var before = await LastScan();
+            await Wait.Until(async () => await LastScan() != before, TimeSpan.FromSeconds(5), "the periodic rescan keeps running");
+        }
+        var row = await Row("leftover-wal");
+        Assert.That(row.Str("status"), Is.EqualTo("finished"));
+        Assert.That(row.GetProperty("event_count").GetInt32(), Is.EqualTo(1));
     }
 
     [Test]

@@ -70,6 +70,7 @@ public sealed class IndexerHost(string dataDir, string? indexPath = null, TimeSp
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        if (disposing) TempDirs.Delete(Path.GetDirectoryName(IndexPath)!);
+        // An index path given by the test outlives this host (a restart test reuses it).
+        if (disposing && indexPath is null) TempDirs.Delete(Path.GetDirectoryName(IndexPath)!);
     }
 }

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Kodosumi.Tests.Support;
+namespace Kodosumi.Shared.Demo;
 
 /// <summary>
-/// A separate writer process, as Kodosumi is: the <c>sqlite3</c> command-line shell holding an execution
+/// A separate writer process, as Kodosumi is (used by the tests and the benchmark): the <c>sqlite3</c> command-line shell holding an execution
 /// database open in WAL mode and appending rows in autocommit, so new rows sit in <c>-wal</c> until it quits.
 /// </summary>
 public sealed class SqliteCliWriter : IDisposable

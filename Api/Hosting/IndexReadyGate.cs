@@ -1,0 +1,29 @@
+using Kodosumi.Indexer.Worker;
+
+namespace Kodosumi.Api.Hosting;
+
+/// <summary>
+/// Until the first full scan is committed the index may be empty or being rebuilt: the dashboard API
+/// answers 503 then, rather than numbers that are wrong.
+/// </summary>
+public static class IndexReadyGate
+{
+    public static WebApplication UseIndexReadyGate(this WebApplication app)
+    {
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/api/dashboard"), branch => branch.Use(async (context, next) =>
+        {
+            var status = context.RequestServices.GetRequiredService<IndexerStatus>();
+            if (status.Ready)
+            {
+                await next();
+                return;
+            }
+            context.Response.Headers.RetryAfter = "5";
+            await Results.Problem(
+                statusCode: StatusCodes.Status503ServiceUnavailable,
+                title: "The index is not ready",
+                detail: status.Rebuilding is { } why ? $"rebuilding: {why}" : "the first full scan is not done yet").ExecuteAsync(context);
+        }));
+        return app;
+    }
+}

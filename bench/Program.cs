@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Kodosumi.Bench;
+using Kodosumi.Shared;
+using Kodosumi.Shared.Demo;
+
+// Usage: dotnet run -c Release --project bench -- [--sizes 1000,10000,100000] [--baseline 1000,10000]
+string Arg(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
+int[] Sizes(string name, string fallback) => Arg(name, fallback).Split(',').Select(int.Parse).ToArray();
+
+var repo = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../.."));
+var cache = Path.Combine(repo, "bench", ".cache");
+var outDir = Path.Combine(repo, "bench", "results");
+var sizes = Sizes("--sizes", "1000,10000,100000");
+var baselineSizes = Sizes("--baseline", "1000,10000");
+Directory.CreateDirectory(cache);
+Directory.CreateDirectory(outDir);
+
+Console.WriteLine("Building the service (Release) ...");
+var apiOut = Path.Combine(cache, "api");
+var build = Process.Start("dotnet", ["build", Path.Combine(repo, "Api"), "-c", "Release", "-o", apiOut, "--nologo", "-v", "q"])!;
+build.WaitForExit();
+if (build.ExitCode != 0) throw new InvalidOperationException("build failed");
+var apiDll = Path.Combine(apiOut, "Kodosumi.Api.dll");
+
+var results = new List<Dictionary<string, object?>>();
+foreach (var size in sizes)
+{
+    var data = DataSets.Ensure(cache, size);
+    var root = Path.Combine(data, "execution");
+    var r = new Dictionary<string, object?> { ["executions"] = size };
+    results.Add(r);
+    var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+
+    if (baselineSizes.Contains(size))
+    {
+        Console.WriteLine($"[{size:N0}] baseline: scan every database per request ...");
+        var repeats = size <= 1000 ? 5 : 2;
+        r["baseline_running_agents"] = Measure.Timed(() => Baseline.RunningAgents(root, now), repeats);
+        r["baseline_agent_stats"] = Measure.Timed(() => Baseline.AgentStats(root), repeats);
+    }
+
+    var indexDir = Path.Combine(Path.GetTempPath(), $"kodo-bench-{Guid.NewGuid():N}");
+    using (var service = ServiceProcess.Start(apiDll, data, Path.Combine(indexDir, "index.db"), TimeSpan.FromSeconds(5)))
+    {
+        Console.WriteLine($"[{size:N0}] cold index ...");
+        var cold = await service.WaitReadyAsync(TimeSpan.FromMinutes(30));
+        r["cold_index_seconds"] = Math.Round(cold.TotalSeconds, 2);
+        r["cold_index_per_second"] = Math.Round(size / cold.TotalSeconds);
+
+        Console.WriteLine($"[{size:N0}] idle rescan ...");
+        var firstScan = await Health(service.Client, "last_scan_at");
+        while (await Health(service.Client, "last_scan_at") == firstScan) await Task.Delay(200);
+        r["idle_rescan_cpu_seconds"] = Math.Round(double.Parse(await Health(service.Client, "last_scan_cpu_seconds"), CultureInfo.InvariantCulture), 3);
+        r["idle_rescan_wall_seconds"] = Math.Round(double.Parse(await Health(service.Client, "last_scan_seconds"), CultureInfo.InvariantCulture), 3);
+
+        Console.WriteLine($"[{size:N0}] query latency ...");
+        var someFid = JsonDocument.Parse(await service.Client.GetStringAsync("/api/dashboard/running-agents?hours=999999&limit=1"))
+            .RootElement.GetProperty("agents")[0].GetProperty("fid").GetString();
+        var queries = new Dictionary<string, string>
+        {
+            ["running_agents_24h"] = "/api/dashboard/running-agents",
+            ["running_agents_all_first_page"] = "/api/dashboard/running-agents?hours=999999&limit=50",
+            ["agent_stats"] = "/api/dashboard/agent-stats",
+            ["timeline_168h_buckets"] = "/api/dashboard/timeline?hours=168&limit=0",
+            ["errors"] = "/api/dashboard/errors",
+            ["details"] = $"/api/dashboard/execution/{someFid}/details?limit=100",
+        };
+        foreach (var (name, url) in queries) r[$"latency_{name}"] = await Measure.HttpLatency(service.Client, url);
+
+        Console.WriteLine($"[{size:N0}] throughput ...");
+        r["rps_agent_stats"] = await Measure.Throughput(service.Client, "/api/dashboard/agent-stats", 32, TimeSpan.FromSeconds(5));
+        r["rps_running_agents"] = await Measure.Throughput(service.Client, "/api/dashboard/running-agents?limit=50", 32, TimeSpan.FromSeconds(5));
+
+        Console.WriteLine($"[{size:N0}] freshness ...");
+        r["freshness"] = await Freshness(service.Client, root, writes: 200);
+
+        r["peak_rss_mb"] = Math.Round(service.PeakRss() / 1048576.0, 1);
+        r["index_file_mb"] = Math.Round(Directory.GetFiles(indexDir).Sum(f => new FileInfo(f).Length) / 1048576.0, 1);
+    }
+    Directory.Delete(indexDir, recursive: true);
+    Console.WriteLine(JsonSerializer.Serialize(r));
+}
+
+Report.Write(outDir, results);
+return;
+
+static async Task<string> Health(HttpClient client, string key)
+{
+    var json = JsonDocument.Parse(await client.GetStringAsync("/health/ready")).RootElement;
+    return json.GetProperty("checks").GetProperty("index").GetProperty("data").GetProperty(key).ToString();
+}
+
+/// <summary>From a row committed by a separate writer process to the change being visible in the API.</summary>
+static async Task<Latency> Freshness(HttpClient client, string root, int writes)
+{
+    var user = Directory.GetDirectories(root)[0];
+    var fid = Fids.New(DateTimeOffset.UtcNow, Random.Shared);
+    var dir = Path.Combine(user, fid);
+    var times = new List<double>();
+    using (var writer = SqliteCliWriter.Open(Path.Combine(dir, "sqlite3.db")))
+    {
+        for (var i = 1; i <= writes; i++)
+        {
+            writer.Append("stdout", $"line {i}");
+            var clock = Stopwatch.StartNew();
+            while (true)
+            {
+                using var response = await client.GetAsync($"/api/dashboard/execution/{fid}/details?limit=1");
+                if (response.IsSuccessStatusCode
+                    && JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement
+                        .GetProperty("metadata").GetProperty("event_count").GetInt32() == i) break;
+                if (clock.Elapsed > TimeSpan.FromSeconds(60)) throw new TimeoutException("a write never showed up");
+            }
+            times.Add(clock.Elapsed.TotalMilliseconds);
+        }
+    }
+    Directory.Delete(dir, recursive: true);
+    return Measure.Percentiles(times);
+}

@@ -1,0 +1,53 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Kodosumi.Bench;
+
+/// <summary>Writes the results as JSON and as the markdown table the README shows.</summary>
+public static class Report
+{
+    public static void Write(string outDir, List<Dictionary<string, object?>> results)
+    {
+        var machine = $"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30)} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}";
+        var date = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
+        var json = JsonSerializer.Serialize(new { date, machine, results }, new JsonSerializerOptions { WriteIndented = true });
+        File.WriteAllText(Path.Combine(outDir, "latest.json"), json);
+
+        var md = new StringBuilder();
+        md.AppendLine(CultureInfo.InvariantCulture, $"Measured {date} on {machine}.");
+        md.AppendLine();
+        md.AppendLine("| measure | " + string.Join(" | ", results.Select(r => $"{r["executions"]:N0} executions")) + " |");
+        md.AppendLine("| --- |" + string.Concat(results.Select(_ => " --- |")));
+        void Line(string label, Func<Dictionary<string, object?>, string> cell) =>
+            md.AppendLine($"| {label} | " + string.Join(" | ", results.Select(cell)) + " |");
+        string Get(Dictionary<string, object?> r, string key) => r.TryGetValue(key, out var v) && v is not null ? Format(v) : "–";
+        Line("cold index (executions/s)", r => Get(r, "cold_index_per_second"));
+        Line("idle rescan CPU (s)", r => Get(r, "idle_rescan_cpu_seconds"));
+        Line("freshness p50 / p99 (ms)", r => Get(r, "freshness"));
+        foreach (var q in new[] { "running_agents_24h", "running_agents_all_first_page", "agent_stats", "timeline_168h_buckets", "errors", "details" })
+            Line($"`{q}` p50 / p99 (ms)", r => Get(r, $"latency_{q}"));
+        Line("`agent-stats` requests/s (32 clients)", r => Get(r, "rps_agent_stats"));
+        Line("`running-agents` requests/s (32 clients)", r => Get(r, "rps_running_agents"));
+        Line("peak resident memory (MB)", r => Get(r, "peak_rss_mb"));
+        Line("index file (MB)", r => Get(r, "index_file_mb"));
+        Line("baseline `running-agents` p50 (ms)", r => Get(r, "baseline_running_agents"));
+        Line("baseline `agent-stats` p50 (ms)", r => Get(r, "baseline_agent_stats"));
+        Line("ratio baseline / service, `running-agents`", r => Ratio(r, "baseline_running_agents", "latency_running_agents_24h"));
+        Line("ratio baseline / service, `agent-stats`", r => Ratio(r, "baseline_agent_stats", "latency_agent_stats"));
+        File.WriteAllText(Path.Combine(outDir, "latest.md"), md.ToString());
+        Console.WriteLine(md);
+    }
+
+    static string Format(object v) => v switch
+    {
+        Latency l => $"{l.P50Ms:0.###} / {l.P99Ms:0.###}",
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => v.ToString() ?? "",
+    };
+
+    static string Ratio(Dictionary<string, object?> r, string baseline, string service) =>
+        r.GetValueOrDefault(baseline) is Latency b && r.GetValueOrDefault(service) is Latency s
+            ? $"{b.P50Ms / s.P50Ms:N0}×"
+            : "–";
+}
