@@ -15,6 +15,7 @@ public sealed class Accounts
     readonly KodosumiUser _fallbackAdmin;
     readonly long _reloadMilliseconds;
     long _lastReload;
+    volatile bool _adminDbSeen;
 
     public Accounts(UserDirectory users, IOptions<AuthOptions> options, IOptions<IndexerOptions> indexer)
     {
@@ -39,8 +40,19 @@ public sealed class Accounts
         _users.ReloadIfChanged();
     }
 
-    /// <summary>True when admin.db is absent and the admin from settings is the only account.</summary>
-    public bool UsingFallbackAdmin => !File.Exists(_users.Path);
+    /// <summary>
+    /// True while no admin.db has been seen: the admin from settings is the only account. Once Kodosumi's
+    /// users have existed, a missing file (a failed mount, a restore) locks everyone out instead of opening
+    /// the settings admin.
+    /// </summary>
+    public bool UsingFallbackAdmin
+    {
+        get
+        {
+            if (_adminDbSeen) return false;
+            return !(_adminDbSeen = File.Exists(_users.Path));
+        }
+    }
 
     /// <summary>The role with this id (hyphenated or 32 hex digits), active or not; null if there is none.</summary>
     public KodosumiUser? Find(string? id)

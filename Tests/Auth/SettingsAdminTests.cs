@@ -16,13 +16,15 @@ public class SettingsAdminTests
     string _dataDir = "";
     IndexerHost _host = null!;
     List<Expected> _executions = [];
+    string SavedAdminDb => _dataDir + "-admin.db";
 
     [OneTimeSetUp]
     public async Task StartWithoutAdminDb()
     {
         _dataDir = TempDirs.Create("kodo-noadmin");
         new DemoDataGenerator(new DemoOptions { Executions = 20, Seed = 5 }).Generate(_dataDir);
-        File.Delete(Path.Combine(_dataDir, "admin.db"));
+        // Kept aside for the test in which an admin.db appears.
+        File.Move(Path.Combine(_dataDir, "admin.db"), SavedAdminDb);
         _executions = Recount.All(Path.Combine(_dataDir, "execution"));
         _host = new IndexerHost(_dataDir, settings: new Dictionary<string, string?> { ["KODO_SECRET_KEY"] = ShortSecret });
         (await _host.StartAsync()).Dispose();
@@ -33,6 +35,7 @@ public class SettingsAdminTests
     {
         _host.Dispose();
         TempDirs.Delete(_dataDir);
+        File.Delete(SavedAdminDb);
     }
 
     [Test]
@@ -84,6 +87,37 @@ public class SettingsAdminTests
         Assert.That((await client.PostAsJsonAsync("/api/login", new { name = "admin", password = "admin" })).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
         Assert.That((await client.PostAsJsonAsync("/api/login", new { name = "admin", password = "better" })).StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(host.Logs.Count(LogLevel.Warning, "default password"), Is.Zero);
+    }
+
+    [Test]
+    public async Task Once_admin_db_appears_its_users_count_and_its_loss_does_not_bring_back_the_settings_admin()
+    {
+        var dataDir = TempDirs.Create("kodo-appears");
+        using var host = new IndexerHost(dataDir);
+        try
+        {
+            Directory.CreateDirectory(host.ExecutionRoot);
+            (await host.StartAsync()).Dispose();
+            var alice = DemoDataGenerator.Users[1].FolderName;
+            async Task<HttpStatusCode> Status(string userId)
+            {
+                using var client = host.ClientFor(userId);
+                return (await client.GetAsync("/api/dashboard/agent-stats")).StatusCode;
+            }
+            Assert.That(await Status(IndexerHost.Operator), Is.EqualTo(HttpStatusCode.OK), "the settings admin");
+            Assert.That(await Status(alice), Is.EqualTo(HttpStatusCode.Unauthorized));
+
+            File.Copy(SavedAdminDb, Path.Combine(dataDir, "admin.db"));
+            await Wait.Until(async () => await Status(alice) == HttpStatusCode.OK, TimeSpan.FromSeconds(15), "alice from the new admin.db");
+
+            File.Delete(Path.Combine(dataDir, "admin.db"));
+            await Wait.Until(async () => await Status(IndexerHost.Operator) == HttpStatusCode.Unauthorized, TimeSpan.FromSeconds(15),
+                "nobody, not even the settings admin, once admin.db is gone again");
+        }
+        finally
+        {
+            TempDirs.Delete(dataDir);
+        }
     }
 
     [Test]
