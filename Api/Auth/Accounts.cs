@@ -7,7 +7,7 @@ namespace Kodosumi.Api.Auth;
 
 /// <summary>
 /// Who can sign in: Kodosumi's roles from admin.db, read live from <see cref="UserDirectory"/> (which the
-/// worker reloads every few seconds), or, only while there is no admin.db, the one admin from settings.
+/// worker reloads every few seconds), or, until an admin.db is first seen, the one admin from settings.
 /// </summary>
 public sealed class Accounts
 {
