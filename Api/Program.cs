@@ -2,6 +2,7 @@ using Kodosumi.Api.Hosting;
 using Kodosumi.Indexer;
 
 if (DemoData.TryRunGenerateCommand(args)) return;
+if (HealthProbeCommand.TryRun(args)) return;
 
 var demo = args.Contains(DemoData.DemoSwitch);
 var builder = WebApplication.CreateBuilder(args.Where(a => a != DemoData.DemoSwitch).ToArray());

@@ -1,0 +1,105 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using DotNet.Testcontainers.Builders;
+using DotNet.Testcontainers.Configurations;
+using DotNet.Testcontainers.Containers;
+using DotNet.Testcontainers.Volumes;
+
+namespace Kodosumi.Tests.Container;
+
+/// <summary>One container of the image, with a data directory bind-mounted at /data and an index volume.</summary>
+public sealed class IndexerContainer : IAsyncDisposable
+{
+    const ushort Port = 3371;
+
+    readonly IContainer _container;
+    HttpClient? _http;
+
+    IndexerContainer(IContainer container) => _container = container;
+
+    /// <summary>Starts a container and waits until Docker reports it healthy through the image's own HEALTHCHECK.</summary>
+    public static async Task<IndexerContainer> StartAsync(DataSet data, IVolume indexVolume, bool readOnlyData = true)
+    {
+        var container = new ContainerBuilder(ContainerImage.Name)
+            .WithBindMount(data.Root, "/data", readOnlyData ? AccessMode.ReadOnly : AccessMode.ReadWrite)
+            .WithVolumeMount(indexVolume, "/var/lib/kodosumi-indexer")
+            .WithPortBinding(Port, assignRandomHostPort: true)
+            // Publish on loopback only: nothing outside this machine needs the test's service.
+            .WithCreateParameterModifier(p =>
+            {
+                foreach (var bindings in p.HostConfig?.PortBindings?.Values ?? [])
+                foreach (var binding in bindings) binding.HostIP = "127.0.0.1";
+            })
+            .WithWaitStrategy(Wait.ForUnixContainer().UntilContainerIsHealthy())
+            .Build();
+        var started = new IndexerContainer(container);
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            await container.StartAsync(timeout.Token);
+        }
+        catch
+        {
+            await started.WriteLogsAsync();
+            await started.DisposeAsync();
+            throw;
+        }
+        return started;
+    }
+
+    public static IVolume NewIndexVolume() => new VolumeBuilder().WithName("kodosumi-index-" + Guid.NewGuid().ToString("N")).Build();
+
+    HttpClient Http => _http ??= new HttpClient
+    {
+        BaseAddress = new Uri($"http://127.0.0.1:{_container.GetMappedPublicPort(Port)}"),
+        Timeout = TimeSpan.FromSeconds(30),
+    };
+
+    public async Task<JsonNode> GetJsonAsync(string path)
+    {
+        var node = await Http.GetFromJsonAsync<JsonNode>(path);
+        return node ?? throw new InvalidOperationException($"{path} answered null");
+    }
+
+    /// <summary>The data of the readiness check: executions_indexed, folded_since_start, watcher...</summary>
+    public async Task<JsonNode> ReadinessAsync() => (await GetJsonAsync("/health/ready"))["checks"]!["index"]!["data"]!;
+
+    /// <summary>Polls <paramref name="read"/> until it returns true (then true) or the time is up (then false).</summary>
+    public static async Task<bool> EventuallyAsync(Func<Task<bool>> read, TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (true)
+        {
+            if (await read()) return true;
+            if (DateTime.UtcNow > deadline) return false;
+            await Task.Delay(250);
+        }
+    }
+
+    /// <summary>Stops as <c>docker stop</c> does (SIGTERM) and returns the process's exit code.</summary>
+    public async Task<long> StopAsync()
+    {
+        await _container.StopAsync();
+        return await _container.GetExitCodeAsync();
+    }
+
+    public async Task WriteLogsAsync()
+    {
+        try
+        {
+            var (stdout, stderr) = await _container.GetLogsAsync();
+            await TestContext.Out.WriteLineAsync($"--- container logs ---\n{stdout}\n{stderr}");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await TestContext.Out.WriteLineAsync($"(no container logs: {e.Message})");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _http?.Dispose();
+        // Ryuk is off (its image is not reachable here), so removing the container is up to us.
+        await _container.DisposeAsync();
+    }
+}
