@@ -15,7 +15,11 @@ COPY Api/Api.csproj Api/
 RUN dotnet restore Api/Api.csproj
 # Then everything else .dockerignore lets through (root files such as .editorconfig included).
 COPY . .
-RUN dotnet publish Api/Api.csproj -c Release -o /app --no-restore -p:UseAppHost=false
+# The page's browser libraries come from npm, which a build container may not reach: they are vendored
+# on the machine first (`dotnet build Api` runs `npm ci` into Api/wwwroot/vendor) and copied in here.
+RUN test -f Api/wwwroot/vendor/d3/d3.min.js \
+    || { echo "Api/wwwroot/vendor is missing: run 'dotnet build Api' (needs npm) before 'docker build'" >&2; exit 1; }
+RUN dotnet publish Api/Api.csproj -c Release -o /app --no-restore -p:UseAppHost=false -p:SkipClientVendor=true
 
 FROM ${RUNTIME_IMAGE}
 # A fixed uid, so that volume ownership can be set from outside (chown 10001 / Kubernetes fsGroup).

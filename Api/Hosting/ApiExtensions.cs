@@ -30,6 +30,7 @@ public static class ApiExtensions
             c.Errors.UseProblemDetails();
         });
         app.MapKodosumiHealth();
+        app.UseDashboardPage();
         return app;
     }
 }

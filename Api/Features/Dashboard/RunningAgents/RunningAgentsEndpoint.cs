@@ -22,13 +22,14 @@ public sealed class RunningAgentsEndpoint(ExecutionCatalog catalog, UserDirector
         // The filters' drop-downs are built from this list too, so they never name what the user cannot see.
         var viewer = Viewer.Of(User);
         var inWindow = catalog.Snapshot().NewestFirst.TakeWhile(s => s.StartTime >= since).Where(viewer.CanSee).ToList();
-        var matches = inWindow.Where(filter.Matches).ToList();
+        var matches = RunningAgentsSort.Apply(inWindow.Where(filter.Matches), req.Sort, users).ToList();
         await Send.OkAsync(new RunningAgentsResponse
         {
             Total = matches.Count,
             Agents = matches.Skip(req.Offset).Take(req.Limit).Select(s => ExecutionRow.From(s, users)).ToList(),
             Limit = req.Limit,
             Offset = req.Offset,
+            ByStatus = matches.GroupBy(ExecutionRow.StatusOf).ToDictionary(g => g.Key, g => g.Count()),
             Filters = new RunningAgentsFilters
             {
                 Hours = req.Hours, AgentName = req.AgentName, User = req.User, Status = req.Status, Search = req.Search,

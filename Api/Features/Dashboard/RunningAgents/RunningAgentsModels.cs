@@ -13,6 +13,8 @@ public sealed class RunningAgentsRequest
     public string? Search { get; init; }
     public int Limit { get; init; } = 500;
     public int Offset { get; init; }
+    /// <summary>A column of <see cref="RunningAgentsSort"/>, descending with a leading <c>-</c>; newest first when empty.</summary>
+    public string? Sort { get; init; }
 }
 
 public sealed class RunningAgentsValidator : Validator<RunningAgentsRequest>
@@ -24,6 +26,8 @@ public sealed class RunningAgentsValidator : Validator<RunningAgentsRequest>
         RuleFor(r => r.Hours).GreaterThan(0);
         RuleFor(r => r.Limit).InclusiveBetween(1, MaxLimit);
         RuleFor(r => r.Offset).GreaterThanOrEqualTo(0);
+        RuleFor(r => r.Sort).Must(RunningAgentsSort.IsValid)
+            .WithMessage($"sort must be one of {string.Join(", ", RunningAgentsSort.Columns)}, optionally with a leading '-'");
     }
 }
 
@@ -35,6 +39,8 @@ public sealed class RunningAgentsResponse
     public required RunningAgentsFilters Filters { get; init; }
     public int Limit { get; init; }
     public int Offset { get; init; }
+    /// <summary>Matches per status (the page's statistic boxes), before paging.</summary>
+    public required IReadOnlyDictionary<string, int> ByStatus { get; init; }
 }
 
 /// <summary>The filters applied, and the values the page can offer in its drop-downs.</summary>
