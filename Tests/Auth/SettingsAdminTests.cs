@@ -93,7 +93,7 @@ public class SettingsAdminTests
     public async Task Once_admin_db_appears_its_users_count_and_its_loss_does_not_bring_back_the_settings_admin()
     {
         var dataDir = TempDirs.Create("kodo-appears");
-        using var host = new IndexerHost(dataDir);
+        var host = new IndexerHost(dataDir);
         try
         {
             Directory.CreateDirectory(host.ExecutionRoot);
@@ -116,6 +116,8 @@ public class SettingsAdminTests
         }
         finally
         {
+            // The host goes first: its watcher and worker must not outlive the folder they watch.
+            host.Dispose();
             TempDirs.Delete(dataDir);
         }
     }
