@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FastEndpoints;
+using Kodosumi.Api.Auth;
 using Kodosumi.Api.Health;
 
 namespace Kodosumi.Api.Hosting;
@@ -11,6 +12,7 @@ public static class ApiExtensions
     public static WebApplicationBuilder AddKodosumiApi(this WebApplicationBuilder builder)
     {
         if (string.IsNullOrEmpty(builder.Configuration["urls"])) builder.WebHost.UseUrls(DefaultUrl);
+        builder.Services.AddKodosumiAuth();
         builder.Services.AddFastEndpoints();
         builder.Services.AddKodosumiHealth();
         return builder;
@@ -18,6 +20,8 @@ public static class ApiExtensions
 
     public static WebApplication UseKodosumiApi(this WebApplication app)
     {
+        // Before the endpoints: every dashboard endpoint needs a user; /health/* and /login stay open.
+        app.UseKodosumiAuth();
         app.UseIndexReadyGate();
         app.UseFastEndpoints(c =>
         {

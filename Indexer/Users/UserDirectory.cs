@@ -13,6 +13,8 @@ public sealed record KodosumiUser(string Id, string Name, string Email, bool Act
 public sealed class UserDirectory(IOptions<IndexerOptions> options, ILogger<UserDirectory> logger)
 {
     readonly string _path = options.Value.AdminDatabasePath;
+    // The worker and sign-in checks both reload; one at a time.
+    readonly Lock _reloadGate = new();
     IReadOnlyDictionary<string, KodosumiUser> _users = new Dictionary<string, KodosumiUser>();
     string? _stamp;
     string? _lastProblem;
@@ -27,6 +29,11 @@ public sealed class UserDirectory(IOptions<IndexerOptions> options, ILogger<User
 
     /// <summary>Reads admin.db again if its file or WAL changed; a file that cannot be read keeps the last users.</summary>
     public void ReloadIfChanged()
+    {
+        lock (_reloadGate) Reload();
+    }
+
+    void Reload()
     {
         var stamp = Stamp(_path) + "|" + Stamp(_path + "-wal");
         if (stamp == _stamp) return;

@@ -4,6 +4,8 @@ using DotNet.Testcontainers.Builders;
 using DotNet.Testcontainers.Configurations;
 using DotNet.Testcontainers.Containers;
 using DotNet.Testcontainers.Volumes;
+using Kodosumi.Shared.Demo;
+using Kodosumi.Tests.Auth;
 
 namespace Kodosumi.Tests.Container;
 
@@ -53,6 +55,8 @@ public sealed class IndexerContainer : IAsyncDisposable
     {
         BaseAddress = new Uri($"http://127.0.0.1:{_container.GetMappedPublicPort(Port)}"),
         Timeout = TimeSpan.FromSeconds(30),
+        // The dashboard needs a signed-in user: the demo's operator, with the image's default secret.
+        DefaultRequestHeaders = { { "KODOSUMI_API_KEY", TestJwt.For(DemoDataGenerator.Users[0].FolderName) } },
     };
 
     public async Task<JsonNode> GetJsonAsync(string path)

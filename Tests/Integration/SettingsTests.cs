@@ -60,6 +60,8 @@ public class SettingsTests
             ["KODO_ADMIN_DATABASE"] = "sqlite+aiosqlite:///" + adminDb,
         });
         using var client = host.CreateClient();
+        // The demo's operator, from the moved admin.db: the dashboard needs a signed-in user.
+        client.DefaultRequestHeaders.Add("KODOSUMI_API_KEY", Kodosumi.Tests.Auth.TestJwt.For(DemoDataGenerator.Users[0].FolderName));
         await Wait.Until(async () => (await client.GetAsync("/health/ready")).IsSuccessStatusCode, TimeSpan.FromSeconds(30), "ready");
         var list = await client.GetJson("/api/dashboard/running-agents?hours=999999&limit=5000");
         Assert.That(list.GetProperty("total").GetInt32(), Is.EqualTo(12));

@@ -1,22 +1,23 @@
 using FastEndpoints;
+using Kodosumi.Api.Auth;
 using Kodosumi.Indexer.Store;
 
 namespace Kodosumi.Api.Features.Dashboard.AgentStats;
 
-/// <summary>Counts and rates over every execution (or a window of them).</summary>
+/// <summary>Counts and rates over every execution the user may see (or a window of them).</summary>
 public sealed class AgentStatsEndpoint(ExecutionCatalog catalog, TimeProvider time) : Endpoint<AgentStatsRequest, AgentStatsResponse>
 {
     public override void Configure()
     {
         Get("agent-stats");
         Group<DashboardGroup>();
-        AllowAnonymous();
     }
 
     public override async Task HandleAsync(AgentStatsRequest req, CancellationToken ct)
     {
         var since = TimeWindow.Since(req.Hours, time);
-        var executions = catalog.Snapshot().NewestFirst.TakeWhile(s => s.StartTime >= since).ToList();
+        var viewer = Viewer.Of(User);
+        var executions = catalog.Snapshot().NewestFirst.TakeWhile(s => s.StartTime >= since).Where(viewer.CanSee).ToList();
         var runtimes = executions.Where(s => s.Runtime is not null).Select(s => s.Runtime!.Value).Order().ToArray();
         await Send.OkAsync(new AgentStatsResponse
         {

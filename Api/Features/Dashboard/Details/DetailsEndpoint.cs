@@ -1,4 +1,5 @@
 using FastEndpoints;
+using Kodosumi.Api.Auth;
 using Kodosumi.Indexer;
 using Kodosumi.Indexer.Sources;
 using Kodosumi.Indexer.Store;
@@ -17,12 +18,12 @@ public sealed class DetailsEndpoint(ExecutionCatalog catalog, UserDirectory user
     {
         Get("execution/{fid}/details");
         Group<DashboardGroup>();
-        AllowAnonymous();
     }
 
     public override async Task HandleAsync(DetailsRequest req, CancellationToken ct)
     {
-        if (catalog.Find(req.Fid) is not { } summary)
+        // Another user's execution answers exactly like one that does not exist.
+        if (catalog.Find(req.Fid) is not { } summary || !Viewer.Of(User).CanSee(summary))
         {
             await Send.NotFoundAsync(ct);
             return;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FastEndpoints;
+using Kodosumi.Api.Auth;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Indexer.Users;
 
@@ -13,13 +14,13 @@ public sealed class ErrorsEndpoint(ExecutionCatalog catalog, IndexStore store, U
     {
         Get("errors");
         Group<DashboardGroup>();
-        AllowAnonymous();
     }
 
     public override async Task HandleAsync(ErrorsRequest req, CancellationToken ct)
     {
         var since = TimeWindow.Since(req.Hours, time);
-        var inWindow = catalog.Snapshot().ErrorsNewestFirst.Where(e => e.Timestamp >= since).ToList();
+        var viewer = Viewer.Of(User);
+        var inWindow = catalog.Snapshot().ErrorsNewestFirst.Where(e => e.Timestamp >= since && viewer.CanSee(e.UserId)).ToList();
         var page = inWindow.Take(req.Limit).Select(e => new ErrorItem
         {
             Fid = e.Fid,

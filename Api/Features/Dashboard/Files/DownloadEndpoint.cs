@@ -1,4 +1,5 @@
 using FastEndpoints;
+using Kodosumi.Api.Auth;
 using Kodosumi.Indexer;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Shared;
@@ -16,7 +17,6 @@ public sealed class DownloadEndpoint(ExecutionCatalog catalog, IOptions<IndexerO
     {
         Get("execution/{fid}/files/{folder}/{**path}");
         Group<DashboardGroup>();
-        AllowAnonymous();
     }
 
     public override async Task HandleAsync(DownloadRequest req, CancellationToken ct)
@@ -28,6 +28,7 @@ public sealed class DownloadEndpoint(ExecutionCatalog catalog, IOptions<IndexerO
             return;
         }
         if (catalog.Find(req.Fid) is not { } summary
+            || !Viewer.Of(User).CanSee(summary)
             || SafeFiles.Resolve(Path.Combine(options.Value.ExecutionRoot, summary.UserId, summary.Fid, req.Folder), req.Path) is not { } file)
         {
             await Send.NotFoundAsync(ct);

@@ -1,4 +1,5 @@
 using FastEndpoints;
+using Kodosumi.Api.Auth;
 using Kodosumi.Indexer;
 using Kodosumi.Indexer.Sources;
 using Kodosumi.Indexer.Store;
@@ -14,12 +15,11 @@ public sealed class FilesEndpoint(ExecutionCatalog catalog, IOptions<IndexerOpti
     {
         Get("execution/{fid}/files");
         Group<DashboardGroup>();
-        AllowAnonymous();
     }
 
     public override async Task HandleAsync(FilesRequest req, CancellationToken ct)
     {
-        if (catalog.Find(req.Fid) is not { } summary)
+        if (catalog.Find(req.Fid) is not { } summary || !Viewer.Of(User).CanSee(summary))
         {
             await Send.NotFoundAsync(ct);
             return;

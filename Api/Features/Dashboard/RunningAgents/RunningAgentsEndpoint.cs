@@ -1,4 +1,5 @@
 using FastEndpoints;
+using Kodosumi.Api.Auth;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Indexer.Users;
 
@@ -12,14 +13,15 @@ public sealed class RunningAgentsEndpoint(ExecutionCatalog catalog, UserDirector
     {
         Get("running-agents");
         Group<DashboardGroup>();
-        AllowAnonymous();
     }
 
     public override async Task HandleAsync(RunningAgentsRequest req, CancellationToken ct)
     {
         var since = TimeWindow.Since(req.Hours, time);
         var filter = new ExecutionFilter(since, req.AgentName, req.User, req.Status, req.Search);
-        var inWindow = catalog.Snapshot().NewestFirst.TakeWhile(s => s.StartTime >= since).ToList();
+        // The filters' drop-downs are built from this list too, so they never name what the user cannot see.
+        var viewer = Viewer.Of(User);
+        var inWindow = catalog.Snapshot().NewestFirst.TakeWhile(s => s.StartTime >= since).Where(viewer.CanSee).ToList();
         var matches = RunningAgentsSort.Apply(inWindow.Where(filter.Matches), req.Sort, users).ToList();
         await Send.OkAsync(new RunningAgentsResponse
         {

@@ -1,4 +1,5 @@
 using FastEndpoints;
+using Kodosumi.Api.Auth;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Indexer.Users;
 
@@ -12,13 +13,13 @@ public sealed class TimelineEndpoint(ExecutionCatalog catalog, UserDirectory use
     {
         Get("timeline");
         Group<DashboardGroup>();
-        AllowAnonymous();
     }
 
     public override async Task HandleAsync(TimelineRequest req, CancellationToken ct)
     {
         var since = TimeWindow.Since(req.Hours, time);
-        var newestFirst = catalog.Snapshot().NewestFirst.TakeWhile(s => s.StartTime >= since).ToList();
+        var viewer = Viewer.Of(User);
+        var newestFirst = catalog.Snapshot().NewestFirst.TakeWhile(s => s.StartTime >= since).Where(viewer.CanSee).ToList();
         var buckets = newestFirst
             .GroupBy(s => Math.Floor(s.StartTime / 3600) * 3600)
             .OrderBy(g => g.Key)

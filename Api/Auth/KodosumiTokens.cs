@@ -1,0 +1,95 @@
+using System.Security.Claims;
+using System.Text;
+using Kodosumi.Indexer.Users;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Kodosumi.Api.Auth;
+
+/// <summary>
+/// Kodosumi's tokens: HS256 JWTs signed with <c>KODO_SECRET_KEY</c>, <c>sub</c> = the role id, sent as the
+/// cookie <c>kodosumi_jwt</c> or the header <c>KODOSUMI_API_KEY</c>. Tokens issued here are the same, so a
+/// login on either service counts on both.
+/// </summary>
+public sealed class KodosumiTokens
+{
+    public const string CookieName = "kodosumi_jwt";
+    public const string HeaderName = "KODOSUMI_API_KEY";
+    public const string SubjectClaim = JwtRegisteredClaimNames.Sub;
+    public const string NameClaim = "name";
+    public const string OperatorClaim = "kodosumi_operator";
+
+    readonly SymmetricSecurityKey _key;
+    readonly AuthOptions _options;
+    readonly TimeProvider _time;
+    readonly JsonWebTokenHandler _handler = new();
+
+    public KodosumiTokens(IOptions<AuthOptions> options, TimeProvider time)
+    {
+        _options = options.Value;
+        _time = time;
+        // PyJWT uses the secret's UTF-8 bytes as the HMAC key.
+        _key = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(_options.SecretKey));
+        if (_key.KeySize < ShortKeyHmac.LibraryMinimumBits) _key.CryptoProviderFactory = new ShortKeyHmac.Factory();
+    }
+
+    public TokenValidationParameters ValidationParameters => new()
+    {
+        IssuerSigningKey = _key,
+        ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+        RequireSignedTokens = true,
+        RequireExpirationTime = true,
+        ValidateLifetime = true,
+        ValidateIssuerSigningKey = true,
+        // Kodosumi's tokens carry neither issuer nor audience.
+        ValidateIssuer = false,
+        ValidateAudience = false,
+        ClockSkew = TimeSpan.FromSeconds(30),
+        NameClaimType = NameClaim,
+    };
+
+    /// <summary>A token for <paramref name="user"/>, with Kodosumi's claims <c>sub</c>, <c>iat</c> and <c>exp</c>.</summary>
+    public (string Token, DateTimeOffset Expires) Issue(KodosumiUser user)
+    {
+        var now = _time.GetUtcNow();
+        var expires = now + _options.TokenLifetime;
+        var token = _handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Claims = new Dictionary<string, object> { [SubjectClaim] = user.Id },
+            IssuedAt = now.UtcDateTime,
+            NotBefore = now.UtcDateTime,
+            Expires = expires.UtcDateTime,
+            SigningCredentials = new SigningCredentials(_key, SecurityAlgorithms.HmacSha256),
+        });
+        return (token, expires);
+    }
+
+    /// <summary>Reads the token from Kodosumi's header or cookie, and checks its role in admin.db on every request.</summary>
+    public static JwtBearerEvents Events => new()
+    {
+        OnMessageReceived = ctx =>
+        {
+            var header = ctx.Request.Headers[HeaderName].ToString();
+            if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) header = header["Bearer ".Length..];
+            // Neither present: the handler falls back to the standard Authorization: Bearer header.
+            ctx.Token = header.Length > 0 ? header.Trim() : ctx.Request.Cookies[CookieName];
+            return Task.CompletedTask;
+        },
+        OnTokenValidated = ctx =>
+        {
+            // A valid signature is not enough: the role may have been deactivated or deleted since it was issued.
+            var accounts = ctx.HttpContext.RequestServices.GetRequiredService<Accounts>();
+            if (accounts.Find(ctx.Principal?.FindFirstValue(SubjectClaim)) is not { Active: true } user)
+            {
+                ctx.Fail("the token's role is unknown or inactive");
+                return Task.CompletedTask;
+            }
+            ctx.Principal = new ClaimsPrincipal(new ClaimsIdentity(
+                [new Claim(SubjectClaim, user.Id), new Claim(NameClaim, user.Name), new Claim(OperatorClaim, user.Operator ? "true" : "false")],
+                ctx.Scheme.Name, NameClaim, null));
+            return Task.CompletedTask;
+        },
+    };
+}

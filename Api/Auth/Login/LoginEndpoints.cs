@@ -1,0 +1,84 @@
+using FastEndpoints;
+
+namespace Kodosumi.Api.Auth.Login;
+
+/// <summary>
+/// Kodosumi's three ways to sign in share one behaviour: a good login sets the <c>kodosumi_jwt</c> cookie
+/// and answers the token; a bad one answers 401; too many bad ones from one client answer 429.
+/// </summary>
+public abstract class LoginEndpointBase(Logins logins, KodosumiTokens tokens) : Endpoint<LoginRequest, LoginResponse>
+{
+    public override async Task HandleAsync(LoginRequest req, CancellationToken ct)
+    {
+        var client = HttpContext.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (logins.IsBlocked(client, out var retryAfter))
+        {
+            if (retryAfter is { } wait) HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString();
+            await Send.StringAsync("too many failed logins; try again later", StatusCodes.Status429TooManyRequests, cancellation: ct);
+            return;
+        }
+        if (logins.Verify(req.Name, req.Password, client) is not { } user)
+        {
+            await Send.UnauthorizedAsync(ct);
+            return;
+        }
+        var (token, expires) = tokens.Issue(user);
+        HttpContext.Response.Cookies.Append(KodosumiTokens.CookieName, token, new CookieOptions
+        {
+            HttpOnly = true,
+            SameSite = SameSiteMode.Lax,
+            Secure = HttpContext.Request.IsHttps,
+            Path = "/",
+            Expires = expires,
+        });
+        await Send.OkAsync(new LoginResponse { Name = user.Name, Id = user.Id, KodosumiApiKey = token }, ct);
+    }
+}
+
+/// <summary><c>GET /login?name=&amp;password=</c></summary>
+public sealed class LoginQueryEndpoint(Logins logins, KodosumiTokens tokens) : LoginEndpointBase(logins, tokens)
+{
+    public override void Configure()
+    {
+        Get("/login");
+        AllowAnonymous();
+    }
+}
+
+/// <summary><c>POST /login</c> with a form.</summary>
+public sealed class LoginFormEndpoint(Logins logins, KodosumiTokens tokens) : LoginEndpointBase(logins, tokens)
+{
+    public override void Configure()
+    {
+        Post("/login");
+        AllowFormData(urlEncoded: true);
+        AllowAnonymous();
+    }
+}
+
+/// <summary><c>POST /api/login</c> with JSON <c>{name, password}</c>.</summary>
+public sealed class LoginJsonEndpoint(Logins logins, KodosumiTokens tokens) : LoginEndpointBase(logins, tokens)
+{
+    public override void Configure()
+    {
+        Post("/api/login");
+        AllowAnonymous();
+    }
+}
+
+/// <summary><c>GET</c> or <c>POST /logout</c>: forgets the cookie. (A token itself stays valid until it expires, as in Kodosumi.)</summary>
+public sealed class LogoutEndpoint : EndpointWithoutRequest
+{
+    public override void Configure()
+    {
+        Verbs(Http.GET, Http.POST);
+        Routes("/logout");
+        AllowAnonymous();
+    }
+
+    public override async Task HandleAsync(CancellationToken ct)
+    {
+        HttpContext.Response.Cookies.Delete(KodosumiTokens.CookieName, new CookieOptions { Path = "/", HttpOnly = true, SameSite = SameSiteMode.Lax });
+        await Send.NoContentAsync(ct);
+    }
+}
