@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Kodosumi.Indexer.Sources;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Indexer.Users;
+using Kodosumi.Shared.Model;
 using LiteDB;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -43,7 +44,7 @@ public sealed class IndexerWorker(
         await Task.Yield();
         status.Rebuilding = store.RebuildReason;
         var (executions, errors) = store.TakeLoaded();
-        catalog.Load(executions, errors);
+        catalog.Load(Consistent(executions, errors), errors);
         logger.LogInformation("Index holds {Count} executions; scanning {Root}", catalog.Count, _root);
         users.ReloadIfChanged();
         _watcher = new FolderWatcher(_root, Hint, () => _hints.Writer.TryWrite(null), status, logger);
@@ -89,6 +90,20 @@ public sealed class IndexerWorker(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+    }
+
+    /// <summary>
+    /// A summary whose error count disagrees with the error events stored for it (a damaged index can
+    /// lose pages silently) is left out, so the first scan folds that execution again from its first row.
+    /// Error events are keyed by (fid, id): folding them again overwrites, never duplicates.
+    /// </summary>
+    List<ExecutionSummary> Consistent(List<ExecutionSummary> executions, List<ErrorEvent> errors)
+    {
+        var stored = errors.CountBy(e => e.Fid).ToDictionary();
+        var consistent = executions.Where(s => s.ErrorCount == stored.GetValueOrDefault(s.Fid)).ToList();
+        if (consistent.Count < executions.Count)
+            logger.LogWarning("{Count} summaries in the index disagree with their stored errors; folding them again", executions.Count - consistent.Count);
+        return consistent;
     }
 
     public override void Dispose()
