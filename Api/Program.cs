@@ -5,7 +5,9 @@ if (DemoData.TryRunGenerateCommand(args)) return;
 if (HealthProbeCommand.TryRun(args)) return;
 
 var demo = args.Contains(DemoData.DemoSwitch);
-var builder = WebApplication.CreateBuilder(args.Where(a => a != DemoData.DemoSwitch).ToArray());
+// No reloading of appsettings: its watcher would watch the content root recursively, and a data
+// directory below it (the demo's Api/data) would use up the inotify watches the indexer needs.
+var builder = WebApplication.CreateBuilder(["--hostBuilder:reloadConfigOnChange=false", .. args.Where(a => a != DemoData.DemoSwitch)]);
 DemoData.PrepareIfRequested(builder, demo);
 builder.Services.AddKodosumiIndexer();
 builder.AddKodosumiApi();

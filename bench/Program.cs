@@ -54,6 +54,7 @@ foreach (var size in sizes)
         var cold = await service.WaitReadyAsync(TimeSpan.FromMinutes(30));
         r["cold_index_seconds"] = Math.Round(cold.TotalSeconds, 2);
         r["cold_index_per_second"] = Math.Round(size / cold.TotalSeconds);
+        await service.SignInAsync("admin", "admin");
 
         Console.WriteLine($"[{size:N0}] idle rescan ...");
         var firstScan = await Health(service.Client, "last_scan_at");

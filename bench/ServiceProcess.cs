@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Text.Json;
 
 namespace Kodosumi.Bench;
 
@@ -60,6 +62,15 @@ public sealed class ServiceProcess : IDisposable
             await Task.Delay(20);
         }
         throw new TimeoutException("the service did not become ready");
+    }
+
+    /// <summary>Signs in as the demo operator; later requests carry Kodosumi's token header.</summary>
+    public async Task SignInAsync(string name, string password)
+    {
+        using var response = await Client.PostAsJsonAsync("/api/login", new { name, password });
+        response.EnsureSuccessStatusCode();
+        var token = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("KODOSUMI_API_KEY").GetString();
+        Client.DefaultRequestHeaders.Add("KODOSUMI_API_KEY", token);
     }
 
     /// <summary>Peak resident memory (VmHWM) in bytes.</summary>

@@ -9,17 +9,23 @@ namespace Kodosumi.Indexer.Worker;
 /// </summary>
 public sealed class FolderWatcher(string root, Action<string> onChanged, Action onLost, IndexerStatus status, ILogger logger) : IDisposable
 {
+    static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(10);
     FileSystemWatcher? _watcher;
+    long _retryAt;
     readonly Lock _gate = new();
 
     public bool IsActive => _watcher is not null;
 
-    /// <summary>Starts watching if the root exists and no watcher runs; returns whether one runs now.</summary>
+    /// <summary>
+    /// Starts watching if the root exists, no watcher runs and no recent failure asks to wait (every
+    /// scan calls this); returns whether one runs now.
+    /// </summary>
     public bool EnsureStarted()
     {
         lock (_gate)
         {
             if (_watcher is not null) return true;
+            if (Environment.TickCount64 < _retryAt) return false;
             if (!Directory.Exists(root))
             {
                 status.WatcherState = $"waiting for {root} to exist";
@@ -49,6 +55,7 @@ public sealed class FolderWatcher(string root, Action<string> onChanged, Action 
             {
                 status.WatcherState = $"rescans only: {e.Message}";
                 status.WatcherHealthy = false;
+                _retryAt = Environment.TickCount64 + (long)RetryDelay.TotalMilliseconds;
                 logger.LogWarning("Cannot watch {Root}, relying on periodic rescans: {Reason}", root, e.Message);
                 return false;
             }
@@ -60,16 +67,17 @@ public sealed class FolderWatcher(string root, Action<string> onChanged, Action 
     void OnError(object sender, ErrorEventArgs e)
     {
         var reason = e.GetException().Message;
-        logger.LogWarning("File watcher on {Root} failed ({Reason}); recreating it and rescanning", root, reason);
+        logger.LogWarning("File watcher on {Root} failed ({Reason}); rescanning, and watching again in {Delay} s", root, reason, RetryDelay.TotalSeconds);
         lock (_gate)
         {
             _watcher?.Dispose();
             _watcher = null;
-            status.WatcherState = $"recovering: {reason}";
+            // Not at once: a watcher that fails for good (inotify limits) would fail again in a tight loop.
+            _retryAt = Environment.TickCount64 + (long)RetryDelay.TotalMilliseconds;
+            status.WatcherState = $"rescans only: {reason}";
             status.WatcherHealthy = false;
         }
         onLost();
-        EnsureStarted();
     }
 
     public void Dispose()
