@@ -23,6 +23,7 @@ public static class ApiExtensions
         // Before the endpoints: every dashboard endpoint needs a user; /health/* and /login stay open.
         app.UseKodosumiAuth();
         app.UseIndexReadyGate();
+        app.UseConditionalGet();
         app.UseFastEndpoints(c =>
         {
             // Kodosumi's JSON is snake_case; bad parameters answer RFC 9457 problem details naming them.
