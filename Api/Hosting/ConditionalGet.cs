@@ -18,17 +18,17 @@ public static class ConditionalGet
 
     sealed record Answer(long Version, long At, string? ContentType, byte[] Body, string ETag);
 
-    static readonly ConcurrentDictionary<string, Answer> Answers = new(StringComparer.Ordinal);
-
     public static WebApplication UseConditionalGet(this WebApplication app)
     {
+        // One store per host: catalog versions of two hosts in one process (tests) must never meet.
+        var answers = new ConcurrentDictionary<string, Answer>(StringComparer.Ordinal);
         app.UseWhen(IsDashboardJson, branch => branch.Use(async (context, next) =>
         {
             var catalog = context.RequestServices.GetRequiredService<ExecutionCatalog>();
             var version = catalog.Version;
             // Answers differ per user: the key holds who asks as well as what.
             var key = $"{context.User.FindFirst("sub")?.Value}|{context.Request.Path}{context.Request.QueryString}";
-            if (Answers.TryGetValue(key, out var cached) && cached.Version == version && Environment.TickCount64 - cached.At < MaxAgeMs)
+            if (answers.TryGetValue(key, out var cached) && cached.Version == version && Environment.TickCount64 - cached.At < MaxAgeMs)
             {
                 await Send(context, cached);
                 return;
@@ -54,8 +54,8 @@ public static class ConditionalGet
             var bytes = buffer.ToArray();
             var answer = new Answer(version, Environment.TickCount64, context.Response.ContentType, bytes,
                 $"\"{Convert.ToHexStringLower(SHA256.HashData(bytes))[..32]}\"");
-            if (Answers.Count >= MaxAnswers) Answers.Clear();
-            Answers[key] = answer;
+            if (answers.Count >= MaxAnswers) answers.Clear();
+            answers[key] = answer;
             await Send(context, answer);
         }));
         return app;

@@ -3,7 +3,6 @@ using System.Threading.Channels;
 using Kodosumi.Indexer.Sources;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Indexer.Users;
-using Kodosumi.Shared.Model;
 using LiteDB;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -43,8 +42,7 @@ public sealed class IndexerWorker(
     {
         await Task.Yield();
         status.Rebuilding = store.RebuildReason;
-        var (executions, errors) = store.TakeLoaded();
-        catalog.Load(Consistent(executions, errors), errors);
+        LoadIndex();
         logger.LogInformation("Index holds {Count} executions; scanning {Root}", catalog.Count, _root);
         users.ReloadIfChanged();
         _watcher = new FolderWatcher(_root, Hint, () => _hints.Writer.TryWrite(null), status, logger);
@@ -93,17 +91,22 @@ public sealed class IndexerWorker(
     }
 
     /// <summary>
-    /// A summary whose error count disagrees with the error events stored for it (a damaged index can
-    /// lose pages silently) is left out, so the first scan folds that execution again from its first row.
-    /// Error events are keyed by (fid, id): folding them again overwrites, never duplicates.
+    /// Shows what the index held at start. A summary whose error count disagrees with the error events
+    /// stored for it, or error events without a summary (a damaged index can lose pages silently), are
+    /// forgotten, so the first scan folds that execution again from its first row, or drops it if it is gone.
     /// </summary>
-    List<ExecutionSummary> Consistent(List<ExecutionSummary> executions, List<ErrorEvent> errors)
+    void LoadIndex()
     {
+        var (executions, errors) = store.TakeLoaded();
         var stored = errors.CountBy(e => e.Fid).ToDictionary();
         var consistent = executions.Where(s => s.ErrorCount == stored.GetValueOrDefault(s.Fid)).ToList();
-        if (consistent.Count < executions.Count)
-            logger.LogWarning("{Count} summaries in the index disagree with their stored errors; folding them again", executions.Count - consistent.Count);
-        return consistent;
+        var kept = consistent.Select(s => s.Fid).ToHashSet(StringComparer.Ordinal);
+        var forgotten = executions.Select(s => s.Fid).Concat(stored.Keys).Where(fid => !kept.Contains(fid)).Distinct()
+            .Select(fid => (IndexChange)new RemoveExecution(fid)).ToList();
+        catalog.Load(consistent, errors.Where(e => kept.Contains(e.Fid)));
+        if (forgotten.Count == 0) return;
+        logger.LogWarning("{Count} executions in the index disagree with their stored errors; folding them again", forgotten.Count);
+        Write(forgotten);
     }
 
     public override void Dispose()
