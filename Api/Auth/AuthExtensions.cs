@@ -1,6 +1,7 @@
 using Kodosumi.Api.Auth.Login;
 using Kodosumi.Indexer.Users;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
 
 namespace Kodosumi.Api.Auth;
@@ -26,6 +27,7 @@ public static class AuthExtensions
         services.AddSingleton<Accounts>();
         services.AddSingleton<KodosumiTokens>();
         services.AddSingleton<Logins>();
+        services.AddSingleton<RevokedTokens>();
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<KodosumiTokens>((o, tokens) =>
@@ -41,9 +43,26 @@ public static class AuthExtensions
     public static WebApplication UseKodosumiAuth(this WebApplication app)
     {
         WarnAboutDefaults(app);
+        UseTrustedProxies(app);
         app.UseAuthentication();
         app.UseAuthorization();
         return app;
+    }
+
+    /// <summary>Behind a trusted proxy the client is the address it forwards (the login limiter keys on it).</summary>
+    static void UseTrustedProxies(WebApplication app)
+    {
+        var proxies = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value.TrustedProxies;
+        if (proxies.Count == 0) return;
+        var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto };
+        forwarded.KnownProxies.Clear();
+        forwarded.KnownIPNetworks.Clear();
+        foreach (var proxy in proxies)
+        {
+            if (System.Net.IPAddress.TryParse(proxy, out var address)) forwarded.KnownProxies.Add(address);
+            else forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(proxy));
+        }
+        app.UseForwardedHeaders(forwarded);
     }
 
     /// <summary>Kodosumi's defaults are public knowledge; say so loudly when a deployment still uses them.</summary>

@@ -30,8 +30,16 @@ public sealed class AuthOptions : IValidatableObject
     [Range(1, 1_000_000)] public int FailedLoginLimit { get; set; } = 5;
     public TimeSpan FailedLoginWindow { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Reverse proxies (addresses or CIDR networks, e.g. <c>172.16.0.0/12</c>) whose <c>X-Forwarded-For</c> is
+    /// believed, so failed logins count against the real client rather than against the proxy. Empty: none.
+    /// </summary>
+    public List<string> TrustedProxies { get; set; } = [];
+
     public IEnumerable<ValidationResult> Validate(ValidationContext context)
     {
+        foreach (var proxy in TrustedProxies.Where(p => !System.Net.IPNetwork.TryParse(p, out _) && !System.Net.IPAddress.TryParse(p, out _)))
+            yield return new ValidationResult($"{Section}:{nameof(TrustedProxies)} holds '{proxy}', neither an IP address nor a CIDR network", [nameof(TrustedProxies)]);
         if (string.IsNullOrEmpty(SecretKey))
             yield return new ValidationResult($"{SecretKeySetting} must not be empty: it signs every token", [nameof(SecretKey)]);
         if (!Guid.TryParse(AdminId, out _))

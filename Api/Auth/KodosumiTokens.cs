@@ -50,14 +50,15 @@ public sealed class KodosumiTokens
         NameClaimType = NameClaim,
     };
 
-    /// <summary>A token for <paramref name="user"/>, with Kodosumi's claims <c>sub</c>, <c>iat</c> and <c>exp</c>.</summary>
+    /// <summary>A token for <paramref name="user"/>, with Kodosumi's claims <c>sub</c>, <c>iat</c> and <c>exp</c> (and a <c>jti</c>, which Kodosumi ignores).</summary>
     public (string Token, DateTimeOffset Expires) Issue(KodosumiUser user)
     {
         var now = _time.GetUtcNow();
         var expires = now + _options.TokenLifetime;
         var token = _handler.CreateToken(new SecurityTokenDescriptor
         {
-            Claims = new Dictionary<string, object> { [SubjectClaim] = user.Id },
+            // jti: two logins in the same second must still be two tokens, so a logout gives up only its own.
+            Claims = new Dictionary<string, object> { [SubjectClaim] = user.Id, [JwtRegisteredClaimNames.Jti] = Guid.NewGuid().ToString("N") },
             IssuedAt = now.UtcDateTime,
             NotBefore = now.UtcDateTime,
             Expires = expires.UtcDateTime,
@@ -66,19 +67,30 @@ public sealed class KodosumiTokens
         return (token, expires);
     }
 
+    /// <summary>The token from Kodosumi's header (with or without "Bearer ") or its cookie; null when neither is sent.</summary>
+    public static string? KodosumiTokenOf(HttpRequest request)
+    {
+        var header = request.Headers[HeaderName].ToString();
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) header = header["Bearer ".Length..];
+        return header.Length > 0 ? header.Trim() : request.Cookies[CookieName];
+    }
+
     /// <summary>Reads the token from Kodosumi's header or cookie, and checks its role in admin.db on every request.</summary>
     public static JwtBearerEvents Events => new()
     {
         OnMessageReceived = ctx =>
         {
-            var header = ctx.Request.Headers[HeaderName].ToString();
-            if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) header = header["Bearer ".Length..];
             // Neither present: the handler falls back to the standard Authorization: Bearer header.
-            ctx.Token = header.Length > 0 ? header.Trim() : ctx.Request.Cookies[CookieName];
+            ctx.Token = KodosumiTokenOf(ctx.Request);
             return Task.CompletedTask;
         },
         OnTokenValidated = ctx =>
         {
+            if (ctx.SecurityToken is JsonWebToken jwt && ctx.HttpContext.RequestServices.GetRequiredService<RevokedTokens>().IsRevoked(jwt.EncodedToken))
+            {
+                ctx.Fail("the token was given up by a logout");
+                return Task.CompletedTask;
+            }
             // A valid signature is not enough: the role may have been deactivated or deleted since it was issued.
             var accounts = ctx.HttpContext.RequestServices.GetRequiredService<Accounts>();
             if (accounts.Find(ctx.Principal?.FindFirstValue(SubjectClaim)) is not { Active: true } user)

@@ -1,26 +1,80 @@
+using System.Net;
+using Kodosumi.Api.Auth;
+using Kodosumi.Api.Auth.Login;
+
 namespace Kodosumi.Api.Hosting;
 
 /// <summary>
-/// The Analytics Dashboard page: one static HTML file (wwwroot/dashboard/index.html) with its ES modules
-/// beside it and Beer CSS and D3 in wwwroot/vendor, served at Kodosumi's address <c>/admin/dashboard</c>.
+/// The Analytics Dashboard page at Kodosumi's address <c>/admin/dashboard</c>, and its sign-in page.
+/// Both HTML files live in <c>Pages/</c>, outside wwwroot, so the static file server cannot hand the page
+/// out without a session; its ES modules, styles and the vendored Beer CSS and D3 (no data) stay static.
 /// </summary>
 public static class DashboardPage
 {
     public const string Route = "/admin/dashboard";
-    const string File = "dashboard/index.html";
+    public const string LoginRoute = "/admin/login";
+    const string PageFile = "Pages/dashboard.html";
+    const string LoginFile = "Pages/login.html";
 
     public static WebApplication UseDashboardPage(this WebApplication app)
     {
         app.UseStaticFiles();
         app.MapGet("/", () => Results.Redirect(Route)).ExcludeFromDescription();
+
         app.MapMethods(Route, ["GET", "HEAD"], (IWebHostEnvironment env, HttpContext http) =>
-        {
-            var page = env.WebRootFileProvider.GetFileInfo(File);
-            if (!page.Exists || page.PhysicalPath is null) return Results.NotFound();
-            // The page is small and changes with each deployment: always revalidate.
-            http.Response.Headers.CacheControl = "no-cache";
-            return Results.File(page.PhysicalPath, "text/html; charset=utf-8");
-        }).WithName("DashboardPage").ExcludeFromDescription();
+            http.User.Identity?.IsAuthenticated == true
+                ? Html(http, env, PageFile)
+                : Results.Redirect($"{LoginRoute}?next={Uri.EscapeDataString(http.Request.Path + http.Request.QueryString)}"))
+            .WithName("DashboardPage").ExcludeFromDescription();
+
+        app.MapMethods(LoginRoute, ["GET", "HEAD"], (IWebHostEnvironment env, HttpContext http, string? next) =>
+            http.User.Identity?.IsAuthenticated == true
+                ? Results.Redirect(SafeNext(next))
+                : Html(http, env, LoginFile, next: SafeNext(next)))
+            .ExcludeFromDescription();
+
+        app.MapPost(LoginRoute, (IWebHostEnvironment env, HttpContext http, Logins logins, KodosumiTokens tokens,
+                [Microsoft.AspNetCore.Mvc.FromForm] LoginForm form) =>
+            {
+                var next = SafeNext(form.Next);
+                var client = SessionCookie.ClientOf(http);
+                if (logins.IsBlocked(client, out var retryAfter))
+                {
+                    if (retryAfter is { } wait) http.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString();
+                    return Html(http, env, LoginFile, next, "Too many failed logins. Try again in a minute.", StatusCodes.Status429TooManyRequests);
+                }
+                if (logins.Verify(form.Name ?? "", form.Password ?? "", client) is not { } user)
+                    return Html(http, env, LoginFile, next, "Wrong name or password.", StatusCodes.Status401Unauthorized);
+                var (token, expires) = tokens.Issue(user);
+                SessionCookie.Set(http, token, expires);
+                // 303: the browser follows with a GET, and a reload does not post the password again.
+                http.Response.Headers.Location = next;
+                return Results.StatusCode(StatusCodes.Status303SeeOther);
+            })
+            .DisableAntiforgery() // SameSite=Lax cookies and no state change but the caller's own session
+            .ExcludeFromDescription();
         return app;
+    }
+
+    public sealed record LoginForm(string? Name, string? Password, string? Next);
+
+    /// <summary>Only a path on this site: never an open redirect to another host (<c>//evil</c>, <c>/\evil</c>, <c>https://…</c>).</summary>
+    public static string SafeNext(string? next) =>
+        next is { Length: > 0 } && next[0] == '/' && (next.Length == 1 || (next[1] != '/' && next[1] != '\\'))
+        && Uri.TryCreate(next, UriKind.Relative, out _)
+            ? next
+            : Route;
+
+    static IResult Html(HttpContext http, IWebHostEnvironment env, string file, string next = Route, string error = "",
+        int status = StatusCodes.Status200OK)
+    {
+        var page = env.ContentRootFileProvider.GetFileInfo(file);
+        if (!page.Exists || page.PhysicalPath is null) return Results.NotFound();
+        // The pages change with each deployment and the sign-in page carries per-request text: always revalidate.
+        http.Response.Headers.CacheControl = "no-cache";
+        var html = File.ReadAllText(page.PhysicalPath)
+            .Replace("{{next}}", WebUtility.HtmlEncode(next), StringComparison.Ordinal)
+            .Replace("{{error}}", WebUtility.HtmlEncode(error), StringComparison.Ordinal);
+        return Results.Content(html, "text/html; charset=utf-8", statusCode: status);
     }
 }

@@ -59,9 +59,9 @@ public abstract class BrowserTest
     protected async Task OpenAsync(string tab = "running")
     {
         await Page.GotoAsync($"/admin/dashboard#{tab}");
-        if (Page.Url.Contains("/login", StringComparison.Ordinal))
+        if (Page.Url.Contains("/admin/login", StringComparison.Ordinal))
         {
-            // Once the page route itself needs a session, the server's login page comes first.
+            // Without a session the server's sign-in page comes first.
             await Page.FillAsync("input[name=name]", "admin");
             await Page.FillAsync("input[name=password]", "admin");
             await Page.PressAsync("input[name=password]", "Enter");

@@ -33,10 +33,8 @@ public sealed class DashboardSite
     public static string RepoRoot { get; } = FindRepoRoot();
     public static string ScreenshotDir => Path.Combine(RepoRoot, "artifacts", "screenshots");
     public static IBrowser Browser { get; private set; } = null!;
-    /// <summary>A client of the same service, logged in as admin once the service has logins.</summary>
+    /// <summary>A client of the same service, logged in as admin.</summary>
     public static HttpClient Api { get; private set; } = null!;
-    /// <summary>Whether the service has <c>POST /api/login</c> (authentication is added on another branch).</summary>
-    public static bool HasLogin { get; private set; }
     public static HostileData Hostile { get; private set; } = null!;
 
     /// <summary>Ignores the calling test when no Chromium is installed, except on CI, where the browser tests must run.</summary>
@@ -72,7 +70,7 @@ public sealed class DashboardSite
             if (_server!.HasExited) Assert.Fail($"The service exited with {_server.ExitCode}:\n{ServerLog}");
             return (await Api.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK;
         }, TimeSpan.FromSeconds(90), $"the service did not become ready at {BaseUrl}");
-        HasLogin = await LogInAsync(Api);
+        await LogInAsync(Api);
 
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new()
@@ -100,13 +98,10 @@ public sealed class DashboardSite
         if (_indexDir != "") TempDirs.Delete(_indexDir);
     }
 
-    /// <summary>Logs in as admin when the service has logins; false when <c>POST /api/login</c> does not exist.</summary>
-    static async Task<bool> LogInAsync(HttpClient client)
+    static async Task LogInAsync(HttpClient client)
     {
         var response = await client.PostAsJsonAsync("/api/login", new { name = "admin", password = "admin" });
-        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed) return false;
         Assert.That(response.IsSuccessStatusCode, $"POST /api/login as admin answered {(int)response.StatusCode}");
-        return true;
     }
 
     /// <summary>Runs the built service (the Api project's output, same configuration as these tests) with its web root.</summary>

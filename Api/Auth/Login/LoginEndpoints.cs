@@ -10,7 +10,7 @@ public abstract class LoginEndpointBase(Logins logins, KodosumiTokens tokens) : 
 {
     public override async Task HandleAsync(LoginRequest req, CancellationToken ct)
     {
-        var client = HttpContext.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        var client = SessionCookie.ClientOf(HttpContext);
         if (logins.IsBlocked(client, out var retryAfter))
         {
             if (retryAfter is { } wait) HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString();
@@ -23,14 +23,7 @@ public abstract class LoginEndpointBase(Logins logins, KodosumiTokens tokens) : 
             return;
         }
         var (token, expires) = tokens.Issue(user);
-        HttpContext.Response.Cookies.Append(KodosumiTokens.CookieName, token, new CookieOptions
-        {
-            HttpOnly = true,
-            SameSite = SameSiteMode.Lax,
-            Secure = HttpContext.Request.IsHttps,
-            Path = "/",
-            Expires = expires,
-        });
+        SessionCookie.Set(HttpContext, token, expires);
         await Send.OkAsync(new LoginResponse { Name = user.Name, Id = user.Id, KodosumiApiKey = token }, ct);
     }
 }
@@ -66,8 +59,11 @@ public sealed class LoginJsonEndpoint(Logins logins, KodosumiTokens tokens) : Lo
     }
 }
 
-/// <summary><c>GET</c> or <c>POST /logout</c>: forgets the cookie. (A token itself stays valid until it expires, as in Kodosumi.)</summary>
-public sealed class LogoutEndpoint : EndpointWithoutRequest
+/// <summary>
+/// <c>GET</c> or <c>POST /logout</c>: forgets the cookie, and this service refuses the token from now on
+/// (Kodosumi itself would still accept it until it expires).
+/// </summary>
+public sealed class LogoutEndpoint(RevokedTokens revoked) : EndpointWithoutRequest
 {
     public override void Configure()
     {
@@ -78,7 +74,8 @@ public sealed class LogoutEndpoint : EndpointWithoutRequest
 
     public override async Task HandleAsync(CancellationToken ct)
     {
-        HttpContext.Response.Cookies.Delete(KodosumiTokens.CookieName, new CookieOptions { Path = "/", HttpOnly = true, SameSite = SameSiteMode.Lax });
+        if (KodosumiTokens.KodosumiTokenOf(HttpContext.Request) is { Length: > 0 } token) revoked.Revoke(token);
+        SessionCookie.Clear(HttpContext);
         await Send.NoContentAsync(ct);
     }
 }
