@@ -81,5 +81,7 @@ public static class ConditionalGet
     static bool IsDashboardJson(HttpContext context) =>
         HttpMethods.IsGet(context.Request.Method)
         && context.Request.Path.StartsWithSegments("/api/dashboard", out var rest)
-        && !(rest.Value ?? "").Contains("/files/", StringComparison.Ordinal);
+        && !(rest.Value ?? "").Contains("/files/", StringComparison.Ordinal)
+        // Exports are streamed, however long: never buffered here, never kept.
+        && !(rest.Value ?? "").EndsWith("/export", StringComparison.Ordinal);
 }
