@@ -16,10 +16,11 @@ public sealed record RuntimePercentiles(double? P50, double? P90, double? P95, d
     }
 
     public static RuntimePercentiles OfSorted(double[] sorted) =>
-        new(NearestRank(sorted, 0.50), NearestRank(sorted, 0.90), NearestRank(sorted, 0.95), NearestRank(sorted, 0.99));
+        new(NearestRank(sorted, 50), NearestRank(sorted, 90), NearestRank(sorted, 95), NearestRank(sorted, 99));
 
-    public static double? NearestRank(double[] sorted, double p) =>
-        sorted.Length == 0 ? null : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+    /// <summary>The value at rank ceil(percent × n / 100), in integers so that no rounding moves the rank.</summary>
+    public static double? NearestRank(double[] sorted, int percent) =>
+        sorted.Length == 0 ? null : sorted[Math.Max((int)(((long)percent * sorted.Length + 99) / 100), 1) - 1];
 }
 
 public static class ExecutionStates

@@ -27,8 +27,8 @@ public sealed class AgentStatsEndpoint(ExecutionCatalog catalog, TimeProvider ti
             ByUser = executions.CountBy(s => s.UserId).ToDictionary(),
             ByAgent = executions.CountBy(s => s.AgentName).ToDictionary(),
             AvgRuntime = runtimes.Length == 0 ? 0 : runtimes.Average(),
-            MedianRuntime = Percentile(runtimes, 0.5),
-            P95Runtime = Percentile(runtimes, 0.95),
+            MedianRuntime = RuntimePercentiles.NearestRank(runtimes, 50),
+            P95Runtime = RuntimePercentiles.NearestRank(runtimes, 95),
             ErrorRate = executions.Count == 0 ? 0 : (double)executions.Count(s => s.HasError) / executions.Count,
             Running = executions.Count(ExecutionStates.IsRunning),
             ExecutionsWithProblems = executions.Count(s => s.Problem is not null),
@@ -36,7 +36,4 @@ public sealed class AgentStatsEndpoint(ExecutionCatalog catalog, TimeProvider ti
             RuntimePercentilesByAgent = executions.GroupBy(s => s.AgentName).ToDictionary(g => g.Key, RuntimePercentiles.Of),
         }, ct);
     }
-
-    /// <summary>Nearest-rank percentile of sorted values.</summary>
-    public static double? Percentile(double[] sorted, double p) => RuntimePercentiles.NearestRank(sorted, p);
 }
