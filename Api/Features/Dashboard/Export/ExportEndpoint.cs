@@ -57,8 +57,8 @@ public sealed class ExportEndpoint(ExecutionCatalog catalog, UserDirectory users
     static async Task WriteCsv(Stream body, IEnumerable<ExecutionRow> rows, CancellationToken ct)
     {
         await using var writer = CsvWriter.Create(body, CsvOptions, leaveOpen: true);
+        // The header ends its own record.
         writer.WriteHeader(CsvColumns);
-        await writer.EndRecordAsync(ct);
         foreach (var r in rows)
         {
             writer.WriteField(r.Fid);
