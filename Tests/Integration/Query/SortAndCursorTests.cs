@@ -101,6 +101,8 @@ public class SortAndCursorTests
         Assert.That(legacy, Is.EqualTo(ExpectedOrder("runtime", descending: true)));
         var agentName = await WalkWithCursor(Operator, "hours=999999&sort=agent_name", 200);
         Assert.That(agentName, Is.EqualTo(ExpectedOrder("agent", descending: false)));
+        var minusShortName = await WalkWithCursor(Operator, "hours=999999&sort=-user", 200);
+        Assert.That(minusShortName, Is.EqualTo(ExpectedOrder("user", descending: true)));
     }
 
     [Test]

@@ -41,7 +41,7 @@ public sealed class RunningAgentsEndpoint(ExecutionCatalog catalog, UserDirector
                 : null,
             Filters = new RunningAgentsFilters
             {
-                Hours = req.Hours, AgentName = req.AgentName, User = req.User, Status = req.Status, Search = req.Search,
+                Hours = req.Hours, AgentName = req.AgentName, User = req.User, Status = req.Status, Search = req.Search, Tags = req.Tags,
                 AgentNames = inWindow.Select(s => s.AgentName).Distinct().Order(StringComparer.OrdinalIgnoreCase).ToList(),
                 Users = inWindow.Select(s => s.UserId).Distinct().Order(StringComparer.Ordinal)
                     .Select(id => new FilterUser(id, users.NameOf(id))).ToList(),

@@ -28,8 +28,8 @@ public static class RunningAgentsQueryRules
     {
         validator.AddFilterRules();
         validator.RuleFor(r => r.Sort).Must(RunningAgentsSort.IsValidColumn)
-            .WithMessage($"sort must be one of {string.Join(", ", RunningAgentsSort.ShortNames)} (with order=asc|desc), " +
-                         $"or one of {string.Join(", ", RunningAgentsSort.Columns)} optionally with a leading '-'");
+            .WithMessage($"sort must be one of {string.Join(", ", RunningAgentsSort.ShortNames)} (with order=asc|desc) " +
+                         $"or {string.Join(", ", RunningAgentsSort.Columns)}; a leading '-' means descending");
         validator.RuleFor(r => r.Order).Must(RunningAgentsSort.IsValidOrder).WithMessage("order must be asc or desc");
         validator.RuleFor(r => r.Order).Must((r, order) => string.IsNullOrEmpty(order) || r.Sort?.StartsWith('-') != true)
             .WithMessage("order cannot be combined with a sort that has a leading '-'");
@@ -80,6 +80,7 @@ public sealed class RunningAgentsFilters
     public string? User { get; init; }
     public string? Status { get; init; }
     public string? Search { get; init; }
+    public string? Tags { get; init; }
     public required IReadOnlyList<string> AgentNames { get; init; }
     public required IReadOnlyList<FilterUser> Users { get; init; }
     public required IReadOnlyList<string> Statuses { get; init; }

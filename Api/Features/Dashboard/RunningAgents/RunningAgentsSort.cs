@@ -9,8 +9,8 @@ public readonly record struct SortKey(double Number, string? Text, double Start,
 /// <summary>
 /// The list's order: a column and a direction. <c>sort</c> takes the short names
 /// (<c>start, runtime, status, agent, user</c>) with <c>order=asc|desc</c>, and the page's original column
-/// names (<c>start_time, agent_name, fid, user, status, runtime, files</c>) with a leading <c>-</c> for
-/// descending. Ties keep the newest-first order, so every order is total and a keyset cursor can
+/// names (<c>start_time, agent_name, fid, user, status, runtime, files</c>); a leading <c>-</c> means
+/// descending with either. Ties keep the newest-first order, so every order is total and a keyset cursor can
 /// resume after any row. Sorting happens before paging, so a page of 50 out of 100,000 is the right 50.
 /// </summary>
 public sealed record RunningAgentsSort(string Column, bool Descending)
@@ -24,8 +24,12 @@ public sealed record RunningAgentsSort(string Column, bool Descending)
 
     public bool IsStart => Column == "start_time";
 
-    public static bool IsValidColumn(string? sort) =>
-        string.IsNullOrEmpty(sort) || ShortNames.Contains(sort) || Columns.Contains(sort.StartsWith('-') ? sort[1..] : sort);
+    public static bool IsValidColumn(string? sort)
+    {
+        if (string.IsNullOrEmpty(sort)) return true;
+        var column = sort.StartsWith('-') ? sort[1..] : sort;
+        return ShortNames.Contains(column) || Columns.Contains(column);
+    }
 
     public static bool IsValidOrder(string? order) => string.IsNullOrEmpty(order) || Orders.Contains(order);
 
