@@ -1,8 +1,5 @@
-using Kodosumi.Api.Auth;
 using FastEndpoints;
 using FluentValidation;
-using Kodosumi.Indexer.Store;
-using Kodosumi.Shared.Model;
 
 namespace Kodosumi.Api.Features.Dashboard;
 
@@ -30,14 +27,4 @@ public static class FilterRequestRules
     /// <summary>The rules every <see cref="FilterRequest"/> shares, added to an endpoint's own validator.</summary>
     public static void AddFilterRules<T>(this AbstractValidator<T> validator) where T : FilterRequest =>
         validator.RuleFor(r => r.Hours).GreaterThan(0);
-}
-
-public static class Visible
-{
-    /// <summary>
-    /// The executions that started at or after <paramref name="since"/> and that the viewer may see, newest
-    /// first: a prefix of the snapshot's order, so the window costs no sort.
-    /// </summary>
-    public static IEnumerable<ExecutionSummary> InWindow(CatalogSnapshot snapshot, double since, Viewer viewer) =>
-        snapshot.NewestFirst.TakeWhile(s => s.StartTime >= since).Where(viewer.CanSee);
 }

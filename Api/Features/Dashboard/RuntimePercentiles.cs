@@ -22,9 +22,3 @@ public sealed record RuntimePercentiles(double? P50, double? P90, double? P95, d
     public static double? NearestRank(double[] sorted, int percent) =>
         sorted.Length == 0 ? null : sorted[Math.Max((int)(((long)percent * sorted.Length + 99) / 100), 1) - 1];
 }
-
-public static class ExecutionStates
-{
-    /// <summary>Statuses of an execution that has not ended.</summary>
-    public static bool IsRunning(ExecutionSummary s) => s.Status is "running" or "starting" or "awaiting";
-}

@@ -1,8 +1,9 @@
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
+using Kodosumi.Tests.Integration.Query;
 using Kodosumi.Tests.Support;
 
-namespace Kodosumi.Tests.Integration.Query;
+namespace Kodosumi.Tests.Integration;
 
 /// <summary>
 /// Keyset paging while a separate writer process adds executions between pages, some newer than every

@@ -4,7 +4,7 @@ using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
 using Kodosumi.Tests.Support;
 
-namespace Kodosumi.Tests.Integration.Query;
+namespace Kodosumi.Tests.Integration;
 
 /// <summary>
 /// Server-side timeline buckets in a time zone, over executions written at known instants around the
