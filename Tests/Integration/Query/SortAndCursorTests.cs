@@ -113,6 +113,18 @@ public class SortAndCursorTests
         Assert.That(page.GetProperty("next_cursor").ValueKind, Is.EqualTo(JsonValueKind.Null));
     }
 
+    [Test]
+    public async Task A_cursor_keeps_the_window_of_its_first_page()
+    {
+        var all = ExpectedOrder("start", descending: true);
+        var first = await Operator.GetJson($"{List}?hours=999999&limit=10");
+        var cursor = Uri.EscapeDataString(first.Str("next_cursor"));
+        // hours=1 would hold only the newest few; the cursor's window (all time) is the one that counts.
+        var second = await Operator.GetJson($"{List}?hours=1&limit=10&cursor={cursor}");
+        Assert.That(second.GetProperty("agents").EnumerateArray().Select(r => r.Str("fid")), Is.EqualTo(all.Skip(10).Take(10)));
+        Assert.That(second.GetProperty("total").GetInt32(), Is.EqualTo(all.Count));
+    }
+
     [TestCase("sort=password", "sort")]
     [TestCase("sort=runtime&order=sideways", "order")]
     [TestCase("sort=-runtime&order=asc", "order")]
