@@ -15,6 +15,7 @@ public static class ApiExtensions
         builder.Services.AddKodosumiAuth();
         builder.Services.AddFastEndpoints();
         builder.Services.AddKodosumiHealth();
+        builder.Services.AddOptions<DashboardOptions>().BindConfiguration(DashboardOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         return builder;
     }
 
