@@ -2,6 +2,7 @@ using System.Text.Json;
 using FastEndpoints;
 using Kodosumi.Api.Auth;
 using Kodosumi.Api.Health;
+using Kodosumi.Api.Metrics;
 
 namespace Kodosumi.Api.Hosting;
 
@@ -15,12 +16,14 @@ public static class ApiExtensions
         builder.Services.AddKodosumiAuth();
         builder.Services.AddFastEndpoints();
         builder.Services.AddKodosumiHealth();
+        builder.Services.AddKodosumiMetrics();
         builder.Services.AddOptions<DashboardOptions>().BindConfiguration(DashboardOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         return builder;
     }
 
     public static WebApplication UseKodosumiApi(this WebApplication app)
     {
+        app.UseKodosumiHttpMetrics();
         // Before the endpoints: every dashboard endpoint needs a user; /health/* and /login stay open.
         app.UseKodosumiAuth();
         app.UseIndexReadyGate();
@@ -32,6 +35,7 @@ public static class ApiExtensions
             c.Errors.UseProblemDetails();
         });
         app.MapKodosumiHealth();
+        app.MapKodosumiMetrics();
         app.UseDashboardPage();
         return app;
     }

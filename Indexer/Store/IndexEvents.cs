@@ -35,6 +35,12 @@ public sealed class IndexEvents(int capacity = IndexEvents.DefaultCapacity)
     /// <summary>Random per process.</summary>
     public string Epoch { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
 
+    /// <summary>
+    /// Every applied summary with the one it replaced (null for a new execution), for measurements such as
+    /// the indexing lag. Raised under the catalog's lock: handlers must be quick and must not call back.
+    /// </summary>
+    public event Action<ExecutionSummary?, ExecutionSummary>? Folded;
+
     public long LastSequence
     {
         get { lock (_gate) return _last; }
@@ -57,6 +63,7 @@ public sealed class IndexEvents(int capacity = IndexEvents.DefaultCapacity)
     /// <summary>Turns one applied change into events; called by the catalog under its lock, so sequences follow versions.</summary>
     internal void Publish(ExecutionSummary? previous, ExecutionSummary current, IEnumerable<ErrorEvent> addedErrors)
     {
+        Folded?.Invoke(previous, current);
         lock (_gate)
         {
             if (previous is null)
