@@ -17,6 +17,7 @@ public static class ApiExtensions
         builder.Services.AddFastEndpoints();
         builder.Services.AddKodosumiHealth();
         builder.Services.AddKodosumiMetrics();
+        builder.Services.AddKodosumiOpenApi();
         builder.Services.AddOptions<DashboardOptions>().BindConfiguration(DashboardOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         return builder;
     }
@@ -36,6 +37,7 @@ public static class ApiExtensions
         });
         app.MapKodosumiHealth();
         app.MapKodosumiMetrics();
+        app.UseKodosumiOpenApi();
         app.UseDashboardPage();
         return app;
     }
