@@ -122,7 +122,8 @@ public static class ConditionalGet
     }
 
     static bool IfNoneMatch(HttpRequest request, string etag) =>
-        request.Headers.IfNoneMatch.Any(v => v is not null && v.Split(',').Any(t => t.Trim() is var tag && (tag == etag || tag == "*")));
+        // No "*": a request with bad parameters must still reach its validator and answer 400.
+        request.Headers.IfNoneMatch.Any(v => v is not null && v.Split(',').Any(t => t.Trim() == etag));
 
     static void SetHeaders(HttpResponse response, string etag)
     {

@@ -28,7 +28,8 @@ public sealed class IndexEvents(int capacity = IndexEvents.DefaultCapacity)
     public const int DefaultCapacity = 10_000;
 
     readonly Lock _gate = new();
-    readonly Queue<IndexEvent> _recent = new();
+    // A ring: the event with sequence n sits at n % capacity; the newest capacity events are kept.
+    readonly IndexEvent[] _ring = new IndexEvent[capacity];
     long _last;
     TaskCompletionSource _published = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -54,9 +55,11 @@ public sealed class IndexEvents(int capacity = IndexEvents.DefaultCapacity)
     {
         lock (_gate)
         {
-            var oldest = _recent.TryPeek(out var first) ? first.Sequence : _last + 1;
+            var oldest = Math.Max(1, _last - capacity + 1);
             if (after > _last || after < oldest - 1) return (null, _published.Task);
-            return ([.. _recent.Where(e => e.Sequence > after)], _published.Task);
+            var events = new IndexEvent[_last - after];
+            for (var sequence = after + 1; sequence <= _last; sequence++) events[sequence - after - 1] = _ring[sequence % capacity];
+            return (events, _published.Task);
         }
     }
 
@@ -93,8 +96,8 @@ public sealed class IndexEvents(int capacity = IndexEvents.DefaultCapacity)
 
     void Add(string type, ExecutionSummary execution, string? previousStatus, double? timestamp, long? errorEventId)
     {
-        _recent.Enqueue(new IndexEvent(++_last, type, execution.Fid, execution.UserId, execution.AgentName, execution.Status,
-            previousStatus, timestamp, errorEventId));
-        while (_recent.Count > capacity) _recent.Dequeue();
+        _last++;
+        _ring[_last % capacity] = new IndexEvent(_last, type, execution.Fid, execution.UserId, execution.AgentName, execution.Status,
+            previousStatus, timestamp, errorEventId);
     }
 }
