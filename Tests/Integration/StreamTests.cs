@@ -59,9 +59,11 @@ public class StreamTests
             _items = SseParser.Create(body).EnumerateAsync(_stop.Token).GetAsyncEnumerator(_stop.Token);
         }
 
-        public static async Task<SseClient> Open(IndexerHost host, string userId, string? lastEventId = null, string query = "")
+        public static Task<SseClient> Open(IndexerHost host, string userId, string? lastEventId = null, string query = "") =>
+            Open(host.ClientFor(userId), lastEventId, query);
+
+        public static async Task<SseClient> Open(HttpClient client, string? lastEventId = null, string query = "")
         {
-            var client = host.ClientFor(userId);
             var request = new HttpRequestMessage(HttpMethod.Get, Stream + query);
             if (lastEventId is not null) request.Headers.Add("Last-Event-ID", lastEventId);
             var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
@@ -71,6 +73,17 @@ public class StreamTests
         }
 
         public List<SseItem<string>> Received { get; } = [];
+
+        Task<bool>? _pending;
+
+        /// <summary>The next item, as a task that survives a timeout: the parser must never be asked twice at once.</summary>
+        async Task<bool> MoveNext(CancellationToken ct)
+        {
+            var moved = await (_pending ??= _items.MoveNextAsync().AsTask()).WaitAsync(ct);
+            _pending = null;
+            if (moved) Received.Add(_items.Current);
+            return moved;
+        }
 
         /// <summary>
         /// The first event received so far that matches, else reads until one does (events of one batch
@@ -83,13 +96,34 @@ public class StreamTests
             using var timeout = new CancellationTokenSource(Soon);
             while (true)
             {
-                var next = _items.MoveNextAsync().AsTask();
-                if (await Task.WhenAny(next, Task.Delay(Timeout.Infinite, timeout.Token).ContinueWith(_ => { })) != next)
+                bool moved;
+                try
+                {
+                    moved = await MoveNext(timeout.Token);
+                }
+                catch (OperationCanceledException)
+                {
                     Assert.Fail($"Timed out after {Soon}: {what}; received {string.Join(" | ", Received.Select(i => $"{i.EventType} {i.Data}"))}");
-                Assert.That(await next, Is.True, "the stream stays open");
-                var item = _items.Current;
-                Received.Add(item);
+                    throw;
+                }
+                Assert.That(moved, Is.True, "the stream stays open");
+                var item = Received[^1];
                 if (match(item, JsonDocument.Parse(item.Data).RootElement)) return item;
+            }
+        }
+
+        /// <summary>True once the server has ended the stream.</summary>
+        public async Task<bool> EndsWithin(TimeSpan wait)
+        {
+            using var timeout = new CancellationTokenSource(wait);
+            try
+            {
+                while (await MoveNext(timeout.Token)) { }
+                return true;
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
             }
         }
 
@@ -211,6 +245,46 @@ public class StreamTests
     {
         using var anonymous = _host.CreateClient();
         Assert.That((await anonymous.GetAsync(Stream, HttpCompletionOption.ResponseHeadersRead)).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+    }
+
+    [Test]
+    public async Task The_stream_ends_when_its_token_expires()
+    {
+        using var client = _host.CreateClient();
+        client.DefaultRequestHeaders.Add("KODOSUMI_API_KEY", Kodosumi.Tests.Auth.TestJwt.For(Alice.FolderName, _host.Secret, TimeSpan.FromSeconds(2)));
+        await using var stream = await SseClient.Open(client);
+        Assert.That(await stream.EndsWithin(Soon), "the server closes the stream of an expired token");
+    }
+
+    [Test]
+    public async Task The_stream_ends_when_the_role_is_deactivated()
+    {
+        await using var stream = await SseClient.Open(_host, Bob.FolderName);
+        Assert.That(await stream.EndsWithin(TimeSpan.FromSeconds(1)), Is.False, "an active role's stream stays open");
+        SetActive(Bob, false);
+        try
+        {
+            Assert.That(await stream.EndsWithin(Soon), "the server closes the stream of a deactivated role");
+            using var client = _host.ClientFor(Bob.FolderName);
+            Assert.That((await client.GetAsync(Stream, HttpCompletionOption.ResponseHeadersRead)).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized),
+                "and its reconnect is refused");
+        }
+        finally
+        {
+            SetActive(Bob, true);
+        }
+    }
+
+    /// <summary>Changes admin.db as Kodosumi would, with a connection of its own.</summary>
+    void SetActive(DemoUser user, bool active)
+    {
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dataDir, "admin.db")};Pooling=False");
+        db.Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "UPDATE roles SET active = $active WHERE id = $id";
+        cmd.Parameters.AddWithValue("$active", active);
+        cmd.Parameters.AddWithValue("$id", user.Id.ToString("N"));
+        Assert.That(cmd.ExecuteNonQuery(), Is.EqualTo(1));
     }
 
     [Test]

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using FastEndpoints;
 using Kodosumi.Api.Auth;
+using Microsoft.AspNetCore.Authentication;
 using Kodosumi.Indexer;
 using Kodosumi.Indexer.Store;
 using Microsoft.AspNetCore.Http.Features;
@@ -14,9 +15,12 @@ namespace Kodosumi.Api.Features.Dashboard.Stream;
 /// Server-Sent Events: every change the index applies that the user may see, as it is applied. Each
 /// event has an <c>id:</c>; a client that reconnects with <c>Last-Event-ID</c> gets what it missed
 /// from the indexer's ring of recent events, or a <c>reset</c> event (reload everything) when they
-/// are gone or the id is of an earlier run. A comment line keeps a quiet connection alive.
+/// are gone or the id is of an earlier run. A comment line keeps a quiet connection alive. The stream
+/// ends when the token expires or is given up, or the role is deactivated or changes rights; the
+/// client's reconnect is then checked like any request.
 /// </summary>
-public sealed class StreamEndpoint(IndexEvents events, IOptions<StreamOptions> options, TimeProvider time) : Endpoint<StreamRequest>
+public sealed class StreamEndpoint(IndexEvents events, IOptions<StreamOptions> options, TimeProvider time, Accounts accounts, RevokedTokens revoked)
+    : Endpoint<StreamRequest>
 {
     public const string Reset = "reset";
 
@@ -44,12 +48,14 @@ public sealed class StreamEndpoint(IndexEvents events, IOptions<StreamOptions> o
         response.Headers["X-Accel-Buffering"] = "no"; // nginx would otherwise hold events back
 
         var (after, resetReason) = Resume(req.ResumeFrom);
+        var token = KodosumiTokens.KodosumiTokenOf(HttpContext.Request);
+        var expires = (await HttpContext.AuthenticateAsync()).Properties?.ExpiresUtc;
         try
         {
             await Write(response, "retry: 3000\n\n", ct);
             if (resetReason is not null) await WriteReset(response, after, resetReason, ct);
             var lastWrite = time.GetTimestamp();
-            while (!ct.IsCancellationRequested)
+            while (!ct.IsCancellationRequested && StillAllowed(viewer, token, expires))
             {
                 var (batch, next) = events.Read(after);
                 if (batch is null)
@@ -85,6 +91,12 @@ public sealed class StreamEndpoint(IndexEvents events, IOptions<StreamOptions> o
             // The client went away.
         }
     }
+
+    /// <summary>What authentication checks at every request, checked again while the stream is open.</summary>
+    bool StillAllowed(Viewer viewer, string? token, DateTimeOffset? expires) =>
+        (expires is null || time.GetUtcNow() < expires)
+        && (token is null || !revoked.IsRevoked(token))
+        && accounts.Find(viewer.UserId) is { Active: true } user && user.Operator == viewer.IsOperator;
 
     /// <summary>Where to start: after the client's last event, or from now (with the reason for a reset).</summary>
     (long After, string? ResetReason) Resume(string? lastEventId)
