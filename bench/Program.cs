@@ -48,7 +48,7 @@ foreach (var size in sizes)
     }
 
     var indexDir = Path.Combine(Path.GetTempPath(), $"kodo-bench-{Guid.NewGuid():N}");
-    using (var service = ServiceProcess.Start(apiDll, data, Path.Combine(indexDir, "index.db"), TimeSpan.FromSeconds(5)))
+    using (var service = ServiceProcess.Start(apiDll, data, Path.Combine(indexDir, "index.db"), TimeSpan.FromSeconds(5), echo: Console.Error.WriteLine))
     {
         Console.WriteLine($"[{size:N0}] cold index ...");
         var cold = await service.WaitReadyAsync(TimeSpan.FromMinutes(30));
