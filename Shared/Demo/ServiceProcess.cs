@@ -148,7 +148,7 @@ public sealed class ServiceProcess : IDisposable
     long ReadStatus(string key)
     {
         var line = File.ReadLines($"/proc/{Pid}/status").First(l => l.StartsWith(key + ":", StringComparison.Ordinal));
-        return long.Parse(line.Split(' ', '\t', StringSplitOptions.RemoveEmptyEntries)[1]);
+        return long.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1]);
     }
 
     static int FreePort()

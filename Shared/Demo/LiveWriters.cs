@@ -1,11 +1,9 @@
-using Kodosumi.Shared;
-using Kodosumi.Shared.Demo;
-
-namespace Kodosumi.Tests.Resilience;
+namespace Kodosumi.Shared.Demo;
 
 /// <summary>
 /// Kodosumi at work: each writer is a <c>sqlite3</c> process of its own that creates an execution, appends its
 /// events in WAL mode (status changes, errors, output), closes it (checkpoint, <c>-wal</c> gone) and starts the next.
+/// Used by the resilience tests and the soak benchmark.
 /// </summary>
 public sealed class LiveWriters : IAsyncDisposable
 {
@@ -18,24 +16,29 @@ public sealed class LiveWriters : IAsyncDisposable
     public int Events => Volatile.Read(ref _events);
 
     /// <param name="pause">Time between two events of one execution.</param>
-    public static LiveWriters Start(string executionRoot, int writers, int seed, TimeSpan pause, int eventsPerExecution = 40)
+    /// <param name="keep">When set, each writer deletes its oldest finished execution beyond this many (a user cleaning up), so a long run stays the same size.</param>
+    public static LiveWriters Start(string executionRoot, int writers, int seed, TimeSpan pause, int eventsPerExecution = 40, int? keep = null)
     {
         var live = new LiveWriters();
         for (var w = 0; w < writers; w++)
         {
             var random = new Random(seed + w);
-            live._loops.Add(Task.Factory.StartNew(() => live.Loop(executionRoot, random, pause, eventsPerExecution), TaskCreationOptions.LongRunning));
+            live._loops.Add(Task.Factory.StartNew(() => live.Loop(executionRoot, random, pause, eventsPerExecution, keep), TaskCreationOptions.LongRunning));
         }
         return live;
     }
 
-    void Loop(string root, Random random, TimeSpan pause, int eventsPerExecution)
+    void Loop(string root, Random random, TimeSpan pause, int eventsPerExecution, int? keep)
     {
+        var mine = new Queue<string>();
         while (!_stop.IsCancellationRequested)
         {
             var user = DemoDataGenerator.Users[random.Next(DemoDataGenerator.Users.Count)];
             var fid = Fids.New(DateTimeOffset.UtcNow, random);
-            using var writer = SqliteCliWriter.Open(Path.Combine(root, user.FolderName, fid, "sqlite3.db"));
+            var folder = Path.Combine(root, user.FolderName, fid);
+            if (keep is { } max && mine.Count >= max) Directory.Delete(mine.Dequeue(), recursive: true);
+            mine.Enqueue(folder);
+            using var writer = SqliteCliWriter.Open(Path.Combine(folder, "sqlite3.db"));
             Interlocked.Increment(ref _executions);
             Append(writer, "status", "starting");
             Append(writer, "meta", "{\"dict\": {\"summary\": \"Live " + random.Next(3) + "\", \"entry_point\": \"live:app\"}}");
