@@ -21,7 +21,7 @@ public sealed class CatalogSnapshot(long version, ExecutionSummary[] newestFirst
 /// mirrored from the index after each committed batch. Queries take a sorted snapshot, rebuilt
 /// lazily once per version, so a burst of changes costs one sort.
 /// </summary>
-public sealed class ExecutionCatalog
+public sealed class ExecutionCatalog(IndexEvents events)
 {
     readonly Lock _gate = new();
     readonly Dictionary<string, ExecutionSummary> _byFid = new(StringComparer.Ordinal);
@@ -36,6 +36,9 @@ public sealed class ExecutionCatalog
     {
         get { lock (_gate) return _byFid.Count; }
     }
+
+    /// <summary>What the applied changes announce to the live stream.</summary>
+    public IndexEvents Events => events;
 
     public ExecutionSummary? Find(string fid)
     {
@@ -83,24 +86,28 @@ public sealed class ExecutionCatalog
                 switch (change)
                 {
                     case UpsertExecution upsert:
+                        var previous = _byFid.GetValueOrDefault(upsert.Fid);
                         _byFid[upsert.Fid] = upsert.Summary;
                         if (upsert.Refolded) _errorsByFid.Remove(upsert.Fid);
+                        List<ErrorEvent> added = [];
                         if (upsert.NewErrors.Count > 0)
                         {
                             var list = ErrorsOf(upsert.Fid);
                             var known = list.Select(r => r.EventId).ToHashSet();
-                            list.AddRange(upsert.NewErrors.Where(e => known.Add(e.EventId))
-                                .Select(e => new ErrorRef(e.Fid, e.UserId, e.EventId, e.Timestamp)));
+                            added = [.. upsert.NewErrors.Where(e => known.Add(e.EventId))];
+                            list.AddRange(added.Select(e => new ErrorRef(e.Fid, e.UserId, e.EventId, e.Timestamp)));
                         }
+                        events.Publish(previous, upsert.Summary, added);
                         break;
                     case RemoveExecution remove:
-                        _byFid.Remove(remove.Fid);
+                        if (_byFid.Remove(remove.Fid, out var removed)) events.PublishRemoved(removed);
                         _errorsByFid.Remove(remove.Fid);
                         break;
                 }
             }
             _version++;
         }
+        events.Signal();
     }
 
     List<ErrorRef> ErrorsOf(string fid)
