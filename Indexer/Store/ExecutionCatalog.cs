@@ -63,10 +63,13 @@ public sealed class ExecutionCatalog(IndexEvents events)
         }
     }
 
+    /// <summary>Replaces everything with what the index holds (at start, and after the index was reopened).</summary>
     public void Load(IEnumerable<ExecutionSummary> summaries, IEnumerable<ErrorEvent> errors)
     {
         lock (_gate)
         {
+            _byFid.Clear();
+            _errorsByFid.Clear();
             foreach (var s in summaries) _byFid[s.Fid] = s;
             foreach (var e in errors) ErrorsOf(e.Fid).Add(new ErrorRef(e.Fid, e.UserId, e.EventId, e.Timestamp));
             _version++;
