@@ -27,6 +27,7 @@ public sealed class ExecutionCatalog
     readonly Dictionary<string, ExecutionSummary> _byFid = new(StringComparer.Ordinal);
     readonly Dictionary<string, List<ErrorRef>> _errorsByFid = new(StringComparer.Ordinal);
     long _version;
+    int _quarantined;
     CatalogSnapshot? _snapshot;
 
     /// <summary>Grows with every applied change; the API derives ETags from it.</summary>
@@ -36,6 +37,9 @@ public sealed class ExecutionCatalog
     {
         get { lock (_gate) return _byFid.Count; }
     }
+
+    /// <summary>Executions whose database is quarantined (not read until their probe); kept current on every change.</summary>
+    public int QuarantinedCount => Volatile.Read(ref _quarantined);
 
     public ExecutionSummary? Find(string fid)
     {
@@ -64,7 +68,7 @@ public sealed class ExecutionCatalog
     {
         lock (_gate)
         {
-            foreach (var s in summaries) _byFid[s.Fid] = s;
+            foreach (var s in summaries) Put(s);
             foreach (var e in errors) ErrorsOf(e.Fid).Add(new ErrorRef(e.Fid, e.UserId, e.EventId, e.Timestamp));
             _version++;
         }
@@ -80,7 +84,7 @@ public sealed class ExecutionCatalog
                 switch (change)
                 {
                     case UpsertExecution upsert:
-                        _byFid[upsert.Fid] = upsert.Summary;
+                        Put(upsert.Summary);
                         if (upsert.Refolded) _errorsByFid.Remove(upsert.Fid);
                         if (upsert.NewErrors.Count > 0)
                         {
@@ -91,13 +95,20 @@ public sealed class ExecutionCatalog
                         }
                         break;
                     case RemoveExecution remove:
-                        _byFid.Remove(remove.Fid);
+                        if (_byFid.Remove(remove.Fid, out var gone) && gone.Quarantine is not null) _quarantined--;
                         _errorsByFid.Remove(remove.Fid);
                         break;
                 }
             }
             _version++;
         }
+    }
+
+    void Put(ExecutionSummary summary)
+    {
+        if (_byFid.TryGetValue(summary.Fid, out var old) && old.Quarantine is not null) _quarantined--;
+        if (summary.Quarantine is not null) _quarantined++;
+        _byFid[summary.Fid] = summary;
     }
 
     List<ErrorRef> ErrorsOf(string fid)
