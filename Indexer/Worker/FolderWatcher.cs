@@ -25,6 +25,9 @@ public sealed class FolderWatcher(
     FileSystemWatcher? _rootWatcher;
     ITimer? _retry;
     bool _disposed;
+    /// <summary>The watcher being started: .NET raises a failure to add a watch (inotify limits) as an Error event, during the start itself.</summary>
+    FileSystemWatcher? _starting;
+    string? _startFailure;
 
     public bool IsActive
     {
@@ -65,14 +68,21 @@ public sealed class FolderWatcher(
             watcher.Deleted += OnEvent;
             watcher.Renamed += (_, e) => { onChanged(e.OldFullPath); onChanged(e.FullPath); };
             watcher.Error += OnError;
+            _starting = watcher;
+            _startFailure = null;
             try
             {
                 watcher.EnableRaisingEvents = true;
+                if (_startFailure is { } failure) throw new IOException(failure);
             }
             catch
             {
                 watcher.Dispose();
                 throw;
+            }
+            finally
+            {
+                _starting = null;
             }
             _watcher = watcher;
             _rootWatcher = WatchRootName();
@@ -115,7 +125,13 @@ public sealed class FolderWatcher(
     void OnError(object sender, ErrorEventArgs e)
     {
         var error = e.GetException();
-        Lose(error is InternalBufferOverflowException ? "too many changes at once (the event buffer overflowed)" : error.Message);
+        var reason = error is InternalBufferOverflowException ? "too many changes at once (the event buffer overflowed)" : error.Message;
+        lock (_gate)
+        {
+            if (sender == _starting) _startFailure ??= reason;
+            // A watcher already replaced may still report; only the current one counts.
+            else if (sender == _watcher) LoseLocked(reason);
+        }
     }
 
     void Lose(string reason)
