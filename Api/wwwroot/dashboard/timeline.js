@@ -1,15 +1,19 @@
-// Timeline: executions per hour (per day beyond 7 days), stacked by status, drawn with D3 from the
-// server's hourly buckets (no rows are fetched: limit=0).
+// Timeline: executions per hour (per day beyond 48 hours), stacked by status, drawn with D3 from the
+// server's buckets (no rows are fetched: limit=0), counted in the browser's own time zone.
 import { getJson } from './api.js';
 import { el, clear, emptyState, formatCount, STATUS_COLORS, STATUS_ORDER } from './dom.js';
 
 const d3 = globalThis.d3;
 const HEIGHT = 320;
 const MARGIN = { top: 16, right: 16, bottom: 36, left: 44 };
+const DAILY_AFTER_HOURS = 48;
+
+/** The browser's IANA time zone, so the server's hours and days are the ones the user's clock shows. */
+export const timeZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
 
 export async function load(ctx) {
-  const { data } = await getJson('timeline', { hours: ctx.hours, limit: 0 });
-  const daily = ctx.hours > 168;
+  const daily = ctx.hours > DAILY_AFTER_HOURS;
+  const { data } = await getJson('timeline', { hours: ctx.hours, limit: 0, bucket: daily ? 'day' : 'hour', tz: timeZone(), tags: ctx.tag });
   const bins = binsOf(data.buckets, ctx.hours, daily);
   const statuses = STATUS_ORDER.filter((s) => bins.some((b) => b.counts[s])).concat(
     [...new Set(bins.flatMap((b) => Object.keys(b.counts)))].filter((s) => !STATUS_ORDER.includes(s)));
@@ -24,7 +28,11 @@ export async function load(ctx) {
   renderChart(bins, statuses, daily);
 }
 
-/** Every hour (or day) of the range, with the server's hourly counts added into it. */
+/**
+ * Every local hour (or day) of the range, empty ones included (the server leaves them out), each holding
+ * the server's bucket that starts in it. The server counted in this browser's zone, so a bucket's start is
+ * a bin's start; flooring only guards against an answer counted elsewhere.
+ */
 function binsOf(buckets, hours, daily) {
   const interval = daily ? d3.timeDay : d3.timeHour;
   const now = new Date();
@@ -35,7 +43,7 @@ function binsOf(buckets, hours, daily) {
     .map((start) => ({ start, total: 0, counts: {} }));
   const index = new Map(bins.map((b) => [b.start.getTime(), b]));
   for (const bucket of buckets) {
-    const bin = index.get(interval.floor(new Date(bucket.start * 1000)).getTime());
+    const bin = index.get(bucket.start * 1000) ?? index.get(interval.floor(new Date(bucket.start * 1000)).getTime());
     if (!bin) continue;
     bin.total += bucket.total;
     for (const [status, n] of Object.entries(bucket.counts)) bin.counts[status] = (bin.counts[status] ?? 0) + n;
