@@ -24,7 +24,7 @@ export async function load(ctx) {
   // Older answers (Kodosumi's own) carry only the median and the 95th percentile.
   const p = data.runtime_percentiles ?? { p50: data.median_runtime, p95: data.p95_runtime };
   document.getElementById('stats-percentiles').replaceChildren(
-    box('Median runtime (p50)', formatDuration(p.p50), null, 'median-runtime'),
+    box('Median (p50)', formatDuration(p.p50), null, 'median-runtime'),
     box('90th percentile', formatDuration(p.p90), null, 'p90-runtime'),
     box('95th percentile', formatDuration(p.p95), null, 'p95-runtime'),
     box('99th percentile', formatDuration(p.p99), null, 'p99-runtime'));
