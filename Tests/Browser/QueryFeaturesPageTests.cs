@@ -231,4 +231,32 @@ public class QueryFeaturesPageTests : BrowserTest
             Assert.That(columns.Sum(), Is.EqualTo(api.GetProperty("total").GetInt32()), $"the bars of {hours} h add up to the total");
         }
     }
+
+    [Test]
+    public async Task A_zone_the_server_does_not_know_falls_back_to_utc_buckets_instead_of_failing()
+    {
+        // What a browser that cannot tell its zone sends instead of its zone; the server's zone database has no such name.
+        await UseTimeZoneAsync("Europe/Berlin");
+        var rejected = 0;
+        await Page.RouteAsync("**/api/dashboard/timeline**", async route =>
+        {
+            var tz = System.Web.HttpUtility.ParseQueryString(new Uri(route.Request.Url).Query)["tz"];
+            if (tz == "UTC") await route.ContinueAsync();
+            else
+            {
+                Interlocked.Increment(ref rejected);
+                await route.ContinueAsync(new() { Url = route.Request.Url.Replace($"tz={Uri.EscapeDataString(tz ?? "")}", "tz=Etc%2FUnknown", StringComparison.Ordinal) });
+            }
+        });
+        await OpenAsync("timeline");
+        var utc = await ApiAsync("timeline?hours=24&limit=0&bucket=hour&tz=UTC");
+        await Expect(Page.Locator("#timeline-summary"))
+            .ToHaveTextAsync($"{Count(utc.GetProperty("total").GetInt32())} executions in this time range, counted per hour in UTC.");
+        await Expect(Page.Locator("#banner")).Not.ToBeVisibleAsync();
+        await SelectHoursAsync(168);
+        await Expect(Page.Locator("#timeline-summary")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("counted per day in UTC\\.$"));
+        Assert.That(rejected, Is.EqualTo(1), "the page asks with its zone once, then in UTC");
+        var unknown = await DashboardSite.Api.GetAsync("/api/dashboard/timeline?hours=24&limit=0&tz=Etc%2FUnknown");
+        Assert.That((int)unknown.StatusCode, Is.EqualTo(400), "the server does reject the name");
+    }
 }

@@ -1,6 +1,6 @@
 // Timeline: executions per hour (per day beyond 48 hours), stacked by status, drawn with D3 from the
 // server's buckets (no rows are fetched: limit=0), counted in the browser's own time zone.
-import { getJson } from './api.js';
+import { ApiUnreachable, getJson } from './api.js';
 import { el, clear, emptyState, formatCount, STATUS_COLORS, STATUS_ORDER } from './dom.js';
 
 const d3 = globalThis.d3;
@@ -13,13 +13,13 @@ export const timeZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
 
 export async function load(ctx) {
   const daily = ctx.hours > DAILY_AFTER_HOURS;
-  const { data } = await getJson('timeline', { hours: ctx.hours, limit: 0, bucket: daily ? 'day' : 'hour', tz: timeZone(), tags: ctx.tag });
+  const { data, utc } = await fetchTimeline({ hours: ctx.hours, limit: 0, bucket: daily ? 'day' : 'hour', tz: timeZone(), tags: ctx.tag });
   const bins = binsOf(data.buckets, ctx.hours, daily);
   const statuses = STATUS_ORDER.filter((s) => bins.some((b) => b.counts[s])).concat(
     [...new Set(bins.flatMap((b) => Object.keys(b.counts)))].filter((s) => !STATUS_ORDER.includes(s)));
 
   document.getElementById('timeline-summary').textContent =
-    `${formatCount(data.total)} executions in this time range, counted per ${daily ? 'day' : 'hour'}.`;
+    `${formatCount(data.total)} executions in this time range, counted per ${daily ? 'day' : 'hour'}${utc ? ' in UTC' : ''}.`;
   renderLegend(bins, statuses);
   if (data.total === 0) {
     clear(document.getElementById('timeline-chart')).append(emptyState('bar_chart', 'No executions in this time range yet.'));
@@ -27,6 +27,23 @@ export async function load(ctx) {
   }
   renderChart(bins, statuses, daily);
 }
+
+/**
+ * The timeline in the browser's zone; in UTC when the server answers 400 because its time zone database
+ * does not know the zone's name (a browser that cannot tell its zone says "Etc/Unknown").
+ */
+async function fetchTimeline(params) {
+  if (!zoneUnknown) {
+    try {
+      return { ...(await getJson('timeline', params)), utc: false };
+    } catch (e) {
+      if (!(e instanceof ApiUnreachable) || e.status !== 400) throw e;
+      zoneUnknown = true;
+    }
+  }
+  return { ...(await getJson('timeline', { ...params, tz: 'UTC' })), utc: true };
+}
+let zoneUnknown = false;
 
 /**
  * Every local hour (or day) of the range, empty ones included (the server leaves them out), each holding
