@@ -23,6 +23,9 @@ public class LivePageTests : BrowserTest
         Page.AddInitScriptAsync($$"""
             globalThis.kodosumiDashboard = { pollMs: {{pollMs}}, livePollMs: {{livePollMs}}, hiddenCloseMs: {{hiddenCloseMs}} };
             window.eventSources = [];
+            window.liveStates = [];
+            new MutationObserver(() => window.liveStates.push(document.getElementById('live').dataset.state))
+              .observe(document, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
             window.EventSource = class extends EventSource {
               constructor(...args) { super(...args); window.eventSources.push(this); }
             };
@@ -81,7 +84,16 @@ public class LivePageTests : BrowserTest
         await Expect(row.Locator("td.agent")).ToHaveTextAsync("Live Agent");
         await ExpectEvaluatedAsync(RowFids, string.Join(',', (await ApiAsync("running-agents?hours=24&limit=50"))
             .GetProperty("agents").EnumerateArray().Select(r => r.Str("fid"))), "the new execution leads the list, as the API has it");
+
+        // The server's `error` event (a new error) refreshes the Errors tab and is no connection failure.
+        await Page.ClickAsync(".tabs [data-tab=errors]");
+        await Expect(Page.Locator("#errors-list .error-card").First).ToBeVisibleAsync();
+        var dir = Path.Combine(ExecutionRoot, changed.Str("user_id"), fid);
+        using (var writer = SqliteCliWriter.Open(Path.Combine(dir, "sqlite3.db")))
+            writer.Append("error", "Traceback (most recent call last):\nRuntimeError: live", Recount.One(dir).Last + 1);
+        await Expect(Page.Locator("#errors-list .error-card").First).ToHaveAttributeAsync("data-fid", fid);
         await Expect(Page.Locator("#live-text")).ToHaveTextAsync("live");
+        Assert.That(await Page.EvaluateAsync<string[]>("() => window.liveStates"), Does.Not.Contain("reconnecting"), "the indicator never left live");
     }
 
     [Test]

@@ -32,8 +32,9 @@ export function createLiveStream({ onChange, onReset, onState, onAuthRequired })
     retryTimer = null;
     if (!wanted || source) return;
     setState(failedSinceOpen ? 'reconnecting' : 'connecting');
-    source = new EventSource(url('stream', { last_event_id: lastEventId }));
-    source.addEventListener('open', () => {
+    const es = new EventSource(url('stream', { last_event_id: lastEventId }));
+    source = es;
+    es.addEventListener('open', () => {
       retryMs = FIRST_RETRY_MS;
       setState('live');
       // Without a known position, what changed while the stream was down is only in a reload.
@@ -42,10 +43,16 @@ export function createLiveStream({ onChange, onReset, onState, onAuthRequired })
     });
     const remember = (e) => { if (e.lastEventId) lastEventId = e.lastEventId; };
     for (const type of CHANGE_EVENTS) {
-      source.addEventListener(type, (e) => { remember(e); onChange(); });
+      es.addEventListener(type, (e) => {
+        // The server's `error` event (a new error in an execution) shares its name with the
+        // connection's own failure; only the server's carries data (a MessageEvent).
+        if (!(e instanceof MessageEvent)) return;
+        remember(e);
+        onChange();
+      });
     }
-    source.addEventListener('reset', (e) => { remember(e); onReset(); });
-    source.addEventListener('error', () => failed(source));
+    es.addEventListener('reset', (e) => { remember(e); onReset(); });
+    es.addEventListener('error', (e) => { if (!(e instanceof MessageEvent)) failed(es); });
   }
 
   async function failed(failing) {
