@@ -21,7 +21,7 @@ public sealed class CatalogSnapshot(long version, ExecutionSummary[] newestFirst
 /// mirrored from the index after each committed batch. Queries take a sorted snapshot, rebuilt
 /// lazily once per version, so a burst of changes costs one sort.
 /// </summary>
-public sealed class ExecutionCatalog
+public sealed class ExecutionCatalog(IndexEvents events)
 {
     readonly Lock _gate = new();
     readonly Dictionary<string, ExecutionSummary> _byFid = new(StringComparer.Ordinal);
@@ -40,6 +40,9 @@ public sealed class ExecutionCatalog
 
     /// <summary>Executions whose database is quarantined (not read until their probe); kept current on every change.</summary>
     public int QuarantinedCount => Volatile.Read(ref _quarantined);
+
+    /// <summary>What the applied changes announce to the live stream.</summary>
+    public IndexEvents Events => events;
 
     public ExecutionSummary? Find(string fid)
     {
@@ -64,10 +67,14 @@ public sealed class ExecutionCatalog
         }
     }
 
+    /// <summary>Replaces everything with what the index holds (at start, and after the index was reopened).</summary>
     public void Load(IEnumerable<ExecutionSummary> summaries, IEnumerable<ErrorEvent> errors)
     {
         lock (_gate)
         {
+            _byFid.Clear();
+            _errorsByFid.Clear();
+            _quarantined = 0;
             foreach (var s in summaries) Put(s);
             foreach (var e in errors) ErrorsOf(e.Fid).Add(new ErrorRef(e.Fid, e.UserId, e.EventId, e.Timestamp));
             _version++;
@@ -79,29 +86,42 @@ public sealed class ExecutionCatalog
         if (changes.Count == 0) return;
         lock (_gate)
         {
+            var visible = false;
             foreach (var change in changes)
             {
                 switch (change)
                 {
                     case UpsertExecution upsert:
+                        var previous = _byFid.GetValueOrDefault(upsert.Fid);
                         Put(upsert.Summary);
+                        visible |= upsert.Refolded || !SameButStamp(previous, upsert.Summary);
                         if (upsert.Refolded) _errorsByFid.Remove(upsert.Fid);
+                        List<ErrorEvent> added = [];
                         if (upsert.NewErrors.Count > 0)
                         {
                             var list = ErrorsOf(upsert.Fid);
                             var known = list.Select(r => r.EventId).ToHashSet();
-                            list.AddRange(upsert.NewErrors.Where(e => known.Add(e.EventId))
-                                .Select(e => new ErrorRef(e.Fid, e.UserId, e.EventId, e.Timestamp)));
+                            added = [.. upsert.NewErrors.Where(e => known.Add(e.EventId))];
+                            list.AddRange(added.Select(e => new ErrorRef(e.Fid, e.UserId, e.EventId, e.Timestamp)));
                         }
+                        events.Publish(previous, upsert.Summary, added);
                         break;
                     case RemoveExecution remove:
-                        if (_byFid.Remove(remove.Fid, out var gone) && gone.Quarantine is not null) _quarantined--;
+                        visible = true;
+                        if (_byFid.Remove(remove.Fid, out var removed))
+                        {
+                            if (removed.Quarantine is not null) _quarantined--;
+                            events.PublishRemoved(removed);
+                        }
                         _errorsByFid.Remove(remove.Fid);
                         break;
                 }
             }
-            _version++;
+            // A file touched without new rows (a checkpoint, a closed writer) only moves its stamp:
+            // answers and their ETags stay valid.
+            if (visible) _version++;
         }
+        events.Signal();
     }
 
     void Put(ExecutionSummary summary)
@@ -110,6 +130,9 @@ public sealed class ExecutionCatalog
         if (summary.Quarantine is not null) _quarantined++;
         _byFid[summary.Fid] = summary;
     }
+
+    static bool SameButStamp(ExecutionSummary? previous, ExecutionSummary next) =>
+        previous is not null && previous with { SourceStamp = null } == next with { SourceStamp = null };
 
     List<ErrorRef> ErrorsOf(string fid)
     {
