@@ -38,11 +38,11 @@ public sealed class ExecutionCatalog(IndexEvents events)
         get { lock (_gate) return _byFid.Count; }
     }
 
-    /// <summary>Executions whose database is quarantined (not read until their probe); kept current on every change.</summary>
-    public int QuarantinedCount => Volatile.Read(ref _quarantined);
-
     /// <summary>What the applied changes announce to the live stream.</summary>
     public IndexEvents Events => events;
+
+    /// <summary>Executions whose database is quarantined (not read until their probe); kept current on every change.</summary>
+    public int QuarantinedCount => Volatile.Read(ref _quarantined);
 
     public ExecutionSummary? Find(string fid)
     {
@@ -92,8 +92,7 @@ public sealed class ExecutionCatalog(IndexEvents events)
                 switch (change)
                 {
                     case UpsertExecution upsert:
-                        var previous = _byFid.GetValueOrDefault(upsert.Fid);
-                        Put(upsert.Summary);
+                        var previous = Put(upsert.Summary);
                         visible |= upsert.Refolded || !SameButStamp(previous, upsert.Summary);
                         if (upsert.Refolded) _errorsByFid.Remove(upsert.Fid);
                         List<ErrorEvent> added = [];
@@ -124,15 +123,17 @@ public sealed class ExecutionCatalog(IndexEvents events)
         events.Signal();
     }
 
-    void Put(ExecutionSummary summary)
+    static bool SameButStamp(ExecutionSummary? previous, ExecutionSummary next) =>
+        previous is not null && previous with { SourceStamp = null } == next with { SourceStamp = null };
+
+    /// <summary>Stores the summary, keeping the quarantined count; returns the one it replaces.</summary>
+    ExecutionSummary? Put(ExecutionSummary summary)
     {
         if (_byFid.TryGetValue(summary.Fid, out var old) && old.Quarantine is not null) _quarantined--;
         if (summary.Quarantine is not null) _quarantined++;
         _byFid[summary.Fid] = summary;
+        return old;
     }
-
-    static bool SameButStamp(ExecutionSummary? previous, ExecutionSummary next) =>
-        previous is not null && previous with { SourceStamp = null } == next with { SourceStamp = null };
 
     List<ErrorRef> ErrorsOf(string fid)
     {

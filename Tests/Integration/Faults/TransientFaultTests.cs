@@ -68,6 +68,13 @@ public class TransientFaultTests
     async Task<JsonElement> HealthData() =>
         (await _client.GetJson("/health/ready")).GetProperty("checks").GetProperty("index").GetProperty("data");
 
+    async Task<double> QuarantinedGauge()
+    {
+        var text = await _client.GetStringAsync("/metrics");
+        var line = text.Split('\n').Single(l => l.StartsWith("kodosumi_executions_quarantined ", StringComparison.Ordinal));
+        return double.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     static bool IsQuarantined(JsonElement row) => row.GetProperty("quarantined").ValueKind == JsonValueKind.Object;
 
     [Test]
@@ -105,6 +112,7 @@ public class TransientFaultTests
         Assert.That(row.Str("status"), Is.EqualTo("running"), "the last summary read stays shown");
         Assert.That(row.GetProperty("event_count").GetInt32(), Is.EqualTo(2));
         Assert.That((await HealthData()).GetProperty("executions_quarantined").GetInt32(), Is.EqualTo(1));
+        Assert.That(await QuarantinedGauge(), Is.EqualTo(1), "the metric follows the quarantine");
         var details = await _client.GetJson($"{Api}/execution/{fid}/details?limit=10");
         Assert.That(details.GetProperty("metadata").GetProperty("quarantined").Str("reason"), Is.EqualTo(quarantined.Str("reason")));
         var stats = await _client.GetJson($"{Api}/agent-stats");
@@ -138,6 +146,7 @@ public class TransientFaultTests
         Assert.That(recovered.GetProperty("problem").ValueKind, Is.EqualTo(JsonValueKind.Null));
         Assert.That(recovered.Str("status"), Is.EqualTo("error"));
         Assert.That((await HealthData()).GetProperty("executions_quarantined").GetInt32(), Is.Zero);
+        Assert.That(await QuarantinedGauge(), Is.Zero);
         Assert.That(_host.Logs.Count(LogLevel.Information, $"{fid}/sqlite3.db reads again"), Is.EqualTo(1));
         writer.Close();
         await IndexVersusRecount.AssertEventually(_client, _host.ExecutionRoot, TimeSpan.FromSeconds(20));
