@@ -21,8 +21,8 @@ public class WatcherLimitTests
     [TestCase("max_inotify_instances", "inotify instances")]
     public async Task At_the_inotify_limit_the_service_indexes_by_rescans_says_degraded_and_watches_once_the_limit_is_raised(string limit, string named)
     {
-        if (!OperatingSystem.IsLinux() || !CanUseUserNamespaces())
-            Assert.Ignore("needs Linux user namespaces (unshare)");
+        if (!OperatingSystem.IsLinux() || !CanSetLimitInUserNamespace(limit))
+            Assert.Ignore($"needs Linux user namespaces (unshare) with a writable /proc/sys/user/{limit}");
         var dataDir = TempDirs.Create("kodo-inotify");
         var indexDir = TempDirs.Create("kodo-inotify-index");
         try
@@ -65,11 +65,14 @@ public class WatcherLimitTests
         }
     }
 
-    static bool CanUseUserNamespaces()
+    static bool CanSetLimitInUserNamespace(string limit)
     {
         try
         {
-            using var probe = Process.Start(new ProcessStartInfo("unshare", ["--user", "--map-root-user", "true"]) { RedirectStandardError = true });
+            using var probe = Process.Start(new ProcessStartInfo("unshare", ["--user", "--map-root-user", "sh", "-c", $"echo 0 > /proc/sys/user/{limit}"])
+            {
+                RedirectStandardError = true,
+            });
             probe!.WaitForExit(10_000);
             return probe.ExitCode == 0;
         }
