@@ -124,7 +124,8 @@ public sealed class ExecutionCatalog(IndexEvents events)
     }
 
     static bool SameButStamp(ExecutionSummary? previous, ExecutionSummary next) =>
-        previous is not null && previous with { SourceStamp = null } == next with { SourceStamp = null };
+        previous is not null && previous.Tags.SequenceEqual(next.Tags)
+        && previous with { SourceStamp = null, Tags = next.Tags } == next with { SourceStamp = null };
 
     /// <summary>Stores the summary, keeping the quarantined count; returns the one it replaces.</summary>
     ExecutionSummary? Put(ExecutionSummary summary)
