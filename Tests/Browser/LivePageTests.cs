@@ -116,6 +116,32 @@ public class LivePageTests : BrowserTest
     }
 
     [Test]
+    public async Task A_reset_reloads_everything_without_the_kept_etags()
+    {
+        // A stream that says only `reset` (as after a restart of the service), then ends.
+        var resets = 0;
+        await Page.RouteAsync("**/api/dashboard/stream**", async route =>
+        {
+            if (Interlocked.Increment(ref resets) > 1) { await route.AbortAsync(); return; }
+            await route.FulfillAsync(new() { Status = 200, ContentType = "text/event-stream", Body = "retry: 60000\nid: 00000001-1\nevent: reset\ndata: {}\n\n" });
+        });
+        var unconditional = 0;
+        var conditional = 0;
+        Page.Request += (_, request) =>
+        {
+            if (!request.Url.Contains("/api/dashboard/running-agents", StringComparison.Ordinal)) return;
+            if (request.Headers.ContainsKey("if-none-match")) Interlocked.Increment(ref conditional);
+            else Interlocked.Increment(ref unconditional);
+        };
+        await UseTimingsAsync(pollMs: Hour);
+        await OpenAsync();
+        // The first load asks without an ETag; the reset asks again, its ETag forgotten.
+        await Wait.Until(() => Task.FromResult(unconditional >= 2), TimeSpan.FromSeconds(15), "the reset reloaded the list without If-None-Match");
+        Assert.That(conditional, Is.Zero, "no answer was reused after the reset");
+        await ExpectRowsAsync(await ApiAsync("running-agents?hours=24&limit=50&sort=-start_time"), "the reloaded list");
+    }
+
+    [Test]
     public async Task A_401_on_the_stream_brings_the_login_form()
     {
         await Page.RouteAsync("**/api/dashboard/stream**", route => route.FulfillAsync(new() { Status = 401, Json = new { status = 401 } }));
