@@ -69,9 +69,18 @@ public class LivePageTests : BrowserTest
     {
         // Polling an hour apart: whatever shows within the test came by the stream.
         await UseTimingsAsync(pollMs: Hour);
+        var loads = 0;
+        // Answers, not finished requests: Chromium reports a 304 to a no-store fetch as aborted.
+        Page.Response += (_, response) =>
+        {
+            if (response.Url.Contains("/api/dashboard/running-agents", StringComparison.Ordinal)) Interlocked.Increment(ref loads);
+        };
         await OpenAsync();
         await Expect(Page.Locator("#live-text")).ToHaveTextAsync("live");
         await Expect(Page.Locator("#live")).ToHaveAttributeAsync("data-state", "live");
+        // A first stream knows no position, so the page reloads once it is open (what changed since the
+        // first load); only after that reload is a change the stream's to show.
+        await Wait.Until(() => Task.FromResult(loads >= 2), TimeSpan.FromSeconds(10), "the reload after the stream opened");
 
         var changed = await ShownExecutionAsync("error");
         await Expect(StatusOf(changed.Str("fid"))).ToHaveTextAsync(changed.Str("status"));
@@ -126,18 +135,15 @@ public class LivePageTests : BrowserTest
             await route.FulfillAsync(new() { Status = 200, ContentType = "text/event-stream", Body = "retry: 60000\nid: 00000001-1\nevent: reset\ndata: {}\n\n" });
         });
         var unconditional = 0;
-        var conditional = 0;
         Page.Request += (_, request) =>
         {
-            if (!request.Url.Contains("/api/dashboard/running-agents", StringComparison.Ordinal)) return;
-            if (request.Headers.ContainsKey("if-none-match")) Interlocked.Increment(ref conditional);
-            else Interlocked.Increment(ref unconditional);
+            if (request.Url.Contains("/api/dashboard/running-agents", StringComparison.Ordinal) && !request.Headers.ContainsKey("if-none-match"))
+                Interlocked.Increment(ref unconditional);
         };
         await UseTimingsAsync(pollMs: Hour);
         await OpenAsync();
-        // The first load asks without an ETag; the reset asks again, its ETag forgotten.
+        // The first load asks without an ETag; any later one only after the reset forgot it.
         await Wait.Until(() => Task.FromResult(unconditional >= 2), TimeSpan.FromSeconds(15), "the reset reloaded the list without If-None-Match");
-        Assert.That(conditional, Is.Zero, "no answer was reused after the reset");
         await ExpectRowsAsync(await ApiAsync("running-agents?hours=24&limit=50&sort=-start_time"), "the reloaded list");
     }
 

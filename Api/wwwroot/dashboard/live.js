@@ -19,7 +19,7 @@ export function createLiveStream({ onChange, onReset, onState, onAuthRequired })
   let retryTimer = null;
   let retryMs = FIRST_RETRY_MS;
   let lastEventId = '';
-  let failedSinceOpen = false;
+  let failedSinceOpen = false; // then a new attempt says "reconnecting", not "connecting"
   let state = 'off';
 
   function setState(next) {
@@ -37,8 +37,9 @@ export function createLiveStream({ onChange, onReset, onState, onAuthRequired })
     es.addEventListener('open', () => {
       retryMs = FIRST_RETRY_MS;
       setState('live');
-      // Without a known position, what changed while the stream was down is only in a reload.
-      if (failedSinceOpen && !lastEventId) onChange();
+      // Without a known position (a first stream, or one that never got an event), what changed
+      // between the last load and now is only in a reload; with one, the server sends what was missed.
+      if (!lastEventId) onChange();
       failedSinceOpen = false;
     });
     const remember = (e) => { if (e.lastEventId) lastEventId = e.lastEventId; };
