@@ -43,6 +43,7 @@ public class ConditionalGetTests
     [TestCase("/api/dashboard/agent-stats")]
     [TestCase("/api/dashboard/running-agents?hours=999999")]
     [TestCase("/api/dashboard/errors")]
+    [TestCase("/api/dashboard/running-agents/export?format=csv&hours=999999")]
     public async Task An_unchanged_answer_is_304_until_a_write_changes_it(string url)
     {
         var first = await _client.GetAsync(url);

@@ -9,7 +9,7 @@ using Kodosumi.Indexer.Store;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
-namespace Kodosumi.Api.Features.Dashboard.Stream;
+namespace Kodosumi.Api.Features.Dashboard.Live;
 
 /// <summary>
 /// Server-Sent Events: every change the index applies that the user may see, as it is applied. Each
