@@ -54,7 +54,7 @@ public sealed class ExportEndpoint(ExecutionCatalog catalog, UserDirectory users
         else await WriteNdjson(response.Body, rows, ct);
     }
 
-    static async Task WriteCsv(Stream body, IEnumerable<ExecutionRow> rows, CancellationToken ct)
+    static async Task WriteCsv(System.IO.Stream body, IEnumerable<ExecutionRow> rows, CancellationToken ct)
     {
         await using var writer = CsvWriter.Create(body, CsvOptions, leaveOpen: true);
         // The header ends its own record.
@@ -87,7 +87,7 @@ public sealed class ExportEndpoint(ExecutionCatalog catalog, UserDirectory users
     /// <summary>Round-trip text of a number ("R"), so the CSV holds the same values as the JSON list.</summary>
     static string? Number(double? value) => value?.ToString("R", CultureInfo.InvariantCulture);
 
-    static async Task WriteNdjson(Stream body, IEnumerable<ExecutionRow> rows, CancellationToken ct)
+    static async Task WriteNdjson(System.IO.Stream body, IEnumerable<ExecutionRow> rows, CancellationToken ct)
     {
         var newline = "\n"u8.ToArray();
         var count = 0;
