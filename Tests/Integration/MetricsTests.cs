@@ -80,6 +80,13 @@ public partial class MetricsTests
         Assert.That(Single(samples, "kodosumi_folded_executions_total"), Is.GreaterThanOrEqualTo(_expected.Count + 1));
         Assert.That(Single(samples, "kodosumi_index_seconds_since_scan"), Is.GreaterThanOrEqualTo(0));
 
+        // Quarantine is the indexer's own state, not the files': the gauge agrees with the rows that show it.
+        using var client = _host.ClientFor(IndexerHost.Operator);
+        var rows = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync("/api/dashboard/running-agents?hours=999999&limit=5000"))
+            .RootElement.GetProperty("agents").EnumerateArray();
+        Assert.That(Single(samples, "kodosumi_executions_quarantined"),
+            Is.EqualTo(rows.Count(r => r.TryGetProperty("quarantined", out var q) && q.ValueKind == System.Text.Json.JsonValueKind.Object)));
+
         Assert.That(text, Does.Not.Contain(_brokenFid));
         foreach (var e in _expected) Assert.That(text, Does.Not.Contain(e.Fid).And.Not.Contain(e.UserId), "no per-user data");
     }
