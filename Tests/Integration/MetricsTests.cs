@@ -116,7 +116,11 @@ public partial class MetricsTests
         using var client = _host.ClientFor(IndexerHost.Operator);
         Assert.That((await client.GetAsync("/api/dashboard/agent-stats")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That((await client.GetAsync("/api/dashboard/errors?limit=0")).StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
-        var (_, samples) = await Scrape();
+        var fid = _expected[0].Fid;
+        Assert.That((await client.GetAsync($"/api/dashboard/execution/{fid}/details")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var (text, samples) = await Scrape();
+        Assert.That(text, Does.Contain("endpoint=\"api/dashboard/execution/{fid}/details\"").And.Not.Contain(fid),
+            "routes are labelled by their pattern, never by the fid asked for");
         var counts = samples.Where(s => s.Name == "http_request_duration_seconds_count").ToList();
         Assert.That(counts.Where(s => s.Labels.GetValueOrDefault("endpoint") == "api/dashboard/agent-stats" && s.Labels["code"] == "200").Sum(s => s.Value),
             Is.GreaterThanOrEqualTo(1), string.Join("\n", counts.Select(s => string.Join(",", s.Labels))));
