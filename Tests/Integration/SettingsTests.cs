@@ -72,6 +72,9 @@ public class SettingsTests
     [TestCase("Indexer:RescanInterval", "soon", "RescanInterval")]
     [TestCase("Indexer:RowsPerRead", "0", "RowsPerRead")]
     [TestCase("KODO_ADMIN_DATABASE", "postgresql://kodo@db/admin", "AdminDatabase")]
+    [TestCase("Dashboard:WindowSlot", "00:00:00", "WindowSlot")]
+    [TestCase("Stream:HeartbeatInterval", "02:00:00", "HeartbeatInterval")]
+    [TestCase("Stream:BufferSize", "3", "BufferSize")]
     public void An_invalid_setting_stops_the_start_and_names_the_setting(string key, string value, string named)
     {
         using var host = new ConfiguredHost(new()
