@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Text.Json;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
@@ -68,6 +69,39 @@ public class FullDiskTests
         }
     }
 
+    [Test]
+    public async Task A_cold_index_on_a_volume_too_small_stays_unready_and_completes_once_the_volume_grows()
+    {
+        var dataDir = TempDirs.Create("kodo-full-cold");
+        var mountDir = TempDirs.Create("kodo-full-cold-index");
+        var root = Path.Combine(dataDir, "execution");
+        if (!Tmpfs.TryMount(mountDir, megabytes: 1, out var why)) Assert.Ignore($"cannot mount a tmpfs here ({why}); needs root");
+        try
+        {
+            new DemoDataGenerator(new DemoOptions { Executions = 600, Seed = 43 }).Generate(dataDir);
+            using var service = ServiceUnderTest.Start(dataDir, Path.Combine(mountDir, "index.db"), rescan: TimeSpan.FromSeconds(1));
+            await Wait.Until(async () => WriteError(await ServiceUnderTest.Health(service)) is not null, TimeSpan.FromSeconds(60), "the write error shows");
+            // A first scan that could not be committed whole must not open the API on a partial index.
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            using (var health = await service.Client.GetAsync("/health/ready"))
+                Assert.That(health.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable), await health.Content.ReadAsStringAsync());
+            await service.SignInAsync("admin", "admin");
+            using (var api = await service.Client.GetAsync("/api/dashboard/agent-stats"))
+                Assert.That(api.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+
+            Assert.That(Tmpfs.Resize(mountDir, megabytes: 64), Is.True);
+            await service.WaitReadyAsync(TimeSpan.FromSeconds(90));
+            Assert.That(WriteError(await ServiceUnderTest.Health(service)), Is.Null);
+            await ServiceUnderTest.AssertIndexEqualsRecount(service.Client, root);
+        }
+        finally
+        {
+            Tmpfs.Unmount(mountDir);
+            TempDirs.Delete(dataDir);
+            TempDirs.Delete(mountDir);
+        }
+    }
+
     static async Task<long?> EventCount(ServiceProcess service, string fid)
     {
         using var response = await service.Client.GetAsync($"/api/dashboard/execution/{fid}/details?limit=1");
@@ -99,6 +133,8 @@ static class Tmpfs
         (var code, why) = Run("mount", "-t", "tmpfs", "-o", $"size={megabytes}m", "tmpfs", dir);
         return code == 0;
     }
+
+    public static bool Resize(string dir, int megabytes) => Run("mount", "-o", $"remount,size={megabytes}m", dir).Code == 0;
 
     public static void Unmount(string dir) => Run("umount", "-l", dir);
 
