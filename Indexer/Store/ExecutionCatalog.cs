@@ -81,6 +81,7 @@ public sealed class ExecutionCatalog(IndexEvents events)
         if (changes.Count == 0) return;
         lock (_gate)
         {
+            var visible = false;
             foreach (var change in changes)
             {
                 switch (change)
@@ -88,6 +89,7 @@ public sealed class ExecutionCatalog(IndexEvents events)
                     case UpsertExecution upsert:
                         var previous = _byFid.GetValueOrDefault(upsert.Fid);
                         _byFid[upsert.Fid] = upsert.Summary;
+                        visible |= upsert.Refolded || !SameButStamp(previous, upsert.Summary);
                         if (upsert.Refolded) _errorsByFid.Remove(upsert.Fid);
                         List<ErrorEvent> added = [];
                         if (upsert.NewErrors.Count > 0)
@@ -100,15 +102,21 @@ public sealed class ExecutionCatalog(IndexEvents events)
                         events.Publish(previous, upsert.Summary, added);
                         break;
                     case RemoveExecution remove:
+                        visible = true;
                         if (_byFid.Remove(remove.Fid, out var removed)) events.PublishRemoved(removed);
                         _errorsByFid.Remove(remove.Fid);
                         break;
                 }
             }
-            _version++;
+            // A file touched without new rows (a checkpoint, a closed writer) only moves its stamp:
+            // answers and their ETags stay valid.
+            if (visible) _version++;
         }
         events.Signal();
     }
+
+    static bool SameButStamp(ExecutionSummary? previous, ExecutionSummary next) =>
+        previous is not null && previous with { SourceStamp = null } == next with { SourceStamp = null };
 
     List<ErrorRef> ErrorsOf(string fid)
     {
