@@ -19,6 +19,7 @@ public sealed class IndexStore : IDisposable
     const string Errors = "errors";
 
     readonly string _path;
+    readonly long _minFreeBytes;
     readonly ILogger _logger;
     // Replaced by Reopen (on the worker's thread) while requests may read: each read takes the current one.
     volatile LiteDatabase _db;
@@ -34,6 +35,7 @@ public sealed class IndexStore : IDisposable
     public IndexStore(IOptions<IndexerOptions> options, ILogger<IndexStore> logger)
     {
         _path = Path.GetFullPath(options.Value.IndexPath);
+        _minFreeBytes = options.Value.MinFreeMegabytes * 1024 * 1024;
         _logger = logger;
         Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
         (_db, _loaded, RebuildReason) = OpenOrRebuild(_path, logger);
@@ -60,6 +62,15 @@ public sealed class IndexStore : IDisposable
         (_executions, _errors) = Collections(db);
         _db = db;
         _verifyCommits = true;
+    }
+
+    /// <summary>Stops short of a full disk, leaving room for LiteDB's checkpoint and for whatever else shares the volume.</summary>
+    void EnsureFreeSpace()
+    {
+        if (_minFreeBytes == 0) return;
+        var free = new DriveInfo(Path.GetDirectoryName(_path)!).AvailableFreeSpace;
+        if (free < _minFreeBytes)
+            throw new IndexVolumeFullException($"No space left for the index: {free / 1048576} MB free on its volume, Indexer:MinFreeMegabytes asks for {_minFreeBytes / 1048576}");
     }
 
     static (ILiteCollection<ExecutionSummary>, ILiteCollection<ErrorEvent>) Collections(LiteDatabase db)
@@ -94,6 +105,7 @@ public sealed class IndexStore : IDisposable
     public void Commit(IReadOnlyList<IndexChange> changes)
     {
         if (changes.Count == 0) return;
+        EnsureFreeSpace();
         _db.BeginTrans();
         try
         {
@@ -204,3 +216,6 @@ public sealed class IndexStore : IDisposable
         }
     }
 }
+
+/// <summary>The index volume is below <see cref="IndexerOptions.MinFreeMegabytes"/>: nothing was written, so the index needs no reopening.</summary>
+public sealed class IndexVolumeFullException(string message) : IOException(message);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using Kodosumi.Shared;
@@ -14,18 +15,28 @@ namespace Kodosumi.Tests.Resilience;
 /// </summary>
 public class FullDiskTests
 {
-    [Test]
-    public async Task A_full_index_volume_is_reported_advances_nothing_and_indexing_resumes_when_space_returns()
+    /// <param name="volume">
+    /// <c>tmpfs</c>: a 12 MB tmpfs that really runs full (needs root). <c>min-free-space</c>, for machines that cannot
+    /// mount: the index's own volume with <c>Indexer:MinFreeMegabytes</c> set just below its free space, and a big file
+    /// written beside the index to cross it.
+    /// </param>
+    [TestCase("tmpfs")]
+    [TestCase("min-free-space")]
+    public async Task A_full_index_volume_is_reported_advances_nothing_and_indexing_resumes_when_space_returns(string volume)
     {
         var dataDir = TempDirs.Create("kodo-full");
         var mountDir = TempDirs.Create("kodo-full-index");
         var root = Path.Combine(dataDir, "execution");
-        if (!Tmpfs.TryMount(mountDir, megabytes: 12, out var why)) Assert.Ignore($"cannot mount a tmpfs here ({why}); needs root");
+        var settings = new Dictionary<string, string>();
+        const long FillerMegabytes = 600;
+        if (volume == "tmpfs" && !Tmpfs.TryMount(mountDir, megabytes: 12, out var why)) Assert.Ignore($"cannot mount a tmpfs here ({why}); needs root");
+        if (volume == "min-free-space")
+            settings["Indexer:MinFreeMegabytes"] = (new DriveInfo(mountDir).AvailableFreeSpace / 1048576 - FillerMegabytes / 2).ToString(CultureInfo.InvariantCulture);
         try
         {
             new DemoDataGenerator(new DemoOptions { Executions = 400, Seed = 41 }).Generate(dataDir);
             var indexPath = Path.Combine(mountDir, "index.db");
-            using (var service = await ServiceUnderTest.StartReadyAsync(dataDir, indexPath, rescan: TimeSpan.FromSeconds(1)))
+            using (var service = await ServiceUnderTest.StartReadyAsync(dataDir, indexPath, rescan: TimeSpan.FromSeconds(1), settings))
             {
                 // A running execution, indexed while there is space.
                 var fid = Fids.New(DateTimeOffset.UtcNow, new Random(5));
@@ -33,7 +44,7 @@ public class FullDiskTests
                 writer.Append("status", "running");
                 await Wait.Until(async () => await EventCount(service, fid) == 1, TimeSpan.FromSeconds(20), "the running execution is indexed");
 
-                var filler = Tmpfs.Fill(mountDir);
+                var filler = volume == "tmpfs" ? Tmpfs.Fill(mountDir) : Tmpfs.Fill(mountDir, FillerMegabytes);
                 // Kodosumi goes on writing: the index cannot take it.
                 for (var i = 0; i < 300; i++) writer.Append("stdout", $"line {i} " + new string('y', 2000));
                 writer.Append("error", "Traceback: while the index volume was full");
@@ -136,17 +147,22 @@ static class Tmpfs
 
     public static bool Resize(string dir, int megabytes) => Run("mount", "-o", $"remount,size={megabytes}m", dir).Code == 0;
 
-    public static void Unmount(string dir) => Run("umount", "-l", dir);
+    public static void Unmount(string dir)
+    {
+        if (File.ReadAllText("/proc/mounts").Contains($" {dir} ", StringComparison.Ordinal)) Run("umount", "-l", dir);
+    }
 
-    /// <summary>Writes a file until the volume has no space left; returns its path.</summary>
-    public static string Fill(string dir)
+    /// <summary>Writes a file until the volume has no space left, or of the given size; returns its path.</summary>
+    public static string Fill(string dir, long megabytes = long.MaxValue / 1048576)
     {
         var path = Path.Combine(dir, "filler");
         using var file = File.Create(path);
-        var block = new byte[64 * 1024];
+        // Real bytes, not a sparse length: the space must be taken.
+        var block = new byte[1024 * 1024];
+        Random.Shared.NextBytes(block);
         try
         {
-            while (true) file.Write(block);
+            for (var written = 0L; written < megabytes; written++) file.Write(block);
         }
         catch (IOException)
         {
