@@ -32,6 +32,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<ExecutionRefresher>();
         services.AddSingleton<UserDirectory>();
         services.AddSingleton<IndexerStatus>();
+        services.TryAddSingleton<WatcherFactory>();
         services.AddHostedService<IndexerWorker>();
         // The worker stops between two committed batches; docker stop allows 10 s before SIGKILL.
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(8));

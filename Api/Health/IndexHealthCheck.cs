@@ -18,6 +18,7 @@ public sealed class IndexHealthCheck(IndexerStatus status, ExecutionCatalog cata
         {
             ["executions_indexed"] = snapshot.NewestFirst.Count,
             ["executions_with_problems"] = snapshot.NewestFirst.Count(s => s.Problem is not null),
+            ["executions_quarantined"] = catalog.QuarantinedCount,
             ["folded_since_start"] = status.FoldedSinceStart,
             ["last_scan_at"] = status.LastScanAt?.ToUnixTimeMilliseconds() / 1000.0 ?? (object)"never",
             ["last_scan_seconds"] = status.LastScanDuration?.TotalSeconds ?? (object)"never",

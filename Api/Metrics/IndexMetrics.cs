@@ -22,6 +22,7 @@ public sealed class IndexMetrics
     readonly Gauge _byStatus;
     readonly Gauge _indexed;
     readonly Gauge _withProblems;
+    readonly Gauge _quarantined;
     readonly Counter _folded;
     readonly Gauge _sinceScan;
     readonly Histogram _lag;
@@ -38,6 +39,8 @@ public sealed class IndexMetrics
         _indexed = factory.CreateGauge("kodosumi_executions_indexed", "Executions in the index.");
         _withProblems = factory.CreateGauge("kodosumi_executions_with_problems",
             "Executions whose database could not be read the last time it was tried (the problem field).");
+        _quarantined = factory.CreateGauge("kodosumi_executions_quarantined",
+            "Executions whose database keeps failing: not read until their next probe, last known summary kept.");
         _folded = factory.CreateCounter("kodosumi_folded_executions_total", "Executions folded into the index since the process started.");
         _sinceScan = factory.CreateGauge("kodosumi_index_seconds_since_scan",
             "Seconds since the last full scan ended: nothing the watcher missed is older than this plus a rescan interval.");
@@ -56,6 +59,7 @@ public sealed class IndexMetrics
         foreach (var status in Statuses.Append(Other)) _byStatus.WithLabels(status).Set(counts.GetValueOrDefault(status));
         _indexed.Set(executions.Count);
         _withProblems.Set(executions.Count(s => s.Problem is not null));
+        _quarantined.Set(_catalog.QuarantinedCount);
         _folded.IncTo(_status.FoldedSinceStart);
         if (_status.LastScanAt is { } scanned) _sinceScan.Set((_time.GetUtcNow() - scanned).TotalSeconds);
     }

@@ -27,6 +27,7 @@ public sealed class ExecutionCatalog(IndexEvents events)
     readonly Dictionary<string, ExecutionSummary> _byFid = new(StringComparer.Ordinal);
     readonly Dictionary<string, List<ErrorRef>> _errorsByFid = new(StringComparer.Ordinal);
     long _version;
+    int _quarantined;
     CatalogSnapshot? _snapshot;
 
     /// <summary>Grows with every applied change; the API derives ETags from it.</summary>
@@ -39,6 +40,9 @@ public sealed class ExecutionCatalog(IndexEvents events)
 
     /// <summary>What the applied changes announce to the live stream.</summary>
     public IndexEvents Events => events;
+
+    /// <summary>Executions whose database is quarantined (not read until their probe); kept current on every change.</summary>
+    public int QuarantinedCount => Volatile.Read(ref _quarantined);
 
     public ExecutionSummary? Find(string fid)
     {
@@ -70,7 +74,8 @@ public sealed class ExecutionCatalog(IndexEvents events)
         {
             _byFid.Clear();
             _errorsByFid.Clear();
-            foreach (var s in summaries) _byFid[s.Fid] = s;
+            _quarantined = 0;
+            foreach (var s in summaries) Put(s);
             foreach (var e in errors) ErrorsOf(e.Fid).Add(new ErrorRef(e.Fid, e.UserId, e.EventId, e.Timestamp));
             _version++;
         }
@@ -87,8 +92,7 @@ public sealed class ExecutionCatalog(IndexEvents events)
                 switch (change)
                 {
                     case UpsertExecution upsert:
-                        var previous = _byFid.GetValueOrDefault(upsert.Fid);
-                        _byFid[upsert.Fid] = upsert.Summary;
+                        var previous = Put(upsert.Summary);
                         visible |= upsert.Refolded || !SameButStamp(previous, upsert.Summary);
                         if (upsert.Refolded) _errorsByFid.Remove(upsert.Fid);
                         List<ErrorEvent> added = [];
@@ -103,7 +107,11 @@ public sealed class ExecutionCatalog(IndexEvents events)
                         break;
                     case RemoveExecution remove:
                         visible = true;
-                        if (_byFid.Remove(remove.Fid, out var removed)) events.PublishRemoved(removed);
+                        if (_byFid.Remove(remove.Fid, out var removed))
+                        {
+                            if (removed.Quarantine is not null) _quarantined--;
+                            events.PublishRemoved(removed);
+                        }
                         _errorsByFid.Remove(remove.Fid);
                         break;
                 }
@@ -117,6 +125,15 @@ public sealed class ExecutionCatalog(IndexEvents events)
 
     static bool SameButStamp(ExecutionSummary? previous, ExecutionSummary next) =>
         previous is not null && previous with { SourceStamp = null } == next with { SourceStamp = null };
+
+    /// <summary>Stores the summary, keeping the quarantined count; returns the one it replaces.</summary>
+    ExecutionSummary? Put(ExecutionSummary summary)
+    {
+        if (_byFid.TryGetValue(summary.Fid, out var old) && old.Quarantine is not null) _quarantined--;
+        if (summary.Quarantine is not null) _quarantined++;
+        _byFid[summary.Fid] = summary;
+        return old;
+    }
 
     List<ErrorRef> ErrorsOf(string fid)
     {

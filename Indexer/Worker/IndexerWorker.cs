@@ -23,6 +23,7 @@ public sealed class IndexerWorker(
     UserDirectory users,
     IndexerStatus status,
     TimeProvider time,
+    WatcherFactory watchers,
     ILogger<IndexerWorker> logger) : BackgroundService
 {
     const int BatchSize = 256;
@@ -51,7 +52,7 @@ public sealed class IndexerWorker(
         LoadIndex();
         logger.LogInformation("Index holds {Count} executions; scanning {Root}", catalog.Count, _root);
         users.ReloadIfChanged();
-        _watcher = new FolderWatcher(_root, Hint, () => _hints.Writer.TryWrite(null), status, logger);
+        _watcher = new FolderWatcher(_root, Hint, RescanAll, status, logger, _options.WatcherRetryDelay, watchers, time);
         _watcher.EnsureStarted();
         Scan(stoppingToken);
         if (stoppingToken.IsCancellationRequested) return;
@@ -127,6 +128,11 @@ public sealed class IndexerWorker(
         var folder = ExecutionFolders.FromChangedPath(_root, path);
         // A change above an execution (a user folder appearing or going) is resolved by a full scan.
         if (!_hints.Writer.TryWrite(folder)) _hintsDropped = true;
+    }
+
+    void RescanAll()
+    {
+        if (!_hints.Writer.TryWrite(null)) _hintsDropped = true;
     }
 
     void ProcessHints(CancellationToken stop)
