@@ -184,15 +184,16 @@ public sealed class IndexStore : IDisposable
             var isNew = db.UserVersion == 0 && db.GetCollectionNames().All(n => db.GetCollection(n).Count() == 0);
             if (db.UserVersion == SchemaVersion || isNew)
             {
-                db.UserVersion = SchemaVersion;
+                if (isNew) db.UserVersion = SchemaVersion;
                 var loaded = (db.GetCollection<ExecutionSummary>(Executions).FindAll().ToList(), db.GetCollection<ErrorEvent>(Errors).FindAll().ToList());
                 return (db, loaded, null);
             }
             reason = $"schema version {db.UserVersion} is replaced by {SchemaVersion}";
             logger.LogWarning("Index {Path}: {Reason}; rebuilding it", path, reason);
         }
-        // A damaged file can fail in many ways inside LiteDB; every one of them means "rebuild".
-        catch (Exception e) when (e is not OutOfMemoryException)
+        // A damaged file can fail in many ways inside LiteDB; every one of them means "rebuild". A full disk
+        // does not: the file is sound, and opening it is tried again once there is space.
+        catch (Exception e) when (e is not OutOfMemoryException && !IsDiskFull(e))
         {
             reason = $"the index file was damaged: {e.Message}";
             logger.LogError(e, "Index {Path} cannot be read; moving it aside and rebuilding from the execution databases", path);
@@ -203,6 +204,9 @@ public sealed class IndexStore : IDisposable
         fresh.UserVersion = SchemaVersion;
         return (fresh, null, reason);
     }
+
+    /// <summary>ENOSPC or EDQUOT, as .NET reports them on Linux (the errno is the HResult).</summary>
+    static bool IsDiskFull(Exception e) => e is IOException { HResult: 28 or 122 } || e.InnerException is { } inner && IsDiskFull(inner);
 
     static LiteDatabase Open(string path) =>
         new(new ConnectionString { Filename = path, Connection = ConnectionType.Direct }, CreateMapper());

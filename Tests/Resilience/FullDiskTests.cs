@@ -67,6 +67,7 @@ public class FullDiskTests
                 await Wait.Until(async () => await EventCount(service, fid) == 303 && WriteError(await ServiceUnderTest.Health(service)) is null,
                     TimeSpan.FromSeconds(30), "indexing resumes once space returns");
                 await ServiceUnderTest.AssertIndexEqualsRecount(service.Client, root);
+                Assert.That(Directory.GetFiles(mountDir, "*.broken-*"), Is.Empty, "a full disk is no damage: the index was never moved aside");
                 service.Kill();
             }
             // What reached the disk is sound: a fresh start after a SIGKILL still equals the recount.
