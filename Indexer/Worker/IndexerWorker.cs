@@ -224,7 +224,7 @@ public sealed class IndexerWorker(
             if (status.IndexWriteError != e.Message) logger.LogError(e, "Cannot write the index {Path}", _options.IndexPath);
             status.IndexWriteError = e.Message;
             _writeFailures++;
-            Reopen();
+            if (e is not IndexVolumeFullException) Reopen();
             return;
         }
         catalog.Apply(changes);
