@@ -78,7 +78,10 @@ public sealed class ExecutionCatalog(IndexEvents events)
             foreach (var s in summaries) Put(s);
             foreach (var e in errors) ErrorsOf(e.Fid).Add(new ErrorRef(e.Fid, e.UserId, e.EventId, e.Timestamp));
             _version++;
+            // Live clients may have been told of changes that did not reach the disk.
+            events.PublishReset();
         }
+        events.Signal();
     }
 
     public void Apply(IReadOnlyList<IndexChange> changes)
