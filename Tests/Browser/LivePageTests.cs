@@ -108,11 +108,22 @@ public class LivePageTests : BrowserTest
     [Test]
     public async Task While_the_stream_is_down_the_page_says_reconnecting_and_polls_until_it_is_back()
     {
-        // As behind a proxy that breaks event streams: every attempt fails.
-        await Page.RouteAsync("**/api/dashboard/stream**", route => route.AbortAsync());
+        // The first stream opens and ends at once; then, as behind a proxy that breaks event streams,
+        // every attempt fails.
+        var attempts = 0;
+        await Page.RouteAsync("**/api/dashboard/stream**", async route =>
+        {
+            if (Interlocked.Increment(ref attempts) == 1)
+                await route.FulfillAsync(new() { Status = 200, ContentType = "text/event-stream", Body = "retry: 500\n\n" });
+            else
+                await route.AbortAsync();
+        });
         await UseTimingsAsync(pollMs: 1_500);
         await OpenAsync();
         await Expect(Page.Locator("#live-text")).ToHaveTextAsync("reconnecting");
+        var states = await Page.EvaluateAsync<string[]>("() => window.liveStates");
+        Assert.That(states, Does.Contain("live"), "the first stream was live");
+        Assert.That(states[^1], Is.EqualTo("reconnecting"), $"then it dropped: {string.Join(" → ", states)}");
 
         var changed = await ShownExecutionAsync("error", skip: 1);
         WriteStatus(changed, "error");
