@@ -17,17 +17,23 @@ public class LivePageTests : BrowserTest
 
     /// <summary>
     /// Sets the page's timings before its scripts run (see app.js), and keeps every EventSource the page
-    /// makes in <c>window.eventSources</c>, so a test can see which are open.
+    /// makes in <c>window.eventSources</c> (so a test can see which are open), the types of the events
+    /// they received in <c>window.streamEvents</c>, and the indicator's states in <c>window.liveStates</c>.
     /// </summary>
     Task UseTimingsAsync(int pollMs, int livePollMs = Hour, int hiddenCloseMs = Hour) =>
         Page.AddInitScriptAsync($$"""
             globalThis.kodosumiDashboard = { pollMs: {{pollMs}}, livePollMs: {{livePollMs}}, hiddenCloseMs: {{hiddenCloseMs}} };
             window.eventSources = [];
+            window.streamEvents = [];
             window.liveStates = [];
             new MutationObserver(() => window.liveStates.push(document.getElementById('live').dataset.state))
               .observe(document, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
             window.EventSource = class extends EventSource {
-              constructor(...args) { super(...args); window.eventSources.push(this); }
+              constructor(...args) {
+                super(...args);
+                window.eventSources.push(this);
+                for (const type of ['execution', 'status', 'removed', 'reset']) this.addEventListener(type, () => window.streamEvents.push(type));
+              }
             };
             """);
 
@@ -93,6 +99,8 @@ public class LivePageTests : BrowserTest
         await Expect(row.Locator("td.agent")).ToHaveTextAsync("Live Agent");
         await ExpectEvaluatedAsync(RowFids, string.Join(',', (await ApiAsync("running-agents?hours=24&limit=50"))
             .GetProperty("agents").EnumerateArray().Select(r => r.Str("fid"))), "the new execution leads the list, as the API has it");
+        Assert.That(await Page.EvaluateAsync<string[]>("() => window.streamEvents"), Does.Contain("status").And.Contain("execution"),
+            "the stream told the page");
 
         // The server's `error` event (a new error) refreshes the Errors tab and is no connection failure.
         await Page.ClickAsync(".tabs [data-tab=errors]");
@@ -195,6 +203,35 @@ public class LivePageTests : BrowserTest
         await Expect(Page.Locator("#live-text")).ToHaveTextAsync("live");
         Assert.That(await Page.EvaluateAsync<int>("() => window.eventSources.length"), Is.GreaterThan(opened), "a new stream was opened");
         Assert.That(await StreamIsOpenAsync(), "and is open");
+    }
+
+    [Test]
+    public async Task Changes_while_the_tab_is_hidden_show_when_it_shows_again()
+    {
+        var loads = 0;
+        Page.Request += (_, request) =>
+        {
+            if (request.Url.Contains("/api/dashboard/running-agents", StringComparison.Ordinal)) Interlocked.Increment(ref loads);
+        };
+        await UseTimingsAsync(pollMs: Hour);
+        await OpenAsync();
+        await Expect(Page.Locator("#live-text")).ToHaveTextAsync("live");
+        await Wait.Until(() => Task.FromResult(loads >= 2), TimeSpan.FromSeconds(10), "the reload after the stream opened");
+
+        await Page.EvaluateAsync("() => { Object.defineProperty(document, 'hidden', { configurable: true, get: () => true }); document.dispatchEvent(new Event('visibilitychange')); }");
+        var before = loads;
+        var changed = await ShownExecutionAsync("awaiting", skip: 2);
+        WriteStatus(changed, "awaiting");
+        await Wait.Until(async () => (await ApiAsync($"execution/{changed.Str("fid")}/details?limit=1")).GetProperty("metadata").Str("status") == "awaiting",
+            TimeSpan.FromSeconds(10), "the change is indexed");
+        await Page.WaitForFunctionAsync("() => window.streamEvents.includes('status')");
+        await Page.WaitForTimeoutAsync(2_000); // twice the page's event delay
+        Assert.That(loads, Is.EqualTo(before), "a hidden tab does not reload on events");
+        await Expect(StatusOf(changed.Str("fid"))).ToHaveTextAsync(changed.Str("status"));
+
+        await Page.EvaluateAsync("() => { Object.defineProperty(document, 'hidden', { configurable: true, get: () => false }); document.dispatchEvent(new Event('visibilitychange')); }");
+        await Expect(StatusOf(changed.Str("fid"))).ToHaveTextAsync("awaiting");
+        await Expect(Page.Locator("#live-text")).ToHaveTextAsync("live");
     }
 
     [Test]
