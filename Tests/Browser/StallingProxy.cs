@@ -18,6 +18,8 @@ public sealed class StallingProxy : IAsyncDisposable
     readonly Task _accepting;
     volatile bool _holding;
     int _connections;
+    readonly List<string> _targets = [];
+    string _lastIdPassed = "";
 
     public StallingProxy(string upstream)
     {
@@ -29,6 +31,12 @@ public sealed class StallingProxy : IAsyncDisposable
 
     /// <summary>Connections the proxy has taken.</summary>
     public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>The path and query of every request, in order.</summary>
+    public IReadOnlyList<string> Targets { get { lock (_targets) return [.. _targets]; } }
+
+    /// <summary>The last event id passed on to the page.</summary>
+    public string LastIdPassed => Volatile.Read(ref _lastIdPassed);
 
     /// <summary>The proxy's address for a URL of the service.</summary>
     public string UrlFor(string serviceUrl)
@@ -64,6 +72,7 @@ public sealed class StallingProxy : IAsyncDisposable
         {
             var socket = client.GetStream();
             var (target, headers) = await ReadRequestHeadAsync(socket, ct);
+            lock (_targets) _targets.Add(target);
             using var request = new HttpRequestMessage(HttpMethod.Get, target);
             foreach (var name in new[] { "Cookie", "Last-Event-ID", "Accept" })
                 if (headers.TryGetValue(name, out var value)) request.Headers.TryAddWithoutValidation(name, value);
@@ -73,15 +82,24 @@ public sealed class StallingProxy : IAsyncDisposable
             await socket.WriteAsync(Encoding.ASCII.GetBytes(head), ct);
             await using var body = await response.Content.ReadAsStreamAsync(ct);
             var buffer = new byte[8192];
+            var passed = new StringBuilder();
             int read;
             while (!_holding && (read = await body.ReadAsync(buffer, ct)) > 0)
             {
                 if (_holding) break; // what came after the hold stays here
                 await socket.WriteAsync(buffer.AsMemory(0, read), ct);
+                passed.Append(Encoding.UTF8.GetString(buffer, 0, read));
+                RememberLastId(passed.ToString());
             }
             await Task.Delay(Timeout.Infinite, ct); // held: open, silent
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException) { }
+    }
+
+    void RememberLastId(string passed)
+    {
+        var id = passed.Split('\n').LastOrDefault(line => line.StartsWith("id: ", StringComparison.Ordinal));
+        if (id is not null) Volatile.Write(ref _lastIdPassed, id["id: ".Length..]);
     }
 
     static async Task<(string Target, Dictionary<string, string> Headers)> ReadRequestHeadAsync(NetworkStream socket, CancellationToken ct)
