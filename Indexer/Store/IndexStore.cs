@@ -19,6 +19,7 @@ public sealed class IndexStore : IDisposable
     const string Errors = "errors";
 
     readonly LiteDatabase _db;
+    readonly IndexFiles _files;
     readonly ILiteCollection<ExecutionSummary> _executions;
     readonly ILiteCollection<ErrorEvent> _errors;
     (List<ExecutionSummary> Executions, List<ErrorEvent> Errors)? _loaded;
@@ -30,7 +31,7 @@ public sealed class IndexStore : IDisposable
     {
         var path = Path.GetFullPath(options.Value.IndexPath);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        (_db, _loaded, RebuildReason) = OpenOrRebuild(path, logger);
+        (_db, _files, _loaded, RebuildReason) = OpenOrRebuild(path, logger);
         _executions = _db.GetCollection<ExecutionSummary>(Executions);
         _errors = _db.GetCollection<ErrorEvent>(Errors);
         _errors.EnsureIndex(e => e.Fid);
@@ -81,6 +82,7 @@ public sealed class IndexStore : IDisposable
     {
         _db.Checkpoint();
         _db.Dispose();
+        _files.Dispose();
     }
 
     static BsonMapper CreateMapper()
@@ -100,19 +102,21 @@ public sealed class IndexStore : IDisposable
     /// version, is moved aside and a fresh one started, which the worker then fills from the execution
     /// databases. Reading every document here is what proves the file readable.
     /// </summary>
-    static (LiteDatabase Db, (List<ExecutionSummary>, List<ErrorEvent>)? Loaded, string? RebuildReason) OpenOrRebuild(string path, ILogger logger)
+    static (LiteDatabase Db, IndexFiles Files, (List<ExecutionSummary>, List<ErrorEvent>)? Loaded, string? RebuildReason) OpenOrRebuild(string path, ILogger logger)
     {
         string reason;
+        IndexFiles? files = null;
         LiteDatabase? db = null;
         try
         {
-            db = Open(path);
+            files = IndexFiles.Open(path);
+            db = Open(files);
             var isNew = db.UserVersion == 0 && db.GetCollectionNames().All(n => db.GetCollection(n).Count() == 0);
             if (db.UserVersion == SchemaVersion || isNew)
             {
                 db.UserVersion = SchemaVersion;
                 var loaded = (db.GetCollection<ExecutionSummary>(Executions).FindAll().ToList(), db.GetCollection<ErrorEvent>(Errors).FindAll().ToList());
-                return (db, loaded, null);
+                return (db, files, loaded, null);
             }
             reason = $"schema version {db.UserVersion} is replaced by {SchemaVersion}";
             logger.LogWarning("Index {Path}: {Reason}; rebuilding it", path, reason);
@@ -123,20 +127,21 @@ public sealed class IndexStore : IDisposable
             reason = $"the index file was damaged: {e.Message}";
             logger.LogError(e, "Index {Path} cannot be read; moving it aside and rebuilding from the execution databases", path);
         }
-        db?.Dispose();
+        try { db?.Dispose(); } catch (Exception e) when (e is not OutOfMemoryException) { }
+        files?.Dispose();
         MoveAside(path);
-        var fresh = Open(path);
+        var freshFiles = IndexFiles.Open(path);
+        var fresh = Open(freshFiles);
         fresh.UserVersion = SchemaVersion;
-        return (fresh, null, reason);
+        return (fresh, freshFiles, null, reason);
     }
 
-    static LiteDatabase Open(string path) =>
-        new(new ConnectionString { Filename = path, Connection = ConnectionType.Direct }, CreateMapper());
+    static LiteDatabase Open(IndexFiles files) => new(files.Data, CreateMapper(), files.Log);
 
     static void MoveAside(string path)
     {
         var stamp = DateTime.UtcNow.ToString("yyyyMMddHHmmss");
-        foreach (var file in new[] { path, Path.ChangeExtension(path, null) + "-log" + Path.GetExtension(path) })
+        foreach (var file in new[] { path, IndexFiles.LogPathOf(path) })
         {
             if (File.Exists(file)) File.Move(file, $"{file}.broken-{stamp}", overwrite: true);
         }
