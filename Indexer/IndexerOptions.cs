@@ -36,6 +36,18 @@ public sealed class IndexerOptions : IValidatableObject
     /// <summary>Messages longer than this (in characters) are cut when stored in the index.</summary>
     [Range(1024, 64 * 1024 * 1024)] public int MaxStoredMessageChars { get; set; } = 1024 * 1024;
 
+    /// <summary>Failed reads in a row (each after its quick retries of SQLITE_BUSY/LOCKED) that quarantine an execution.</summary>
+    [Range(1, 1000)] public int QuarantineAfter { get; set; } = 3;
+
+    /// <summary>The first probe of a quarantined execution comes this long after it was quarantined; each failed probe doubles it.</summary>
+    public TimeSpan QuarantineProbe { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The longest wait between two probes of a quarantined execution.</summary>
+    public TimeSpan QuarantineProbeMax { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How long a failed file watcher waits before it is created again (rescans cover the gap).</summary>
+    public TimeSpan WatcherRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
+
     public string ExecutionRoot => Path.GetFullPath(ExecDir is { Length: > 0 } dir ? dir : Path.Combine(DataDir, "execution"));
 
     public string AdminDatabasePath => Path.GetFullPath(AdminDatabase is { Length: > 0 } value ? FromSqlAlchemyUrl(value) : Path.Combine(DataDir, "admin.db"));
@@ -62,6 +74,11 @@ public sealed class IndexerOptions : IValidatableObject
             yield return new ValidationResult($"{Section}:{nameof(Debounce)} must not be negative", [nameof(Debounce)]);
         if (UsersReloadInterval <= TimeSpan.Zero)
             yield return new ValidationResult($"{Section}:{nameof(UsersReloadInterval)} must be positive", [nameof(UsersReloadInterval)]);
+        if (QuarantineProbe <= TimeSpan.Zero || QuarantineProbeMax < QuarantineProbe)
+            yield return new ValidationResult(
+                $"{Section}:{nameof(QuarantineProbe)} must be positive and at most {Section}:{nameof(QuarantineProbeMax)}", [nameof(QuarantineProbe), nameof(QuarantineProbeMax)]);
+        if (WatcherRetryDelay <= TimeSpan.Zero)
+            yield return new ValidationResult($"{Section}:{nameof(WatcherRetryDelay)} must be positive", [nameof(WatcherRetryDelay)]);
         if (AdminDatabaseError() is { } adminError)
             yield return new ValidationResult($"{Section}:{nameof(AdminDatabase)} (KODO_ADMIN_DATABASE): {adminError}", [nameof(AdminDatabase)]);
         var index = Path.GetFullPath(IndexPath);

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Kodosumi.Indexer;
 
@@ -25,10 +26,13 @@ public static class ServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<IndexStore>();
+        services.AddOptions<StreamOptions>().BindConfiguration(StreamOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => new IndexEvents(sp.GetRequiredService<IOptions<StreamOptions>>().Value.BufferSize));
         services.AddSingleton<ExecutionCatalog>();
         services.AddSingleton<ExecutionRefresher>();
         services.AddSingleton<UserDirectory>();
         services.AddSingleton<IndexerStatus>();
+        services.TryAddSingleton<WatcherFactory>();
         services.AddHostedService<IndexerWorker>();
         // The worker stops between two committed batches; docker stop allows 10 s before SIGKILL.
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(8));

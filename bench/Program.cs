@@ -6,6 +6,7 @@ using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
 
 // Usage: dotnet run -c Release --project bench -- [--sizes 1000,10000,100000] [--baseline 1000,10000] [--generate-only]
+//        dotnet run -c Release --project bench -- --soak <minutes> [--soak-size 2000] [--sample-seconds 15]
 string Arg(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
 int[] Sizes(string name, string fallback) => Arg(name, fallback).Split(',').Select(int.Parse).ToArray();
 
@@ -30,6 +31,13 @@ build.WaitForExit();
 if (build.ExitCode != 0) throw new InvalidOperationException("build failed");
 var apiDll = Path.Combine(apiOut, "Kodosumi.Api.dll");
 
+if (args.Contains("--soak"))
+{
+    await Soak.Run(apiDll, outDir, TimeSpan.FromMinutes(double.Parse(Arg("--soak", "30"), CultureInfo.InvariantCulture)),
+        TimeSpan.FromSeconds(int.Parse(Arg("--sample-seconds", "15"), CultureInfo.InvariantCulture)), int.Parse(Arg("--soak-size", "2000"), CultureInfo.InvariantCulture));
+    return;
+}
+
 var results = new List<Dictionary<string, object?>>();
 foreach (var size in sizes)
 {
@@ -48,7 +56,7 @@ foreach (var size in sizes)
     }
 
     var indexDir = Path.Combine(Path.GetTempPath(), $"kodo-bench-{Guid.NewGuid():N}");
-    using (var service = ServiceProcess.Start(apiDll, data, Path.Combine(indexDir, "index.db"), TimeSpan.FromSeconds(5)))
+    using (var service = ServiceProcess.Start(apiDll, data, Path.Combine(indexDir, "index.db"), TimeSpan.FromSeconds(5), echo: Console.Error.WriteLine))
     {
         Console.WriteLine($"[{size:N0}] cold index ...");
         var cold = await service.WaitReadyAsync(TimeSpan.FromMinutes(30));

@@ -5,8 +5,9 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace Kodosumi.Api.Health;
 
 /// <summary>
-/// Ready once the first full scan is committed and while the index can be written. A watcher that is
-/// down leaves the service degraded, not unready: the periodic rescan still keeps the index current.
+/// Ready once the first full scan is committed. A watcher that is down leaves the service degraded, not
+/// unready: the periodic rescan still keeps the index current. An index that cannot be written (a full disk)
+/// is degraded too: the answers are what was committed, only not the newest.
 /// </summary>
 public sealed class IndexHealthCheck(IndexerStatus status, ExecutionCatalog catalog) : IHealthCheck
 {
@@ -17,6 +18,7 @@ public sealed class IndexHealthCheck(IndexerStatus status, ExecutionCatalog cata
         {
             ["executions_indexed"] = snapshot.NewestFirst.Count,
             ["executions_with_problems"] = snapshot.NewestFirst.Count(s => s.Problem is not null),
+            ["executions_quarantined"] = catalog.QuarantinedCount,
             ["folded_since_start"] = status.FoldedSinceStart,
             ["last_scan_at"] = status.LastScanAt?.ToUnixTimeMilliseconds() / 1000.0 ?? (object)"never",
             ["last_scan_seconds"] = status.LastScanDuration?.TotalSeconds ?? (object)"never",
@@ -26,7 +28,8 @@ public sealed class IndexHealthCheck(IndexerStatus status, ExecutionCatalog cata
         if (status.IndexWriteError is { } writeError) data["index_write_error"] = writeError;
         var result = status.Rebuilding is { } why ? HealthCheckResult.Unhealthy($"rebuilding: {why}", data: data)
             : !status.Ready ? HealthCheckResult.Unhealthy("the first full scan is not done yet", data: data)
-            : status.IndexWriteError is not null ? HealthCheckResult.Unhealthy("the index cannot be written", data: data)
+            // Still answering from what was committed, only not up to date: degraded, with the reason.
+            : status.IndexWriteError is { } cannotWrite ? HealthCheckResult.Degraded($"the index cannot be written: {cannotWrite}", data: data)
             : !status.WatcherHealthy ? HealthCheckResult.Degraded($"watcher: {status.WatcherState}", data: data)
             : HealthCheckResult.Healthy("ready", data);
         return Task.FromResult(result);

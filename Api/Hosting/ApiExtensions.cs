@@ -2,6 +2,7 @@ using System.Text.Json;
 using FastEndpoints;
 using Kodosumi.Api.Auth;
 using Kodosumi.Api.Health;
+using Kodosumi.Api.Metrics;
 
 namespace Kodosumi.Api.Hosting;
 
@@ -15,11 +16,15 @@ public static class ApiExtensions
         builder.Services.AddKodosumiAuth();
         builder.Services.AddFastEndpoints();
         builder.Services.AddKodosumiHealth();
+        builder.Services.AddKodosumiMetrics();
+        builder.Services.AddKodosumiOpenApi();
+        builder.Services.AddOptions<DashboardOptions>().BindConfiguration(DashboardOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         return builder;
     }
 
     public static WebApplication UseKodosumiApi(this WebApplication app)
     {
+        app.UseKodosumiHttpMetrics();
         // Before the endpoints: every dashboard endpoint needs a user; /health/* and /login stay open.
         app.UseKodosumiAuth();
         app.UseIndexReadyGate();
@@ -31,6 +36,8 @@ public static class ApiExtensions
             c.Errors.UseProblemDetails();
         });
         app.MapKodosumiHealth();
+        app.MapKodosumiMetrics();
+        app.UseKodosumiOpenApi();
         app.UseDashboardPage();
         return app;
     }

@@ -34,8 +34,10 @@ public static class DashboardPage
             .ExcludeFromDescription();
 
         app.MapPost(LoginRoute, (IWebHostEnvironment env, HttpContext http, Logins logins, KodosumiTokens tokens,
-                [Microsoft.AspNetCore.Mvc.FromForm] LoginForm form) =>
+                [Microsoft.AspNetCore.Mvc.FromForm] LoginForm? form) =>
             {
+                // A form without any of the fields binds to null: treat it as empty, a failed login, not a 500.
+                form ??= new LoginForm(null, null, null);
                 var next = SafeNext(form.Next);
                 var client = SessionCookie.ClientOf(http);
                 if (logins.IsBlocked(client, out var retryAfter))

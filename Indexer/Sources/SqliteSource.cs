@@ -31,7 +31,9 @@ public static class SqliteSource
 
     static string ConnectionString(string path, bool immutable)
     {
-        var builder = new SqliteConnectionStringBuilder { Mode = SqliteOpenMode.ReadOnly, Pooling = false, DefaultTimeout = 5 };
+        // A locked database (SQLITE_BUSY) is waited for one second per statement, then the caller's retry
+        // back-off takes over: a long wait here would stall a whole batch behind one locked file.
+        var builder = new SqliteConnectionStringBuilder { Mode = SqliteOpenMode.ReadOnly, Pooling = false, DefaultTimeout = 1 };
         builder.DataSource = immutable ? new Uri(Path.GetFullPath(path)).AbsoluteUri + "?immutable=1" : path;
         return builder.ToString();
     }

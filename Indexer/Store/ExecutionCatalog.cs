@@ -21,12 +21,13 @@ public sealed class CatalogSnapshot(long version, ExecutionSummary[] newestFirst
 /// mirrored from the index after each committed batch. Queries take a sorted snapshot, rebuilt
 /// lazily once per version, so a burst of changes costs one sort.
 /// </summary>
-public sealed class ExecutionCatalog
+public sealed class ExecutionCatalog(IndexEvents events)
 {
     readonly Lock _gate = new();
     readonly Dictionary<string, ExecutionSummary> _byFid = new(StringComparer.Ordinal);
     readonly Dictionary<string, List<ErrorRef>> _errorsByFid = new(StringComparer.Ordinal);
     long _version;
+    int _quarantined;
     CatalogSnapshot? _snapshot;
 
     /// <summary>Grows with every applied change; the API derives ETags from it.</summary>
@@ -36,6 +37,12 @@ public sealed class ExecutionCatalog
     {
         get { lock (_gate) return _byFid.Count; }
     }
+
+    /// <summary>What the applied changes announce to the live stream.</summary>
+    public IndexEvents Events => events;
+
+    /// <summary>Executions whose database is quarantined (not read until their probe); kept current on every change.</summary>
+    public int QuarantinedCount => Volatile.Read(ref _quarantined);
 
     public ExecutionSummary? Find(string fid)
     {
@@ -60,11 +67,15 @@ public sealed class ExecutionCatalog
         }
     }
 
+    /// <summary>Replaces everything with what the index holds (at start, and after the index was reopened).</summary>
     public void Load(IEnumerable<ExecutionSummary> summaries, IEnumerable<ErrorEvent> errors)
     {
         lock (_gate)
         {
-            foreach (var s in summaries) _byFid[s.Fid] = s;
+            _byFid.Clear();
+            _errorsByFid.Clear();
+            _quarantined = 0;
+            foreach (var s in summaries) Put(s);
             foreach (var e in errors) ErrorsOf(e.Fid).Add(new ErrorRef(e.Fid, e.UserId, e.EventId, e.Timestamp));
             _version++;
         }
@@ -75,29 +86,53 @@ public sealed class ExecutionCatalog
         if (changes.Count == 0) return;
         lock (_gate)
         {
+            var visible = false;
             foreach (var change in changes)
             {
                 switch (change)
                 {
                     case UpsertExecution upsert:
-                        _byFid[upsert.Fid] = upsert.Summary;
+                        var previous = Put(upsert.Summary);
+                        visible |= upsert.Refolded || !SameButStamp(previous, upsert.Summary);
                         if (upsert.Refolded) _errorsByFid.Remove(upsert.Fid);
+                        List<ErrorEvent> added = [];
                         if (upsert.NewErrors.Count > 0)
                         {
                             var list = ErrorsOf(upsert.Fid);
                             var known = list.Select(r => r.EventId).ToHashSet();
-                            list.AddRange(upsert.NewErrors.Where(e => known.Add(e.EventId))
-                                .Select(e => new ErrorRef(e.Fid, e.UserId, e.EventId, e.Timestamp)));
+                            added = [.. upsert.NewErrors.Where(e => known.Add(e.EventId))];
+                            list.AddRange(added.Select(e => new ErrorRef(e.Fid, e.UserId, e.EventId, e.Timestamp)));
                         }
+                        events.Publish(previous, upsert.Summary, added);
                         break;
                     case RemoveExecution remove:
-                        _byFid.Remove(remove.Fid);
+                        visible = true;
+                        if (_byFid.Remove(remove.Fid, out var removed))
+                        {
+                            if (removed.Quarantine is not null) _quarantined--;
+                            events.PublishRemoved(removed);
+                        }
                         _errorsByFid.Remove(remove.Fid);
                         break;
                 }
             }
-            _version++;
+            // A file touched without new rows (a checkpoint, a closed writer) only moves its stamp:
+            // answers and their ETags stay valid.
+            if (visible) _version++;
         }
+        events.Signal();
+    }
+
+    static bool SameButStamp(ExecutionSummary? previous, ExecutionSummary next) =>
+        previous is not null && previous with { SourceStamp = null } == next with { SourceStamp = null };
+
+    /// <summary>Stores the summary, keeping the quarantined count; returns the one it replaces.</summary>
+    ExecutionSummary? Put(ExecutionSummary summary)
+    {
+        if (_byFid.TryGetValue(summary.Fid, out var old) && old.Quarantine is not null) _quarantined--;
+        if (summary.Quarantine is not null) _quarantined++;
+        _byFid[summary.Fid] = summary;
+        return old;
     }
 
     List<ErrorRef> ErrorsOf(string fid)

@@ -18,23 +18,57 @@ public sealed class IndexStore : IDisposable
     const string Executions = "executions";
     const string Errors = "errors";
 
-    readonly LiteDatabase _db;
-    readonly IndexFiles _files;
-    readonly ILiteCollection<ExecutionSummary> _executions;
-    readonly ILiteCollection<ErrorEvent> _errors;
+    readonly string _path;
+    readonly ILogger _logger;
+    // Replaced by Reopen (on the worker's thread) while requests may read: each read takes the current one.
+    volatile LiteDatabase _db;
+    IndexFiles _files;
+    volatile ILiteCollection<ExecutionSummary> _executions;
+    volatile ILiteCollection<ErrorEvent> _errors;
     (List<ExecutionSummary> Executions, List<ErrorEvent> Errors)? _loaded;
+    // Set after a failed write: until a commit is proven on disk, each one is checkpointed before it counts.
+    bool _verifyCommits;
 
-    /// <summary>Why the index was started afresh at open (damaged, or of another schema version); null if it was reused.</summary>
-    public string? RebuildReason { get; }
+    /// <summary>Why the index was started afresh at the last open (damaged, or of another schema version); null if it was reused.</summary>
+    public string? RebuildReason { get; private set; }
 
     public IndexStore(IOptions<IndexerOptions> options, ILogger<IndexStore> logger)
     {
-        var path = Path.GetFullPath(options.Value.IndexPath);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        (_db, _files, _loaded, RebuildReason) = OpenOrRebuild(path, logger);
-        _executions = _db.GetCollection<ExecutionSummary>(Executions);
-        _errors = _db.GetCollection<ErrorEvent>(Errors);
-        _errors.EnsureIndex(e => e.Fid);
+        _path = Path.GetFullPath(options.Value.IndexPath);
+        _logger = logger;
+        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
+        (_db, _files, _loaded, RebuildReason) = OpenOrRebuild(_path, logger);
+        (_executions, _errors) = Collections(_db);
+    }
+
+    /// <summary>
+    /// After a failed write. LiteDB writes its log on a background thread, so a commit can return before its pages
+    /// fail to reach the disk; the engine then stays closed and every later call throws. Open the file again: it
+    /// holds exactly the transactions that reached the disk, which <see cref="TakeLoaded"/> hands out once more.
+    /// </summary>
+    public void Reopen()
+    {
+        try
+        {
+            _db.Dispose();
+        }
+        // A failed engine may fail again while closing; it is dropped either way.
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _logger.LogDebug(e, "Closing the failed index");
+        }
+        _files.Dispose();
+        (var db, _files, _loaded, RebuildReason) = OpenOrRebuild(_path, _logger);
+        (_executions, _errors) = Collections(db);
+        _db = db;
+        _verifyCommits = true;
+    }
+
+    static (ILiteCollection<ExecutionSummary>, ILiteCollection<ErrorEvent>) Collections(LiteDatabase db)
+    {
+        var errors = db.GetCollection<ErrorEvent>(Errors);
+        errors.EnsureIndex(e => e.Fid);
+        return (db.GetCollection<ExecutionSummary>(Executions), errors);
     }
 
     /// <summary>Everything the index held at open (read once then, which also proved it readable); handed out once.</summary>
@@ -45,7 +79,18 @@ public sealed class IndexStore : IDisposable
         return loaded;
     }
 
-    public ErrorEvent? FindError(string id) => _errors.FindById(id);
+    /// <summary>An error event's stored message; null if it cannot be read now (the index is being reopened after a failed write).</summary>
+    public ErrorEvent? FindError(string id)
+    {
+        try
+        {
+            return _errors.FindById(id);
+        }
+        catch (Exception e) when (e is LiteException or IOException or ObjectDisposedException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Writes a batch in one transaction. Never call across an await: LiteDB transactions are per thread.</summary>
     public void Commit(IReadOnlyList<IndexChange> changes)
@@ -73,14 +118,32 @@ public sealed class IndexStore : IDisposable
         }
         catch
         {
-            _db.Rollback();
+            try { _db.Rollback(); }
+            catch (Exception e) when (e is LiteException or IOException or ObjectDisposedException) { } // a closed engine has nothing to roll back
             throw;
+        }
+        if (_verifyCommits)
+        {
+            // The checkpoint waits for the log writer and copies the log into the data file; a new transaction
+            // then throws if the engine failed meanwhile. Only once this passes does the commit count.
+            _db.Checkpoint();
+            _db.BeginTrans();
+            _db.Rollback();
+            _verifyCommits = false;
         }
     }
 
     public void Dispose()
     {
-        _db.Checkpoint();
+        try
+        {
+            _db.Checkpoint();
+        }
+        catch (Exception e) when (e is LiteException or IOException or ObjectDisposedException)
+        {
+            // A full disk: what was committed is in the log and is replayed at the next start.
+            _logger.LogWarning("Index {Path} not checkpointed at stop: {Reason}", _path, e.Message);
+        }
         _db.Dispose();
         _files.Dispose();
     }
@@ -127,7 +190,8 @@ public sealed class IndexStore : IDisposable
             reason = $"the index file was damaged: {e.Message}";
             logger.LogError(e, "Index {Path} cannot be read; moving it aside and rebuilding from the execution databases", path);
         }
-        try { db?.Dispose(); } catch (Exception e) when (e is not OutOfMemoryException) { }
+        try { db?.Dispose(); }
+        catch (Exception e) when (e is not OutOfMemoryException) { logger.LogDebug(e, "Closing the damaged index"); }
         files?.Dispose();
         MoveAside(path);
         var freshFiles = IndexFiles.Open(path);

@@ -18,8 +18,12 @@ public sealed class UserDirectory(IOptions<IndexerOptions> options, ILogger<User
     IReadOnlyDictionary<string, KodosumiUser> _users = new Dictionary<string, KodosumiUser>();
     string? _stamp;
     string? _lastProblem;
+    long _version;
 
     public string Path => _path;
+
+    /// <summary>Grows whenever the users are read again, so answers that show user names or rights can tell.</summary>
+    public long Version => Interlocked.Read(ref _version);
 
     public IReadOnlyCollection<KodosumiUser> All => (IReadOnlyCollection<KodosumiUser>)_users.Values;
 
@@ -41,12 +45,14 @@ public sealed class UserDirectory(IOptions<IndexerOptions> options, ILogger<User
         {
             _users = new Dictionary<string, KodosumiUser>();
             _stamp = stamp;
+            Interlocked.Increment(ref _version);
             return;
         }
         try
         {
             _users = Read(_path);
             _stamp = stamp;
+            Interlocked.Increment(ref _version);
             _lastProblem = null;
             logger.LogInformation("Loaded {Count} users from {Path}", _users.Count, _path);
         }

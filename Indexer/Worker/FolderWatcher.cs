@@ -2,63 +2,121 @@ using Microsoft.Extensions.Logging;
 
 namespace Kodosumi.Indexer.Worker;
 
+/// <summary>Creates the file watchers; the one seam through which tests raise a watcher's own Error event.</summary>
+public class WatcherFactory
+{
+    public virtual FileSystemWatcher Create(string path) => new(path);
+}
+
 /// <summary>
 /// One recursive <see cref="FileSystemWatcher"/> over the execution root. Its events are only hints:
-/// each changed path is passed on, and any failure (buffer overflow, inotify limits) recreates the
-/// watcher and asks for a full rescan, which the periodic rescan would also catch.
+/// each changed path is passed on. Any failure (buffer overflow, inotify limits, the root deleted or
+/// moved, which .NET's watcher does not report) drops it and asks for a full rescan; until it is
+/// created again, after <c>retryDelay</c> and by itself, health says degraded and why, and the
+/// periodic rescans keep the index current. Once watching again a full rescan catches up on the gap.
 /// </summary>
-public sealed class FolderWatcher(string root, Action<string> onChanged, Action onLost, IndexerStatus status, ILogger logger) : IDisposable
+public sealed class FolderWatcher(
+    string root, Action<string> onChanged, Action onLost, IndexerStatus status, ILogger logger,
+    TimeSpan retryDelay, WatcherFactory factory, TimeProvider time) : IDisposable
 {
-    static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(10);
-    FileSystemWatcher? _watcher;
-    long _retryAt;
     readonly Lock _gate = new();
+    FileSystemWatcher? _watcher;
+    /// <summary>Watches the root's own name in its parent: the recursive watcher goes quiet when the root is deleted or moved.</summary>
+    FileSystemWatcher? _rootWatcher;
+    ITimer? _retry;
+    bool _disposed;
+    /// <summary>The watcher being started: .NET raises a failure to add a watch (inotify limits) as an Error event, during the start itself.</summary>
+    FileSystemWatcher? _starting;
+    string? _startFailure;
 
-    public bool IsActive => _watcher is not null;
+    public bool IsActive
+    {
+        get { lock (_gate) return _watcher is not null; }
+    }
 
     /// <summary>
-    /// Starts watching if the root exists, no watcher runs and no recent failure asks to wait (every
-    /// scan calls this); returns whether one runs now.
+    /// Starts watching unless a watcher runs or a retry is already scheduled (every scan calls this, and
+    /// notices a root that is gone); returns whether one runs now.
     /// </summary>
     public bool EnsureStarted()
     {
         lock (_gate)
         {
-            if (_watcher is not null) return true;
-            if (Environment.TickCount64 < _retryAt) return false;
-            if (!Directory.Exists(root))
-            {
-                status.WatcherState = $"waiting for {root} to exist";
-                status.WatcherHealthy = false;
-                return false;
-            }
+            if (_watcher is not null && !Directory.Exists(root)) LoseLocked($"{root} was deleted or moved");
+            else if (_watcher is null && _retry is null) StartLocked();
+            return _watcher is not null;
+        }
+    }
+
+    /// <summary>Returns whether a watcher runs now; otherwise a retry is scheduled.</summary>
+    bool StartLocked()
+    {
+        if (_disposed) return false;
+        if (!Directory.Exists(root))
+        {
+            SetDown($"waiting for {root} to exist");
+            return false;
+        }
+        try
+        {
+            var watcher = factory.Create(root);
+            watcher.IncludeSubdirectories = true;
+            watcher.InternalBufferSize = 64 * 1024;
+            watcher.NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size;
+            watcher.Changed += OnEvent;
+            watcher.Created += OnEvent;
+            watcher.Deleted += OnEvent;
+            watcher.Renamed += (_, e) => { onChanged(e.OldFullPath); onChanged(e.FullPath); };
+            watcher.Error += OnError;
+            _starting = watcher;
+            _startFailure = null;
             try
             {
-                var watcher = new FileSystemWatcher(root)
-                {
-                    IncludeSubdirectories = true,
-                    InternalBufferSize = 64 * 1024,
-                    NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size,
-                };
-                watcher.Changed += OnEvent;
-                watcher.Created += OnEvent;
-                watcher.Deleted += OnEvent;
-                watcher.Renamed += (_, e) => { onChanged(e.OldFullPath); onChanged(e.FullPath); };
-                watcher.Error += OnError;
                 watcher.EnableRaisingEvents = true;
-                _watcher = watcher;
-                status.WatcherState = "watching";
-                status.WatcherHealthy = true;
-                return true;
+                if (_startFailure is { } failure) throw new IOException(failure);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or PlatformNotSupportedException)
+            catch
             {
-                status.WatcherState = $"rescans only: {e.Message}";
-                status.WatcherHealthy = false;
-                _retryAt = Environment.TickCount64 + (long)RetryDelay.TotalMilliseconds;
-                logger.LogWarning("Cannot watch {Root}, relying on periodic rescans: {Reason}", root, e.Message);
-                return false;
+                watcher.Dispose();
+                throw;
             }
+            finally
+            {
+                _starting = null;
+            }
+            _watcher = watcher;
+            _rootWatcher = WatchRootName();
+            status.WatcherState = "watching";
+            status.WatcherHealthy = true;
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or PlatformNotSupportedException)
+        {
+            logger.LogWarning("Cannot watch {Root}, relying on periodic rescans and trying again in {Delay}: {Reason}", root, retryDelay, e.Message);
+            SetDown($"rescans only: {e.Message}");
+            return false;
+        }
+    }
+
+    FileSystemWatcher? WatchRootName()
+    {
+        var parent = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(root));
+        if (parent is null) return null;
+        try
+        {
+            var watcher = factory.Create(parent);
+            watcher.Filter = Path.GetFileName(Path.TrimEndingDirectorySeparator(root));
+            watcher.NotifyFilter = NotifyFilters.DirectoryName;
+            watcher.Deleted += (_, _) => Lose($"{root} was deleted");
+            watcher.Renamed += (_, _) => Lose($"{root} was moved");
+            watcher.EnableRaisingEvents = true;
+            return watcher;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            // The rescans notice a root that is gone, only later.
+            logger.LogDebug("Cannot watch the parent of {Root}: {Reason}", root, e.Message);
+            return null;
         }
     }
 
@@ -66,26 +124,70 @@ public sealed class FolderWatcher(string root, Action<string> onChanged, Action 
 
     void OnError(object sender, ErrorEventArgs e)
     {
-        var reason = e.GetException().Message;
-        logger.LogWarning("File watcher on {Root} failed ({Reason}); rescanning, and watching again in {Delay} s", root, reason, RetryDelay.TotalSeconds);
+        var error = e.GetException();
+        var reason = error is InternalBufferOverflowException ? "too many changes at once (the event buffer overflowed)" : error.Message;
         lock (_gate)
         {
-            _watcher?.Dispose();
-            _watcher = null;
-            // Not at once: a watcher that fails for good (inotify limits) would fail again in a tight loop.
-            _retryAt = Environment.TickCount64 + (long)RetryDelay.TotalMilliseconds;
-            status.WatcherState = $"rescans only: {reason}";
-            status.WatcherHealthy = false;
+            if (sender == _starting) _startFailure ??= reason;
+            // A watcher already replaced may still report; only the current one counts.
+            else if (sender == _watcher) LoseLocked(reason);
         }
+    }
+
+    void Lose(string reason)
+    {
+        lock (_gate) LoseLocked(reason);
+    }
+
+    void LoseLocked(string reason)
+    {
+        if (_watcher is null || _disposed) return;
+        logger.LogWarning("File watcher on {Root} failed ({Reason}); rescanning, and watching again in {Delay}", root, reason, retryDelay);
+        StopLocked();
+        // Not at once: a watcher that fails for good (inotify limits) would fail again in a tight loop.
+        SetDown($"rescans only: {reason}");
         onLost();
+    }
+
+    /// <summary>Degraded until the scheduled retry manages to watch again.</summary>
+    void SetDown(string state)
+    {
+        status.WatcherState = state;
+        status.WatcherHealthy = false;
+        _retry?.Dispose();
+        _retry = time.CreateTimer(_ => Retry(), null, retryDelay, Timeout.InfiniteTimeSpan);
+    }
+
+    void Retry()
+    {
+        bool started;
+        lock (_gate)
+        {
+            _retry?.Dispose();
+            _retry = null;
+            started = _watcher is null && StartLocked();
+        }
+        if (!started) return;
+        logger.LogInformation("Watching {Root} again; rescanning for what happened meanwhile", root);
+        onLost();
+    }
+
+    void StopLocked()
+    {
+        _watcher?.Dispose();
+        _watcher = null;
+        _rootWatcher?.Dispose();
+        _rootWatcher = null;
     }
 
     public void Dispose()
     {
         lock (_gate)
         {
-            _watcher?.Dispose();
-            _watcher = null;
+            _disposed = true;
+            StopLocked();
+            _retry?.Dispose();
+            _retry = null;
         }
     }
 }

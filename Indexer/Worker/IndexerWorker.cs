@@ -24,6 +24,7 @@ public sealed class IndexerWorker(
     UserDirectory users,
     IndexerStatus status,
     TimeProvider time,
+    WatcherFactory watchers,
     ILogger<IndexerWorker> logger) : BackgroundService
 {
     /// <summary>Changes per transaction while a pass folds many executions.</summary>
@@ -43,6 +44,12 @@ public sealed class IndexerWorker(
     /// <summary>A full rescan was asked for while a pass was running; it runs after that pass.</summary>
     bool _rescanRequested;
     FolderWatcher? _watcher;
+    /// <summary>Failed index writes since start; a scan during which one failed does not make the service ready.</summary>
+    int _writeFailures;
+    bool _reopening;
+    TimeSpan _writeBackoff = MinWriteBackoff;
+    static readonly TimeSpan MinWriteBackoff = TimeSpan.FromSeconds(1);
+    static readonly TimeSpan MaxWriteBackoff = TimeSpan.FromSeconds(30);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -51,12 +58,10 @@ public sealed class IndexerWorker(
         LoadIndex();
         logger.LogInformation("Index holds {Count} executions; scanning {Root}", catalog.Count, _root);
         users.ReloadIfChanged();
-        _watcher = new FolderWatcher(_root, Hint, () => _hints.Writer.TryWrite(null), status, logger);
+        _watcher = new FolderWatcher(_root, Hint, RescanAll, status, logger, _options.WatcherRetryDelay, watchers, time);
         _watcher.EnsureStarted();
         Scan(stoppingToken);
         if (stoppingToken.IsCancellationRequested) return;
-        status.Ready = true;
-        status.Rebuilding = null;
 
         using var rescanTimer = new PeriodicTimer(_options.RescanInterval, time);
         using var usersTimer = new PeriodicTimer(_options.UsersReloadInterval, time);
@@ -89,6 +94,7 @@ public sealed class IndexerWorker(
                     await Task.Delay(_options.Debounce, time, stoppingToken);
                     ProcessHints(stoppingToken);
                 }
+                await BackOffWhileUnwritable(stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -130,6 +136,11 @@ public sealed class IndexerWorker(
         if (!_hints.Writer.TryWrite(folder)) _hintsDropped = true;
     }
 
+    void RescanAll()
+    {
+        if (!_hints.Writer.TryWrite(null)) _hintsDropped = true;
+    }
+
     void ProcessHints(CancellationToken stop)
     {
         var folders = new HashSet<ExecutionFolder>();
@@ -150,9 +161,25 @@ public sealed class IndexerWorker(
         }
     }
 
-    /// <summary>Walks the whole tree: folds what changed and drops what is gone.</summary>
+    /// <summary>
+    /// While the index cannot be written (a full disk) each try re-reads what changed; waiting longer after each
+    /// failure (1 s doubling to 30 s) keeps that from spinning. Hints wait in the channel meanwhile.
+    /// </summary>
+    async Task BackOffWhileUnwritable(CancellationToken stop)
+    {
+        if (status.IndexWriteError is null)
+        {
+            _writeBackoff = MinWriteBackoff;
+            return;
+        }
+        await Task.Delay(_writeBackoff, time, stop);
+        _writeBackoff = TimeSpan.FromTicks(Math.Min(_writeBackoff.Ticks * 2, MaxWriteBackoff.Ticks));
+    }
+
+    /// <summary>Walks the whole tree: folds what changed and drops what is gone. The first one committed whole makes the service ready.</summary>
     void Scan(CancellationToken stop)
     {
+        var failuresBefore = _writeFailures;
         var clock = Stopwatch.StartNew();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         _watcher?.EnsureStarted();
@@ -165,6 +192,11 @@ public sealed class IndexerWorker(
         status.LastScanDuration = clock.Elapsed;
         status.LastScanCpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         logger.LogDebug("Scanned {Count} executions in {Elapsed}", found.Count, clock.Elapsed);
+        if (!status.Ready && _writeFailures == failuresBefore && !stop.IsCancellationRequested)
+        {
+            status.Ready = true;
+            status.Rebuilding = null;
+        }
         if (_rescanRequested && !stop.IsCancellationRequested)
         {
             _rescanRequested = false;
@@ -256,13 +288,44 @@ public sealed class IndexerWorker(
             store.Commit(changes);
             status.IndexWriteError = null;
         }
-        catch (Exception e) when (e is LiteException or IOException)
+        catch (Exception e) when (e is LiteException or IOException or ObjectDisposedException)
         {
             if (status.IndexWriteError != e.Message) logger.LogError(e, "Cannot write the index {Path}", _options.IndexPath);
             status.IndexWriteError = e.Message;
+            _writeFailures++;
+            Reopen();
             return;
         }
         catalog.Apply(changes);
         status.AddFolded(changes.Count(c => c is UpsertExecution));
+    }
+
+    /// <summary>
+    /// An earlier commit may have been shown although its pages never reached the disk (LiteDB writes its log
+    /// asynchronously): reopen the index and show again only what it holds, so no cursor stays ahead of the disk.
+    /// </summary>
+    void Reopen()
+    {
+        // LoadIndex may write (forgetting inconsistent entries); if that fails too, the next write retries.
+        if (_reopening) return;
+        _reopening = true;
+        try
+        {
+            store.Reopen();
+            if (store.RebuildReason is { } why)
+            {
+                status.Ready = false;
+                status.Rebuilding = why;
+            }
+            LoadIndex();
+        }
+        catch (Exception e) when (e is LiteException or IOException)
+        {
+            logger.LogWarning("Cannot reopen the index {Path} yet: {Reason}", _options.IndexPath, e.Message);
+        }
+        finally
+        {
+            _reopening = false;
+        }
     }
 }

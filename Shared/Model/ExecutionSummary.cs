@@ -36,6 +36,10 @@ public sealed record ExecutionSummary
     public string? SourceStamp { get; init; }
     /// <summary>Why the execution could not be read the last time it was tried; null when it read cleanly.</summary>
     public string? Problem { get; init; }
+    /// <summary>Reads of the database that failed in a row (after their retries); 0 once it reads cleanly.</summary>
+    public int FailedReads { get; init; }
+    /// <summary>Set while the execution's circuit breaker is open: its database is not read until the probe.</summary>
+    public Quarantine? Quarantine { get; init; }
     /// <summary>The first malformed event seen (invalid JSON or UTF-8); the event is still counted.</summary>
     public string? Warning { get; init; }
 

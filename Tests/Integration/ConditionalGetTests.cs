@@ -1,48 +1,95 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text.RegularExpressions;
+using Kodosumi.Indexer.Store;
 using Kodosumi.Shared.Demo;
 using Kodosumi.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Kodosumi.Tests.Integration;
 
+/// <summary>ETags from the index's version: 304 while nothing changed, 200 with a new ETag after a separate writer commits.</summary>
 public class ConditionalGetTests
 {
-    [Test]
-    public async Task An_unchanged_answer_is_304_until_a_write_changes_it()
+    string _dataDir = "";
+    IndexerHost _host = null!;
+    HttpClient _client = null!;
+
+    [OneTimeSetUp]
+    public async Task Start()
     {
-        var dataDir = TempDirs.Create("kodo-etag");
-        try
-        {
-            new DemoDataGenerator(new DemoOptions { Executions = 15, Seed = 12 }).Generate(dataDir);
-            using var host = new IndexerHost(dataDir, rescan: TimeSpan.FromMinutes(10));
-            using var client = await host.StartAsync();
-            const string url = "/api/dashboard/agent-stats";
-
-            var first = await client.GetAsync(url);
-            var etag = first.Headers.ETag;
-            Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-            Assert.That(etag, Is.Not.Null);
-
-            async Task<HttpResponseMessage> Conditional()
-            {
-                using var request = new HttpRequestMessage(HttpMethod.Get, url);
-                request.Headers.IfNoneMatch.Add(etag!);
-                return await client.SendAsync(request);
-            }
-            var again = await Conditional();
-            Assert.That(again.StatusCode, Is.EqualTo(HttpStatusCode.NotModified));
-            Assert.That(await again.Content.ReadAsByteArrayAsync(), Is.Empty);
-
-            var e = Recount.All(host.ExecutionRoot).First(x => x.Status == "finished");
-            using (var writer = SqliteCliWriter.Open(Path.Combine(host.ExecutionRoot, e.UserId, e.Fid, "sqlite3.db")))
-                writer.Append("status", "error", e.Last + 1);
-            await Wait.Until(async () => (await Conditional()).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(10), "the write changes the answer");
-            var changed = await client.GetAsync(url);
-            Assert.That(changed.Headers.ETag, Is.Not.EqualTo(etag));
-        }
-        finally
-        {
-            TempDirs.Delete(dataDir);
-        }
+        _dataDir = TempDirs.Create("kodo-etag");
+        new DemoDataGenerator(new DemoOptions { Executions = 15, Seed = 12 }).Generate(_dataDir);
+        // Slow rescans: the change must come from the watcher. A long window slot: no slot ends mid-test.
+        _host = new IndexerHost(_dataDir, rescan: TimeSpan.FromMinutes(10), settings: new Dictionary<string, string?> { ["Dashboard:WindowSlot"] = "01:00:00" });
+        _client = await _host.StartAsync();
     }
+
+    [OneTimeTearDown]
+    public void Stop()
+    {
+        _client.Dispose();
+        _host.Dispose();
+        TempDirs.Delete(_dataDir);
+    }
+
+    Task<HttpResponseMessage> Conditional(HttpClient client, string url, EntityTagHeaderValue etag)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.IfNoneMatch.Add(etag);
+        return client.SendAsync(request);
+    }
+
+    [TestCase("/api/dashboard/agent-stats")]
+    [TestCase("/api/dashboard/running-agents?hours=999999")]
+    [TestCase("/api/dashboard/errors")]
+    public async Task An_unchanged_answer_is_304_until_a_write_changes_it(string url)
+    {
+        var first = await _client.GetAsync(url);
+        var etag = first.Headers.ETag!;
+        Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var version = _host.Services.GetRequiredService<ExecutionCatalog>().Version;
+        Assert.That(etag.Tag, Does.Match($"^\"v{version}-[0-9a-f]+\"$"), "the ETag names the index version it was computed at");
+
+        var again = await Conditional(_client, url, etag);
+        Assert.That(again.StatusCode, Is.EqualTo(HttpStatusCode.NotModified));
+        Assert.That(again.Headers.ETag, Is.EqualTo(etag));
+        Assert.That(await again.Content.ReadAsByteArrayAsync(), Is.Empty);
+
+        var e = Recount.All(_host.ExecutionRoot).First(x => x.Status == "finished");
+        using (var writer = SqliteCliWriter.Open(Path.Combine(_host.ExecutionRoot, e.UserId, e.Fid, "sqlite3.db")))
+            writer.Append("status", "finished", e.Last + 1);
+        await Wait.Until(async () => (await Conditional(_client, url, etag)).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(10), "the write changes the answer");
+        var changed = await _client.GetAsync(url);
+        Assert.That(changed.Headers.ETag, Is.Not.EqualTo(etag));
+        Assert.That(VersionOf(changed.Headers.ETag!), Is.GreaterThan(VersionOf(etag)));
+        Assert.That((await Conditional(_client, url, changed.Headers.ETag!)).StatusCode, Is.EqualTo(HttpStatusCode.NotModified));
+    }
+
+    [Test]
+    public async Task Two_users_and_two_queries_never_share_an_etag()
+    {
+        using var alice = _host.ClientFor(DemoDataGenerator.Users[1].FolderName);
+        const string url = "/api/dashboard/agent-stats";
+        var admin = (await _client.GetAsync(url)).Headers.ETag!;
+        var hers = (await alice.GetAsync(url)).Headers.ETag!;
+        var otherQuery = (await _client.GetAsync(url + "?hours=24")).Headers.ETag!;
+        Assert.That(new[] { admin.Tag, hers.Tag, otherQuery.Tag }, Is.Unique);
+        // The operator's ETag gets her nothing: she is answered in full.
+        Assert.That((await Conditional(alice, url, admin)).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+    }
+
+    [Test]
+    public async Task Refused_and_bad_requests_carry_no_etag()
+    {
+        var bad = await _client.GetAsync("/api/dashboard/errors?limit=0");
+        Assert.That(bad.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(bad.Headers.ETag, Is.Null);
+        using var anonymous = _host.CreateClient();
+        var refused = await anonymous.GetAsync("/api/dashboard/agent-stats");
+        Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(refused.Headers.ETag, Is.Null);
+    }
+
+    static long VersionOf(EntityTagHeaderValue etag) => long.Parse(Regex.Match(etag.Tag, "^\"v(\\d+)-").Groups[1].Value);
 }

@@ -2,19 +2,31 @@ using Kodosumi.Shared.Model;
 
 namespace Kodosumi.Api.Features.Dashboard;
 
-/// <summary>The filters of Kodosumi's running-agents query, applied to index summaries.</summary>
-public sealed record ExecutionFilter(double Since, string? AgentName, string? User, string? Status, string? Search)
+/// <summary>
+/// The filters of Kodosumi's running-agents query, applied to index summaries, plus <see cref="Tags"/>
+/// (an addition): an execution matches when its <c>meta.tags</c> hold every tag listed, in any case.
+/// </summary>
+public sealed record ExecutionFilter(double Since, string? AgentName, string? User, string? Status, string? Search,
+    IReadOnlyList<string>? Tags = null)
 {
     public bool Matches(ExecutionSummary s) =>
         s.StartTime >= Since
         && (string.IsNullOrEmpty(AgentName) || s.AgentName.Contains(AgentName, StringComparison.OrdinalIgnoreCase))
         && (string.IsNullOrEmpty(User) || string.Equals(s.UserId, User, StringComparison.OrdinalIgnoreCase))
         && (string.IsNullOrEmpty(Status) || string.Equals(ExecutionRow.StatusOf(s), Status, StringComparison.OrdinalIgnoreCase))
-        && (string.IsNullOrEmpty(Search) || MatchesSearch(s, Search));
+        && (string.IsNullOrEmpty(Search) || MatchesSearch(s, Search))
+        && (Tags is not { Count: > 0 } || HasTags(s, Tags));
 
     static bool MatchesSearch(ExecutionSummary s, string term) =>
         s.Fid.Contains(term, StringComparison.OrdinalIgnoreCase)
         || s.AgentName.Contains(term, StringComparison.OrdinalIgnoreCase)
         || s.UserId.Contains(term, StringComparison.OrdinalIgnoreCase)
         || ExecutionRow.StatusOf(s).Contains(term, StringComparison.OrdinalIgnoreCase);
+
+    public static bool HasTags(ExecutionSummary s, IReadOnlyList<string> tags) =>
+        tags.All(t => s.Tags.Contains(t, StringComparer.OrdinalIgnoreCase));
+
+    /// <summary>The <c>tags</c> parameter: a comma-separated list; blanks are ignored.</summary>
+    public static IReadOnlyList<string> ParseTags(string? tags) =>
+        string.IsNullOrWhiteSpace(tags) ? [] : tags.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 }

@@ -29,6 +29,8 @@ public sealed class ExecutionRow
     /// <summary>Why the execution's database could not be read the last time; null when it read cleanly.</summary>
     public string? Problem { get; init; }
     public string? Warning { get; init; }
+    /// <summary>Set while the execution's database is not read (it kept failing); the other fields are its last good summary.</summary>
+    public QuarantineView? Quarantined { get; init; }
 
     /// <summary>Status shown for an execution that has written no status event yet.</summary>
     public const string UnknownStatus = "unknown";
@@ -53,7 +55,11 @@ public sealed class ExecutionRow
         Tags = s.Tags,
         Problem = s.Problem,
         Warning = s.Warning,
+        Quarantined = s.Quarantine is { } q ? new QuarantineView(q.Reason, q.Since, q.RetryAt) : null,
     };
 
     public static string StatusOf(ExecutionSummary s) => s.Status ?? UnknownStatus;
 }
+
+/// <summary>Why an execution is quarantined, since when and when its database is read next (Unix seconds).</summary>
+public sealed record QuarantineView(string Reason, double Since, double RetryAt);

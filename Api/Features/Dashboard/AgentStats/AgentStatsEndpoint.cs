@@ -17,7 +17,8 @@ public sealed class AgentStatsEndpoint(ExecutionCatalog catalog, TimeProvider ti
     {
         var since = TimeWindow.Since(req.Hours, time);
         var viewer = Viewer.Of(User);
-        var executions = catalog.Snapshot().NewestFirst.TakeWhile(s => s.StartTime >= since).Where(viewer.CanSee).ToList();
+        var tags = ExecutionFilter.ParseTags(req.Tags);
+        var executions = Visible.InWindow(catalog.Snapshot(), since, viewer).Where(s => ExecutionFilter.HasTags(s, tags)).ToList();
         var runtimes = executions.Where(s => s.Runtime is not null).Select(s => s.Runtime!.Value).Order().ToArray();
         await Send.OkAsync(new AgentStatsResponse
         {
@@ -26,15 +27,13 @@ public sealed class AgentStatsEndpoint(ExecutionCatalog catalog, TimeProvider ti
             ByUser = executions.CountBy(s => s.UserId).ToDictionary(),
             ByAgent = executions.CountBy(s => s.AgentName).ToDictionary(),
             AvgRuntime = runtimes.Length == 0 ? 0 : runtimes.Average(),
-            MedianRuntime = Percentile(runtimes, 0.5),
-            P95Runtime = Percentile(runtimes, 0.95),
+            MedianRuntime = RuntimePercentiles.NearestRank(runtimes, 50),
+            P95Runtime = RuntimePercentiles.NearestRank(runtimes, 95),
             ErrorRate = executions.Count == 0 ? 0 : (double)executions.Count(s => s.HasError) / executions.Count,
-            Running = executions.Count(s => s.Status is "running" or "starting" or "awaiting"),
+            Running = executions.Count(ExecutionStates.IsRunning),
             ExecutionsWithProblems = executions.Count(s => s.Problem is not null),
+            RuntimePercentiles = RuntimePercentiles.OfSorted(runtimes),
+            RuntimePercentilesByAgent = executions.GroupBy(s => s.AgentName).ToDictionary(g => g.Key, RuntimePercentiles.Of),
         }, ct);
     }
-
-    /// <summary>Nearest-rank percentile of sorted values.</summary>
-    public static double? Percentile(double[] sorted, double p) =>
-        sorted.Length == 0 ? null : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 }

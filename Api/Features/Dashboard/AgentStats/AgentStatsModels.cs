@@ -7,6 +7,8 @@ public sealed class AgentStatsRequest
 {
     /// <summary>Kodosumi's statistics cover all time; a window is an addition.</summary>
     public double Hours { get; init; } = TimeWindow.AllTime;
+    /// <summary>Comma-separated; only executions carrying every one are counted.</summary>
+    public string? Tags { get; init; }
 }
 
 public sealed class AgentStatsValidator : Validator<AgentStatsRequest>
@@ -29,4 +31,7 @@ public sealed class AgentStatsResponse
     public int ExecutionsWithProblems { get; init; }
     public double? MedianRuntime { get; init; }
     public double? P95Runtime { get; init; }
+    /// <summary>Nearest-rank runtime percentiles over every execution with a runtime.</summary>
+    public required RuntimePercentiles RuntimePercentiles { get; init; }
+    public required IReadOnlyDictionary<string, RuntimePercentiles> RuntimePercentilesByAgent { get; init; }
 }

@@ -5,7 +5,7 @@ using Kodosumi.Indexer.Users;
 
 namespace Kodosumi.Api.Features.Dashboard.RunningAgents;
 
-/// <summary>Executions newest first, filtered as Kodosumi's dashboard filters them, one page at a time.</summary>
+/// <summary>Executions newest first (or as sorted), filtered as Kodosumi's dashboard filters them, one page at a time.</summary>
 public sealed class RunningAgentsEndpoint(ExecutionCatalog catalog, UserDirectory users, TimeProvider time)
     : Endpoint<RunningAgentsRequest, RunningAgentsResponse>
 {
@@ -17,22 +17,31 @@ public sealed class RunningAgentsEndpoint(ExecutionCatalog catalog, UserDirector
 
     public override async Task HandleAsync(RunningAgentsRequest req, CancellationToken ct)
     {
-        var since = TimeWindow.Since(req.Hours, time);
-        var filter = new ExecutionFilter(since, req.AgentName, req.User, req.Status, req.Search);
+        var sort = req.ToSort();
+        var cursor = RunningAgentsCursor.TryDecode(req.Cursor);
+        // A cursor keeps the window of the first page, so paging through it does not lose its oldest rows.
+        var since = cursor?.Since ?? TimeWindow.Since(req.Hours, time);
+        var filter = req.ToFilter(since);
         // The filters' drop-downs are built from this list too, so they never name what the user cannot see.
-        var viewer = Viewer.Of(User);
-        var inWindow = catalog.Snapshot().NewestFirst.TakeWhile(s => s.StartTime >= since).Where(viewer.CanSee).ToList();
-        var matches = RunningAgentsSort.Apply(inWindow.Where(filter.Matches), req.Sort, users).ToList();
+        var inWindow = Visible.InWindow(catalog.Snapshot(), since, Viewer.Of(User)).ToList();
+        var matches = inWindow.Where(filter.Matches).ToList();
+        // One row more than the page tells whether another page follows.
+        var page = sort.Apply(matches, users, cursor?.After).Skip(req.Offset).Take(req.Limit + 1).ToList();
+        var hasMore = page.Count > req.Limit;
+        if (hasMore) page.RemoveAt(page.Count - 1);
         await Send.OkAsync(new RunningAgentsResponse
         {
             Total = matches.Count,
-            Agents = matches.Skip(req.Offset).Take(req.Limit).Select(s => ExecutionRow.From(s, users)).ToList(),
+            Agents = page.Select(s => ExecutionRow.From(s, users)).ToList(),
             Limit = req.Limit,
             Offset = req.Offset,
-            ByStatus = matches.GroupBy(ExecutionRow.StatusOf).ToDictionary(g => g.Key, g => g.Count()),
+            ByStatus = matches.CountBy(ExecutionRow.StatusOf).ToDictionary(),
+            NextCursor = hasMore
+                ? new RunningAgentsCursor(sort.Column, sort.Descending, sort.KeyOf(page[^1], users), since).Encode()
+                : null,
             Filters = new RunningAgentsFilters
             {
-                Hours = req.Hours, AgentName = req.AgentName, User = req.User, Status = req.Status, Search = req.Search,
+                Hours = req.Hours, AgentName = req.AgentName, User = req.User, Status = req.Status, Search = req.Search, Tags = req.Tags,
                 AgentNames = inWindow.Select(s => s.AgentName).Distinct().Order(StringComparer.OrdinalIgnoreCase).ToList(),
                 Users = inWindow.Select(s => s.UserId).Distinct().Order(StringComparer.Ordinal)
                     .Select(id => new FilterUser(id, users.NameOf(id))).ToList(),

@@ -3,18 +3,37 @@ using FluentValidation;
 
 namespace Kodosumi.Api.Features.Dashboard.RunningAgents;
 
-public sealed class RunningAgentsRequest
+/// <summary>The list's filters and order, shared by the list and its export.</summary>
+public class RunningAgentsQuery : FilterRequest
 {
-    public double Hours { get; init; } = 24;
-    [BindFrom("agent_name")] public string? AgentName { get; init; }
-    /// <summary>The exact user id.</summary>
-    public string? User { get; init; }
-    public string? Status { get; init; }
-    public string? Search { get; init; }
+    /// <summary>A column of <see cref="RunningAgentsSort"/>; newest first when empty.</summary>
+    public string? Sort { get; init; }
+    /// <summary><c>asc</c> or <c>desc</c>; ascending by default when <c>sort</c> names a column.</summary>
+    public string? Order { get; init; }
+
+    public RunningAgentsSort ToSort() => RunningAgentsSort.Parse(Sort, Order);
+}
+
+public sealed class RunningAgentsRequest : RunningAgentsQuery
+{
     public int Limit { get; init; } = 500;
     public int Offset { get; init; }
-    /// <summary>A column of <see cref="RunningAgentsSort"/>, descending with a leading <c>-</c>; newest first when empty.</summary>
-    public string? Sort { get; init; }
+    /// <summary>The <c>next_cursor</c> of the previous page.</summary>
+    public string? Cursor { get; init; }
+}
+
+public static class RunningAgentsQueryRules
+{
+    public static void AddQueryRules<T>(this AbstractValidator<T> validator) where T : RunningAgentsQuery
+    {
+        validator.AddFilterRules();
+        validator.RuleFor(r => r.Sort).Must(RunningAgentsSort.IsValidColumn)
+            .WithMessage($"sort must be one of {string.Join(", ", RunningAgentsSort.ShortNames)} (with order=asc|desc) " +
+                         $"or {string.Join(", ", RunningAgentsSort.Columns)}; a leading '-' means descending");
+        validator.RuleFor(r => r.Order).Must(RunningAgentsSort.IsValidOrder).WithMessage("order must be asc or desc");
+        validator.RuleFor(r => r.Order).Must((r, order) => string.IsNullOrEmpty(order) || r.Sort?.StartsWith('-') != true)
+            .WithMessage("order cannot be combined with a sort that has a leading '-'");
+    }
 }
 
 public sealed class RunningAgentsValidator : Validator<RunningAgentsRequest>
@@ -23,11 +42,19 @@ public sealed class RunningAgentsValidator : Validator<RunningAgentsRequest>
 
     public RunningAgentsValidator()
     {
-        RuleFor(r => r.Hours).GreaterThan(0);
+        this.AddQueryRules();
         RuleFor(r => r.Limit).InclusiveBetween(1, MaxLimit);
         RuleFor(r => r.Offset).GreaterThanOrEqualTo(0);
-        RuleFor(r => r.Sort).Must(RunningAgentsSort.IsValid)
-            .WithMessage($"sort must be one of {string.Join(", ", RunningAgentsSort.Columns)}, optionally with a leading '-'");
+        RuleFor(r => r.Cursor).Must(c => RunningAgentsCursor.TryDecode(c) is not null)
+            .When(r => !string.IsNullOrEmpty(r.Cursor))
+            .WithMessage("cursor is not a next_cursor of this list");
+        RuleFor(r => r.Cursor)
+            .Must((r, c) => RunningAgentsCursor.TryDecode(c)!.BelongsTo(r.ToSort()))
+            .When(r => RunningAgentsCursor.TryDecode(r.Cursor) is not null
+                       && RunningAgentsSort.IsValidColumn(r.Sort) && RunningAgentsSort.IsValidOrder(r.Order))
+            .WithMessage("cursor belongs to another sort or order; keep the sort of the page that gave it");
+        RuleFor(r => r.Offset).Equal(0).When(r => !string.IsNullOrEmpty(r.Cursor))
+            .WithMessage("offset cannot be combined with cursor");
     }
 }
 
@@ -41,6 +68,8 @@ public sealed class RunningAgentsResponse
     public int Offset { get; init; }
     /// <summary>Matches per status (the page's statistic boxes), before paging.</summary>
     public required IReadOnlyDictionary<string, int> ByStatus { get; init; }
+    /// <summary>Pass as <c>cursor</c> for the rows after this page; null on the last page.</summary>
+    public string? NextCursor { get; init; }
 }
 
 /// <summary>The filters applied, and the values the page can offer in its drop-downs.</summary>
@@ -51,6 +80,7 @@ public sealed class RunningAgentsFilters
     public string? User { get; init; }
     public string? Status { get; init; }
     public string? Search { get; init; }
+    public string? Tags { get; init; }
     public required IReadOnlyList<string> AgentNames { get; init; }
     public required IReadOnlyList<FilterUser> Users { get; init; }
     public required IReadOnlyList<string> Statuses { get; init; }

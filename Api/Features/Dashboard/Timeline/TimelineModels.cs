@@ -8,6 +8,12 @@ public sealed class TimelineRequest
     public double Hours { get; init; } = 168;
     /// <summary>How many executions to list (the newest ones); the buckets always count them all.</summary>
     public int Limit { get; init; } = 5000;
+    /// <summary><c>hour</c> (default) or <c>day</c>.</summary>
+    public string? Bucket { get; init; }
+    /// <summary>IANA time zone of the buckets' hours and days; UTC by default.</summary>
+    public string? Tz { get; init; }
+    /// <summary>Comma-separated; only executions carrying every one are counted.</summary>
+    public string? Tags { get; init; }
 }
 
 public sealed class TimelineValidator : Validator<TimelineRequest>
@@ -18,6 +24,10 @@ public sealed class TimelineValidator : Validator<TimelineRequest>
     {
         RuleFor(r => r.Hours).GreaterThan(0);
         RuleFor(r => r.Limit).InclusiveBetween(0, MaxLimit);
+        RuleFor(r => r.Bucket).Must(b => string.IsNullOrEmpty(b) || b is TimeBuckets.Hour or TimeBuckets.Day)
+            .WithMessage("bucket must be hour or day");
+        RuleFor(r => r.Tz).Must(tz => TimeBuckets.FindZone(tz) is not null)
+            .WithMessage("tz must be an IANA time zone name, such as Europe/Berlin");
     }
 }
 
@@ -26,14 +36,16 @@ public sealed class TimelineResponse
     public int Total { get; init; }
     /// <summary>Oldest first, as Kodosumi's page expects.</summary>
     public required IReadOnlyList<ExecutionRow> Executions { get; init; }
-    /// <summary>Executions per hour and status, oldest hour first, so a chart needs no rows.</summary>
+    /// <summary>Executions per hour or day and status, oldest first, so a chart needs no rows; empty buckets are left out.</summary>
     public required IReadOnlyList<TimelineBucket> Buckets { get; init; }
 }
 
 public sealed class TimelineBucket
 {
-    /// <summary>Start of the hour, Unix seconds.</summary>
+    /// <summary>Start of the hour or day, Unix seconds.</summary>
     public double Start { get; init; }
+    /// <summary>Start of the next hour or day: a day is 23 or 25 hours long when clocks change.</summary>
+    public double End { get; init; }
     public int Total { get; init; }
     public required IReadOnlyDictionary<string, int> Counts { get; init; }
 }

@@ -1,0 +1,145 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using FastEndpoints;
+using Kodosumi.Api.Auth;
+using Microsoft.AspNetCore.Authentication;
+using Kodosumi.Indexer;
+using Kodosumi.Indexer.Store;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+
+namespace Kodosumi.Api.Features.Dashboard.Stream;
+
+/// <summary>
+/// Server-Sent Events: every change the index applies that the user may see, as it is applied. Each
+/// event has an <c>id:</c>; a client that reconnects with <c>Last-Event-ID</c> gets what it missed
+/// from the indexer's ring of recent events, or a <c>reset</c> event (reload everything) when they
+/// are gone or the id is of an earlier run. A comment line keeps a quiet connection alive. The stream
+/// ends when the token expires or is given up, or the role is deactivated or changes rights; the
+/// client's reconnect is then checked like any request.
+/// </summary>
+public sealed class StreamEndpoint(IndexEvents events, IOptions<StreamOptions> options, TimeProvider time, Accounts accounts, RevokedTokens revoked)
+    : Endpoint<StreamRequest>
+{
+    public const string Reset = "reset";
+
+    static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public override void Configure()
+    {
+        Get("stream");
+        Group<DashboardGroup>();
+        Description(d => d.Produces(StatusCodes.Status200OK, contentType: "text/event-stream"));
+    }
+
+    public override async Task HandleAsync(StreamRequest req, CancellationToken ct)
+    {
+        var viewer = Viewer.Of(User);
+        var heartbeat = options.Value.HeartbeatInterval;
+        var response = HttpContext.Response;
+        HttpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no"; // nginx would otherwise hold events back
+
+        var (after, resetReason) = Resume(req.ResumeFrom);
+        var token = KodosumiTokens.KodosumiTokenOf(HttpContext.Request);
+        var expires = (await HttpContext.AuthenticateAsync()).Properties?.ExpiresUtc;
+        try
+        {
+            await Write(response, "retry: 3000\n\n", ct);
+            if (resetReason is not null) await WriteReset(response, after, resetReason, ct);
+            var lastWrite = time.GetTimestamp();
+            while (!ct.IsCancellationRequested && StillAllowed(viewer, token, expires))
+            {
+                var (batch, next) = events.Read(after);
+                if (batch is null)
+                {
+                    // This client fell further behind than the ring reaches.
+                    after = events.LastSequence;
+                    await WriteReset(response, after, "events were missed", ct);
+                    lastWrite = time.GetTimestamp();
+                    continue;
+                }
+                var sent = new StringBuilder();
+                foreach (var e in batch)
+                {
+                    after = e.Sequence;
+                    if (viewer.CanSee(e.UserId)) AppendEvent(sent, e.Type, after, Message(e));
+                }
+                if (sent.Length > 0)
+                {
+                    await Write(response, sent.ToString(), ct);
+                    lastWrite = time.GetTimestamp();
+                }
+                var quiet = heartbeat - time.GetElapsedTime(lastWrite);
+                if (quiet <= TimeSpan.Zero || !await Within(next, quiet, ct))
+                {
+                    if (next.IsCompleted) continue;
+                    await Write(response, ": heartbeat\n\n", ct);
+                    lastWrite = time.GetTimestamp();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The client went away.
+        }
+    }
+
+    /// <summary>What authentication checks at every request, checked again while the stream is open.</summary>
+    bool StillAllowed(Viewer viewer, string? token, DateTimeOffset? expires) =>
+        (expires is null || time.GetUtcNow() < expires)
+        && (token is null || !revoked.IsRevoked(token))
+        && accounts.Find(viewer.UserId) is { Active: true } user && user.Operator == viewer.IsOperator;
+
+    /// <summary>Where to start: after the client's last event, or from now (with the reason for a reset).</summary>
+    (long After, string? ResetReason) Resume(string? lastEventId)
+    {
+        var now = events.LastSequence;
+        if (lastEventId is null || !StreamEventId.TryParse(lastEventId, out var epoch, out var sequence)) return (now, null);
+        if (epoch != events.Epoch) return (now, "the service restarted");
+        return events.Read(sequence).Events is null ? (now, "events were missed") : (sequence, null);
+    }
+
+    async Task<bool> Within(Task next, TimeSpan wait, CancellationToken ct)
+    {
+        try
+        {
+            await next.WaitAsync(wait, time, ct);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    static StreamMessage Message(IndexEvent e) =>
+        new(e.Fid, e.UserId, e.AgentName, e.Status ?? "unknown", e.PreviousStatus, e.Timestamp, e.ErrorEventId);
+
+    Task WriteReset(HttpResponse response, long after, string reason, CancellationToken ct)
+    {
+        var frame = new StringBuilder();
+        AppendEvent(frame, Reset, after, new { reason });
+        return Write(response, frame.ToString(), ct);
+    }
+
+    // SSE frames are written here rather than with SseFormatter: it has no comment lines (the heartbeat).
+    // System.Text.Json writes one line, so each event's data is a single data: line.
+    void AppendEvent(StringBuilder frame, string type, long sequence, object data) =>
+        frame.Append("id: ").Append(StreamEventId.Format(events.Epoch, sequence)).Append('\n')
+            .Append("event: ").Append(type).Append('\n')
+            .Append("data: ").Append(JsonSerializer.Serialize(data, Json)).Append("\n\n");
+
+    static async Task Write(HttpResponse response, string text, CancellationToken ct)
+    {
+        await response.WriteAsync(text, ct);
+        await response.Body.FlushAsync(ct);
+    }
+}

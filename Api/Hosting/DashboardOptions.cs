@@ -1,0 +1,21 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Kodosumi.Api.Hosting;
+
+/// <summary>Settings of the dashboard API's answers (the <c>Dashboard</c> section).</summary>
+public sealed class DashboardOptions : IValidatableObject
+{
+    public const string Section = "Dashboard";
+
+    /// <summary>
+    /// How long an answer (and its ETag) stands while the index is unchanged. Time windows slide with
+    /// the clock, so an execution leaves <c>hours=24</c> late by at most this much.
+    /// </summary>
+    public TimeSpan WindowSlot { get; set; } = TimeSpan.FromMinutes(1);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext context)
+    {
+        if (WindowSlot < TimeSpan.FromMilliseconds(1) || WindowSlot > TimeSpan.FromHours(1))
+            yield return new ValidationResult($"{Section}:{nameof(WindowSlot)} must be between 00:00:00.001 and 01:00:00, got {WindowSlot}", [nameof(WindowSlot)]);
+    }
+}

@@ -1,0 +1,77 @@
+using Kodosumi.Api.Features.Dashboard;
+using Kodosumi.Indexer.Store;
+using Kodosumi.Indexer.Worker;
+using Kodosumi.Shared.Model;
+using Prometheus;
+
+namespace Kodosumi.Api.Metrics;
+
+/// <summary>
+/// The index in Prometheus terms. Gauges are read from the catalog when scraped; the lag is observed as
+/// each change is applied. Labels never carry a user, an fid or an agent name: the scrape is open.
+/// </summary>
+public sealed class IndexMetrics
+{
+    /// <summary>Kodosumi's statuses; anything else an execution writes counts as <c>other</c>, so labels stay few.</summary>
+    static readonly string[] Statuses = ["starting", "running", "awaiting", "finished", "error", ExecutionRow.UnknownStatus];
+    const string Other = "other";
+
+    readonly ExecutionCatalog _catalog;
+    readonly IndexerStatus _status;
+    readonly TimeProvider _time;
+    readonly Gauge _byStatus;
+    readonly Gauge _indexed;
+    readonly Gauge _withProblems;
+    readonly Gauge _quarantined;
+    readonly Counter _folded;
+    readonly Gauge _sinceScan;
+    readonly Histogram _lag;
+
+    public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
+
+    public IndexMetrics(ExecutionCatalog catalog, IndexerStatus status, TimeProvider time)
+    {
+        _catalog = catalog;
+        _status = status;
+        _time = time;
+        var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+        _byStatus = factory.CreateGauge("kodosumi_executions", "Executions in the index by status.", "status");
+        _indexed = factory.CreateGauge("kodosumi_executions_indexed", "Executions in the index.");
+        _withProblems = factory.CreateGauge("kodosumi_executions_with_problems",
+            "Executions whose database could not be read the last time it was tried (the problem field).");
+        _quarantined = factory.CreateGauge("kodosumi_executions_quarantined",
+            "Executions whose database keeps failing: not read until their next probe, last known summary kept.");
+        _folded = factory.CreateCounter("kodosumi_folded_executions_total", "Executions folded into the index since the process started.");
+        _sinceScan = factory.CreateGauge("kodosumi_index_seconds_since_scan",
+            "Seconds since the last full scan ended: nothing the watcher missed is older than this plus a rescan interval.");
+        _lag = factory.CreateHistogram("kodosumi_index_lag_seconds",
+            "From the newest event's own timestamp to the moment the API shows it, per folded execution with new rows, after the first scan.",
+            new HistogramConfiguration { Buckets = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600] });
+        DotNetStats.Register(Registry);
+        Registry.AddBeforeCollectCallback(Collect);
+        catalog.Events.Folded += ObserveLag;
+    }
+
+    void Collect()
+    {
+        var executions = _catalog.Snapshot().NewestFirst;
+        var counts = executions.CountBy(s => StatusLabel(s.Status)).ToDictionary();
+        foreach (var status in Statuses.Append(Other)) _byStatus.WithLabels(status).Set(counts.GetValueOrDefault(status));
+        _indexed.Set(executions.Count);
+        _withProblems.Set(executions.Count(s => s.Problem is not null));
+        _quarantined.Set(_catalog.QuarantinedCount);
+        _folded.IncTo(_status.FoldedSinceStart);
+        if (_status.LastScanAt is { } scanned) _sinceScan.Set((_time.GetUtcNow() - scanned).TotalSeconds);
+    }
+
+    /// <summary>Runs under the catalog's lock: cheap by design.</summary>
+    void ObserveLag(ExecutionSummary? previous, ExecutionSummary current)
+    {
+        // The first scan folds whatever was written while the service was away: that is history, not lag.
+        if (!_status.Ready || current.LastTimestamp is not { } newest || current.LastFoldedId <= (previous?.LastFoldedId ?? 0)) return;
+        _lag.Observe(Math.Max(0, _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0 - newest));
+    }
+
+    public static string StatusLabel(string? status) =>
+        status is null ? ExecutionRow.UnknownStatus : Array.IndexOf(Statuses, status) >= 0 ? status : Other;
+}

@@ -1,0 +1,150 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using Kodosumi.Indexer.Worker;
+using Kodosumi.Shared;
+using Kodosumi.Shared.Demo;
+using Kodosumi.Tests.Auth;
+using Kodosumi.Tests.Support;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Kodosumi.Tests.Integration.Faults;
+
+/// <summary>
+/// The file watcher fails while the service runs: the service falls back to rescans, health says degraded
+/// and why, and the watcher comes back by itself. Periodic rescans are ten minutes apart here, so whatever
+/// is found in time was found by the recovery, not by the schedule.
+/// </summary>
+public class WatcherFailureTests
+{
+    const string Api = "/api/dashboard";
+    string _dataDir = "";
+    IndexerHost _host = null!;
+    WebApplicationFactory<Program> _factory = null!;
+    HttpClient _client = null!;
+    readonly RecordingWatchers _watchers = new();
+
+    [SetUp]
+    public async Task Start()
+    {
+        _dataDir = TempDirs.Create("kodo-watcher");
+        new DemoDataGenerator(new DemoOptions { Executions = 10, Seed = 31 }).Generate(_dataDir);
+        _host = new IndexerHost(_dataDir, rescan: TimeSpan.FromMinutes(10), settings: new Dictionary<string, string?>
+        {
+            ["Indexer:WatcherRetryDelay"] = "00:00:02",
+        });
+        _factory = _host.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<WatcherFactory>(_watchers)));
+        _client = _factory.CreateClient();
+        _client.DefaultRequestHeaders.Add("KODOSUMI_API_KEY", TestJwt.For(IndexerHost.Operator, _host.Secret));
+        await Wait.Until(async () => (await _client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(60), "ready");
+        await UntilHealth("Healthy", "watching at start");
+    }
+
+    [TearDown]
+    public void Stop()
+    {
+        _client.Dispose();
+        _factory.Dispose();
+        _host.Dispose();
+        TempDirs.Delete(_dataDir);
+    }
+
+    async Task<JsonElement> Health() => JsonDocument.Parse(await _client.GetStringAsync("/health/ready")).RootElement;
+
+    async Task<JsonElement> UntilHealth(string status, string what)
+    {
+        JsonElement health = default;
+        await Wait.Until(async () => (health = await Health()).Str("status") == status, TimeSpan.FromSeconds(20), what);
+        return health;
+    }
+
+    static string Description(JsonElement health) => health.GetProperty("checks").GetProperty("index").Str("description");
+
+    string NewExecution(string root, string? user = null)
+    {
+        var fid = Fids.New(DateTimeOffset.UtcNow, Random.Shared);
+        using var writer = SqliteCliWriter.Open(Path.Combine(root, user ?? DemoDataGenerator.Users[1].FolderName, fid, "sqlite3.db"));
+        writer.Append("status", "running");
+        writer.Append("status", "finished");
+        return fid;
+    }
+
+    async Task UntilListed(string fid, string what) => await Wait.Until(async () =>
+        (await _client.GetJson($"{Api}/running-agents?hours=999999&limit=5000&search={fid}")).GetProperty("total").GetInt32() == 1,
+        TimeSpan.FromSeconds(15), what);
+
+    [Test]
+    public async Task A_buffer_overflow_falls_back_to_a_rescan_reports_degraded_and_watches_again()
+    {
+        var first = _watchers.Recursive(_host.ExecutionRoot).Single();
+        // Events the watcher never delivers, as in an overflow: it is deaf while these executions appear.
+        first.EnableRaisingEvents = false;
+        var missed = Enumerable.Range(0, 5).Select(_ => NewExecution(_host.ExecutionRoot)).ToList();
+        await Task.Delay(500);
+        Assert.That((await _client.GetJson($"{Api}/agent-stats")).GetProperty("total_executions").GetInt32(), Is.EqualTo(10), "nothing saw them yet");
+
+        first.Fail(new InternalBufferOverflowException("Too many changes at once in directory"));
+        var degraded = await UntilHealth("Degraded", "degraded after the overflow");
+        Assert.That(Description(degraded), Does.Contain("overflow"));
+        foreach (var fid in missed) await UntilListed(fid, "the rescan after the overflow finds what the watcher missed");
+
+        var healthy = await UntilHealth("Healthy", "watching again after the retry delay");
+        Assert.That(healthy.GetProperty("checks").GetProperty("index").GetProperty("data").Str("watcher"), Is.EqualTo("watching"));
+        Assert.That(_watchers.Recursive(_host.ExecutionRoot), Has.Count.EqualTo(2), "a new watcher");
+        var later = NewExecution(_host.ExecutionRoot);
+        await UntilListed(later, "the new watcher reports a new execution");
+        await IndexVersusRecount.AssertEventually(_client, _host.ExecutionRoot, TimeSpan.FromSeconds(10));
+    }
+
+    [Test]
+    public async Task A_watcher_that_dies_with_its_deleted_root_is_noticed_and_recreated_when_the_root_is_back()
+    {
+        var root = _host.ExecutionRoot;
+        var elsewhere = TempDirs.Create("kodo-watcher-elsewhere");
+        try
+        {
+            // .NET's watcher ends silently when its folder goes: the service must notice by itself.
+            Directory.Move(root, Path.Combine(elsewhere, "execution"));
+            var degraded = await UntilHealth("Degraded", "degraded once the root is gone");
+            Assert.That(Description(degraded), Does.Contain(root));
+            await Wait.Until(async () => (await _client.GetJson($"{Api}/agent-stats")).GetProperty("total_executions").GetInt32() == 0,
+                TimeSpan.FromSeconds(10), "the rescan drops the executions that are gone");
+
+            // The root comes back (a volume mounted again) with one execution more.
+            var added = NewExecution(Path.Combine(elsewhere, "execution"));
+            Directory.Move(Path.Combine(elsewhere, "execution"), root);
+            await UntilHealth("Healthy", "watching the new root");
+            await UntilListed(added, "the rescan after watching again finds everything");
+            var later = NewExecution(root, DemoDataGenerator.Users[2].FolderName);
+            await UntilListed(later, "the new watcher reports a new execution");
+            await IndexVersusRecount.AssertEventually(_client, root, TimeSpan.FromSeconds(10));
+            Assert.That((await _client.GetJson($"{Api}/agent-stats")).GetProperty("total_executions").GetInt32(), Is.EqualTo(12));
+        }
+        finally
+        {
+            TempDirs.Delete(elsewhere);
+        }
+    }
+
+    /// <summary>Real watchers whose own Error event a test can raise.</summary>
+    sealed class RecordingWatchers : WatcherFactory
+    {
+        readonly ConcurrentQueue<FailingWatcher> _created = new();
+
+        public override FileSystemWatcher Create(string path)
+        {
+            var watcher = new FailingWatcher(path);
+            _created.Enqueue(watcher);
+            return watcher;
+        }
+
+        public List<FailingWatcher> Recursive(string root) => _created.Where(w => w.Path == root && w.IncludeSubdirectories).ToList();
+    }
+
+    sealed class FailingWatcher(string path) : FileSystemWatcher(path)
+    {
+        public void Fail(Exception e) => OnError(new ErrorEventArgs(e));
+    }
+}

@@ -1,0 +1,155 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Kodosumi.Shared;
+using Kodosumi.Shared.Demo;
+using Kodosumi.Tests.Auth;
+using Kodosumi.Tests.Support;
+
+namespace Kodosumi.Tests.Integration.Faults;
+
+/// <summary>
+/// The kernel's inotify limits, reached for real: the service runs as its own process in a user namespace
+/// of its own, whose <c>/proc/sys/user/max_inotify_*</c> limits are set to zero there (the machine's own
+/// limits are untouched). It indexes by rescans, says degraded and why, and watches once the limit is raised.
+/// </summary>
+public class WatcherLimitTests
+{
+    [TestCase("max_inotify_watches", "inotify watches")]
+    [TestCase("max_inotify_instances", "inotify instances")]
+    public async Task At_the_inotify_limit_the_service_indexes_by_rescans_says_degraded_and_watches_once_the_limit_is_raised(string limit, string named)
+    {
+        if (!OperatingSystem.IsLinux() || !CanUseUserNamespaces())
+            Assert.Ignore("needs Linux user namespaces (unshare)");
+        var dataDir = TempDirs.Create("kodo-inotify");
+        var indexDir = TempDirs.Create("kodo-inotify-index");
+        try
+        {
+            new DemoDataGenerator(new DemoOptions { Executions = 12, Seed = 41 }).Generate(dataDir);
+            var root = Path.Combine(dataDir, "execution");
+            using var service = LimitedService.Start(dataDir, Path.Combine(indexDir, "index.db"), limit);
+            using var client = new HttpClient { BaseAddress = service.Address };
+            client.DefaultRequestHeaders.Add("KODOSUMI_API_KEY", TestJwt.For(IndexerHost.Operator, TestJwt.DefaultSecret));
+            async Task<JsonElement> Health() => JsonDocument.Parse(await client.GetStringAsync("/health/ready")).RootElement;
+
+            await Wait.Until(async () => (await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(60),
+                $"the service becomes ready; its output: {service.Output}");
+            var degraded = await Health();
+            Assert.That(degraded.Str("status"), Is.EqualTo("Degraded"), service.Output);
+            var description = degraded.GetProperty("checks").GetProperty("index").Str("description");
+            Assert.That(description, Does.Contain("rescans only").And.Contain(named));
+            await IndexVersusRecount.AssertEventually(client, root, TimeSpan.FromSeconds(10));
+
+            // New executions are still found, by the periodic rescan.
+            var fid = Fids.New(DateTimeOffset.UtcNow, Random.Shared);
+            using (var writer = SqliteCliWriter.Open(Path.Combine(root, DemoDataGenerator.Users[1].FolderName, fid, "sqlite3.db")))
+            {
+                writer.Append("status", "running");
+                writer.Append("error", "Traceback: while degraded");
+            }
+            await IndexVersusRecount.AssertEventually(client, root, TimeSpan.FromSeconds(15));
+            Assert.That((await Health()).Str("status"), Is.EqualTo("Degraded"), "still at the limit");
+
+            service.RaiseLimit();
+            await Wait.Until(async () => (await Health()).Str("status") == "Healthy", TimeSpan.FromSeconds(20), $"watching again; output: {service.Output}");
+            Assert.That((await Health()).GetProperty("checks").GetProperty("index").GetProperty("data").Str("watcher"), Is.EqualTo("watching"));
+            Assert.That(service.Output, Does.Contain("Watching " + root + " again"));
+            await IndexVersusRecount.AssertEventually(client, root, TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            TempDirs.Delete(dataDir);
+            TempDirs.Delete(indexDir);
+        }
+    }
+
+    static bool CanUseUserNamespaces()
+    {
+        try
+        {
+            using var probe = Process.Start(new ProcessStartInfo("unshare", ["--user", "--map-root-user", "true"]) { RedirectStandardError = true });
+            probe!.WaitForExit(10_000);
+            return probe.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The built service (<c>Kodosumi.Api.dll</c> beside the tests) started by a shell in a new user namespace,
+    /// which sets one inotify limit to zero, then raises it when told to on its standard input.
+    /// </summary>
+    sealed class LimitedService : IDisposable
+    {
+        readonly Process _process;
+        readonly ConcurrentQueue<string> _output = new();
+
+        public Uri Address { get; }
+        public string Output => string.Join('\n', _output);
+
+        LimitedService(Process process, Uri address)
+        {
+            _process = process;
+            Address = address;
+            process.OutputDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
+            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
+
+        public static LimitedService Start(string dataDir, string indexPath, string limit)
+        {
+            var address = new Uri($"http://127.0.0.1:{FreePort()}");
+            var api = Path.Combine(AppContext.BaseDirectory, "Kodosumi.Api.dll");
+            var sysctl = $"/proc/sys/user/{limit}";
+            var script = $"echo 0 > {sysctl} && dotnet '{api}' & read raise; echo 100000 > {sysctl}; wait";
+            var start = new ProcessStartInfo("unshare", ["--user", "--map-root-user", "sh", "-c", script])
+            {
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+                WorkingDirectory = AppContext.BaseDirectory,
+            };
+            var settings = new Dictionary<string, string>
+            {
+                ["ASPNETCORE_ENVIRONMENT"] = "Testing",
+                ["ASPNETCORE_URLS"] = address.ToString(),
+                ["Indexer__DataDir"] = dataDir,
+                ["Indexer__IndexPath"] = indexPath,
+                ["Indexer__RescanInterval"] = "00:00:01",
+                ["Indexer__WatcherRetryDelay"] = "00:00:01",
+                ["Auth__AdminId"] = IndexerHost.Operator,
+                ["Logging__LogLevel__Default"] = "Information",
+            };
+            foreach (var (key, value) in settings) start.Environment[key] = value;
+            return new LimitedService(Process.Start(start) ?? throw new InvalidOperationException("cannot start unshare"), address);
+        }
+
+        /// <summary>Tells the shell in the namespace to raise the limit.</summary>
+        public void RaiseLimit()
+        {
+            _process.StandardInput.WriteLine("raise");
+            _process.StandardInput.Flush();
+        }
+
+        static int FreePort()
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+
+        public void Dispose()
+        {
+            // The shell and the service under it, which this test started.
+            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(10_000);
+            _process.Dispose();
+        }
+    }
+}
