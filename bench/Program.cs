@@ -83,6 +83,7 @@ foreach (var size in sizes)
             ["details"] = $"/api/dashboard/execution/{someFid}/details?limit=100",
         };
         foreach (var (name, url) in queries) r[$"latency_{name}"] = await Measure.HttpLatency(service.Client, url);
+        foreach (var (name, url) in queries) r[$"latency_uncached_{name}"] = await Measure.UncachedHttpLatency(service.Client, url);
 
         Console.WriteLine($"[{size:N0}] throughput ...");
         r["rps_agent_stats"] = await Measure.Throughput(service.Client, "/api/dashboard/agent-stats", 32, TimeSpan.FromSeconds(5));

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Kodosumi.Shared.Model;
 using LiteDB;
 using Microsoft.Extensions.Logging;
@@ -22,7 +23,6 @@ public sealed class IndexStore : IDisposable
     readonly ILogger _logger;
     // Replaced by Reopen (on the worker's thread) while requests may read: each read takes the current one.
     volatile LiteDatabase _db;
-    IndexFiles _files;
     volatile ILiteCollection<ExecutionSummary> _executions;
     volatile ILiteCollection<ErrorEvent> _errors;
     (List<ExecutionSummary> Executions, List<ErrorEvent> Errors)? _loaded;
@@ -37,7 +37,7 @@ public sealed class IndexStore : IDisposable
         _path = Path.GetFullPath(options.Value.IndexPath);
         _logger = logger;
         Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-        (_db, _files, _loaded, RebuildReason) = OpenOrRebuild(_path, logger);
+        (_db, _loaded, RebuildReason) = OpenOrRebuild(_path, logger);
         (_executions, _errors) = Collections(_db);
     }
 
@@ -57,8 +57,7 @@ public sealed class IndexStore : IDisposable
         {
             _logger.LogDebug(e, "Closing the failed index");
         }
-        _files.Dispose();
-        (var db, _files, _loaded, RebuildReason) = OpenOrRebuild(_path, _logger);
+        (var db, _loaded, RebuildReason) = OpenOrRebuild(_path, _logger);
         (_executions, _errors) = Collections(db);
         _db = db;
         _verifyCommits = true;
@@ -145,7 +144,6 @@ public sealed class IndexStore : IDisposable
             _logger.LogWarning("Index {Path} not checkpointed at stop: {Reason}", _path, e.Message);
         }
         _db.Dispose();
-        _files.Dispose();
     }
 
     static BsonMapper CreateMapper()
@@ -165,21 +163,19 @@ public sealed class IndexStore : IDisposable
     /// version, is moved aside and a fresh one started, which the worker then fills from the execution
     /// databases. Reading every document here is what proves the file readable.
     /// </summary>
-    static (LiteDatabase Db, IndexFiles Files, (List<ExecutionSummary>, List<ErrorEvent>)? Loaded, string? RebuildReason) OpenOrRebuild(string path, ILogger logger)
+    static (LiteDatabase Db, (List<ExecutionSummary>, List<ErrorEvent>)? Loaded, string? RebuildReason) OpenOrRebuild(string path, ILogger logger)
     {
         string reason;
-        IndexFiles? files = null;
         LiteDatabase? db = null;
         try
         {
-            files = IndexFiles.Open(path);
-            db = Open(files);
+            db = Open(path);
             var isNew = db.UserVersion == 0 && db.GetCollectionNames().All(n => db.GetCollection(n).Count() == 0);
             if (db.UserVersion == SchemaVersion || isNew)
             {
                 db.UserVersion = SchemaVersion;
-                var loaded = (db.GetCollection<ExecutionSummary>(Executions).FindAll().ToList(), db.GetCollection<ErrorEvent>(Errors).FindAll().ToList());
-                return (db, files, loaded, null);
+                var loaded = (db.GetCollection<ExecutionSummary>(Executions).FindAll().ToList(), ErrorPlaces(db));
+                return (db, loaded, null);
             }
             reason = $"schema version {db.UserVersion} is replaced by {SchemaVersion}";
             logger.LogWarning("Index {Path}: {Reason}; rebuilding it", path, reason);
@@ -190,22 +186,36 @@ public sealed class IndexStore : IDisposable
             reason = $"the index file was damaged: {e.Message}";
             logger.LogError(e, "Index {Path} cannot be read; moving it aside and rebuilding from the execution databases", path);
         }
-        try { db?.Dispose(); }
-        catch (Exception e) when (e is not OutOfMemoryException) { logger.LogDebug(e, "Closing the damaged index"); }
-        files?.Dispose();
+        db?.Dispose();
         MoveAside(path);
-        var freshFiles = IndexFiles.Open(path);
-        var fresh = Open(freshFiles);
+        var fresh = Open(path);
         fresh.UserVersion = SchemaVersion;
-        return (fresh, freshFiles, null, reason);
+        return (fresh, null, reason);
     }
 
-    static LiteDatabase Open(IndexFiles files) => new(files.Data, CreateMapper(), files.Log);
+    /// <summary>
+    /// Every stored error event without its message (a message can be a megabyte): the catalog keeps only
+    /// where each one is, and a page of errors reads its messages then.
+    /// </summary>
+    static List<ErrorEvent> ErrorPlaces(LiteDatabase db) =>
+        db.GetCollection(Errors).Query()
+            .Select("{ _id: $._id, Fid: $.Fid, UserId: $.UserId, EventId: $.EventId, Timestamp: $.Timestamp }")
+            .ToEnumerable()
+            .Select(d => new ErrorEvent
+            {
+                Id = d["_id"].AsString ?? "", Fid = d["Fid"].AsString ?? "", UserId = d["UserId"].AsString ?? "",
+                EventId = Convert.ToInt64(d["EventId"].RawValue, CultureInfo.InvariantCulture),
+                Timestamp = Convert.ToDouble(d["Timestamp"].RawValue, CultureInfo.InvariantCulture),
+            })
+            .ToList();
+
+    static LiteDatabase Open(string path) =>
+        new(new ConnectionString { Filename = path, Connection = ConnectionType.Direct }, CreateMapper());
 
     static void MoveAside(string path)
     {
         var stamp = DateTime.UtcNow.ToString("yyyyMMddHHmmss");
-        foreach (var file in new[] { path, IndexFiles.LogPathOf(path) })
+        foreach (var file in new[] { path, Path.ChangeExtension(path, null) + "-log" + Path.GetExtension(path) })
         {
             if (File.Exists(file)) File.Move(file, $"{file}.broken-{stamp}", overwrite: true);
         }
