@@ -36,6 +36,9 @@ public sealed class IndexerOptions : IValidatableObject
     /// <summary>Messages longer than this (in characters) are cut when stored in the index.</summary>
     [Range(1024, 64 * 1024 * 1024)] public int MaxStoredMessageChars { get; set; } = 1024 * 1024;
 
+    /// <summary>Writes to the index stop (reported like a full disk) while its volume has less free space than this; 0 turns the check off.</summary>
+    [Range(0, 1_000_000_000)] public long MinFreeMegabytes { get; set; }
+
     /// <summary>Failed reads in a row (each after its quick retries of SQLITE_BUSY/LOCKED) that quarantine an execution.</summary>
     [Range(1, 1000)] public int QuarantineAfter { get; set; } = 3;
 

@@ -6,6 +6,7 @@ using Kodosumi.Api.Auth;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Indexer.Users;
 using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
 
 namespace Kodosumi.Api.Hosting;
 
@@ -15,9 +16,10 @@ namespace Kodosumi.Api.Hosting;
 /// users' version (names and rights come from admin.db) and the current window slot (time windows
 /// slide: an answer with <c>hours=24</c> may change with no write at all). A poll whose ETag still
 /// matches is answered 304 before anything is computed. A JSON answer is kept under its ETag, so many
-/// dashboards polling the same view cost one computation. Streamed answers (<c>.../stream</c>,
-/// <c>.../export</c>) are never buffered; the live stream gets no ETag, an export does (it is a
-/// function of the same inputs); file downloads are not part of the index and are left alone.
+/// dashboards polling the same view cost one computation. Only JSON is buffered: an answer of another
+/// type (a CSV or NDJSON export) streams from its first write and keeps its ETag (it is a function of
+/// the same inputs). The live stream gets no ETag; file downloads are not part of the index and are
+/// left alone.
 /// </summary>
 public static class ConditionalGet
 {
@@ -33,8 +35,7 @@ public static class ConditionalGet
         long answersVersion = -1;
         app.UseWhen(IsDashboardGet, branch => branch.Use(async (context, next) =>
         {
-            var kind = KindOf(context.Request.Path);
-            if (kind == AnswerKind.Untouched)
+            if (IsUntouched(context.Request.Path))
             {
                 await next();
                 return;
@@ -52,27 +53,22 @@ public static class ConditionalGet
                 response.StatusCode = StatusCodes.Status304NotModified;
                 return;
             }
-            if (kind == AnswerKind.Streamed)
+            response.OnStarting(() =>
             {
-                response.OnStarting(() =>
-                {
-                    if (response.StatusCode == StatusCodes.Status200OK) SetHeaders(response, etag);
-                    return Task.CompletedTask;
-                });
-                await next();
-                return;
-            }
+                if (response.StatusCode == StatusCodes.Status200OK) SetHeaders(response, etag);
+                return Task.CompletedTask;
+            });
 
             // Answers of an older version can never be asked for again.
             if (Interlocked.Exchange(ref answersVersion, version) != version) answers.Clear();
             if (answers.TryGetValue(etag, out var cached))
             {
-                await Send(response, etag, cached, context.RequestAborted);
+                await Send(response, cached, context.RequestAborted);
                 return;
             }
 
             var body = response.Body;
-            using var buffer = new MemoryStream();
+            using var buffer = new JsonOnlyBuffer(response, body);
             response.Body = buffer;
             try
             {
@@ -82,33 +78,26 @@ public static class ConditionalGet
             {
                 response.Body = body;
             }
-            buffer.Position = 0;
+            // An export, or anything else not JSON, has already gone out as it was written.
+            if (buffer.PassedThrough) return;
             if (response.StatusCode != StatusCodes.Status200OK)
             {
-                await buffer.CopyToAsync(body, context.RequestAborted);
+                await body.WriteAsync(buffer.Written, context.RequestAborted);
                 return;
             }
-            var answer = new Answer(response.ContentType, buffer.ToArray());
+            var answer = new Answer(response.ContentType, buffer.Written.ToArray());
             if (answers.Count >= MaxAnswers) answers.Clear();
             answers[etag] = answer;
-            await Send(response, etag, answer, context.RequestAborted);
+            await Send(response, answer, context.RequestAborted);
         }));
         return app;
     }
 
-    enum AnswerKind { Buffered, Streamed, Untouched }
-
-    static AnswerKind KindOf(PathString path)
+    /// <summary>The live stream has no ETag (it is no snapshot); file downloads are not part of the index.</summary>
+    static bool IsUntouched(PathString path)
     {
         var value = path.Value ?? "";
-        if (value.Contains("/files/", StringComparison.Ordinal)) return AnswerKind.Untouched;
-        var last = value.TrimEnd('/').Split('/')[^1];
-        return last switch
-        {
-            "stream" => AnswerKind.Untouched,
-            "export" => AnswerKind.Streamed,
-            _ => AnswerKind.Buffered,
-        };
+        return value.Contains("/files/", StringComparison.Ordinal) || value.TrimEnd('/').EndsWith("/stream", StringComparison.Ordinal);
     }
 
     /// <summary>Distinct per user, rights, request, users' version and window slot; ordered by the index version.</summary>
@@ -132,13 +121,59 @@ public static class ConditionalGet
         response.Headers.Vary = "Cookie, KODOSUMI_API_KEY, Authorization";
     }
 
-    static async Task Send(HttpResponse response, string etag, Answer answer, CancellationToken ct)
+    static async Task Send(HttpResponse response, Answer answer, CancellationToken ct)
     {
         response.StatusCode = StatusCodes.Status200OK;
-        SetHeaders(response, etag);
         response.ContentType = answer.ContentType;
         response.ContentLength = answer.Body.Length;
         await response.Body.WriteAsync(answer.Body, ct);
+    }
+
+    /// <summary>
+    /// Keeps what an endpoint writes while its answer is JSON (problem details included); an answer of
+    /// any other type (a CSV or NDJSON export) is passed straight on from its first write, so it streams.
+    /// </summary>
+    sealed class JsonOnlyBuffer(HttpResponse response, Stream inner) : Stream
+    {
+        readonly MemoryStream _kept = new();
+        bool? _keeping;
+
+        public bool PassedThrough => _keeping == false;
+        public ReadOnlyMemory<byte> Written => _kept.GetBuffer().AsMemory(0, (int)_kept.Length);
+
+        bool Keeping => _keeping ??= MediaTypeHeaderValue.TryParse(response.ContentType, out var type)
+            && (type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+                || type.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase));
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            if (Keeping) _kept.Write(buffer, offset, count);
+            else inner.Write(buffer, offset, count);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
+            WriteAsync(buffer.AsMemory(offset, count), ct).AsTask();
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default) =>
+            Keeping ? _kept.WriteAsync(buffer, ct) : inner.WriteAsync(buffer, ct);
+
+        public override Task FlushAsync(CancellationToken ct) => PassedThrough ? inner.FlushAsync(ct) : Task.CompletedTask;
+        public override void Flush() { }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) _kept.Dispose();
+            base.Dispose(disposing);
+        }
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 
     static bool IsDashboardGet(HttpContext context) =>

@@ -29,6 +29,15 @@ public static class ExecutionFolders
         }
     }
 
+    /// <summary>True for a path inside a hidden user or execution folder (Kodosumi's temporary ones): never an execution.</summary>
+    public static bool IsInHiddenFolder(string root, string changedPath)
+    {
+        var relative = System.IO.Path.GetRelativePath(root, changedPath);
+        var parts = relative.Split(System.IO.Path.DirectorySeparatorChar, 3);
+        return !relative.StartsWith("..", StringComparison.Ordinal)
+            && parts.Take(2).Any(ExecutionLayout.IsHidden);
+    }
+
     /// <summary>Resolves a changed path to the execution it belongs to, or null if it is above one.</summary>
     public static ExecutionFolder? FromChangedPath(string root, string changedPath)
     {

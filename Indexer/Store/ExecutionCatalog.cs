@@ -89,7 +89,10 @@ public sealed class ExecutionCatalog(IndexEvents events)
             foreach (var s in summaries) Put(s);
             foreach (var e in errors) ErrorsOf(e.Fid).Add(new ErrorRef(e.Fid, e.UserId, e.EventId, e.Timestamp));
             _version++;
+            // Live clients may have been told of changes that did not reach the disk.
+            events.PublishReset();
         }
+        events.Signal();
     }
 
     public void Apply(IReadOnlyList<IndexChange> changes)
@@ -135,7 +138,8 @@ public sealed class ExecutionCatalog(IndexEvents events)
     }
 
     static bool SameButStamp(ExecutionSummary? previous, ExecutionSummary next) =>
-        previous is not null && previous with { SourceStamp = null } == next with { SourceStamp = null };
+        previous is not null && previous.Tags.SequenceEqual(next.Tags)
+        && previous with { SourceStamp = null, Tags = next.Tags } == next with { SourceStamp = null };
 
     /// <summary>Stores the summary, keeping the quarantined count; returns the one it replaces.</summary>
     ExecutionSummary? Put(ExecutionSummary summary)

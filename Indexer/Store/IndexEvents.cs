@@ -16,6 +16,8 @@ public sealed record IndexEvent(
     public const string StatusChanged = "status";
     public const string Error = "error";
     public const string Removed = "removed";
+    /// <summary>The catalog was replaced as a whole (the index reopened): whatever a client holds may be wrong.</summary>
+    public const string Reset = "reset";
 }
 
 /// <summary>
@@ -80,6 +82,11 @@ public sealed class IndexEvents(int capacity = IndexEvents.DefaultCapacity)
     internal void PublishRemoved(ExecutionSummary previous)
     {
         lock (_gate) Add(IndexEvent.Removed, previous, null, null, null);
+    }
+
+    internal void PublishReset()
+    {
+        lock (_gate) Add(IndexEvent.Reset, new ExecutionSummary(), null, null, null);
     }
 
     /// <summary>Wakes the streams waiting for events; called once per applied batch.</summary>

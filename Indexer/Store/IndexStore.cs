@@ -20,6 +20,7 @@ public sealed class IndexStore : IDisposable
     const string Errors = "errors";
 
     readonly string _path;
+    readonly long _minFreeBytes;
     readonly ILogger _logger;
     // Replaced by Reopen (on the worker's thread) while requests may read: each read takes the current one.
     volatile LiteDatabase _db;
@@ -35,6 +36,7 @@ public sealed class IndexStore : IDisposable
     public IndexStore(IOptions<IndexerOptions> options, ILogger<IndexStore> logger)
     {
         _path = Path.GetFullPath(options.Value.IndexPath);
+        _minFreeBytes = options.Value.MinFreeMegabytes * 1024 * 1024;
         _logger = logger;
         Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
         (_db, _loaded, RebuildReason) = OpenOrRebuild(_path, logger);
@@ -61,6 +63,15 @@ public sealed class IndexStore : IDisposable
         (_executions, _errors) = Collections(db);
         _db = db;
         _verifyCommits = true;
+    }
+
+    /// <summary>Stops short of a full disk, leaving room for LiteDB's checkpoint and for whatever else shares the volume.</summary>
+    void EnsureFreeSpace()
+    {
+        if (_minFreeBytes == 0) return;
+        var free = new DriveInfo(Path.GetDirectoryName(_path)!).AvailableFreeSpace;
+        if (free < _minFreeBytes)
+            throw new IndexVolumeFullException($"No space left for the index: {free / 1048576} MB free on its volume, Indexer:MinFreeMegabytes asks for {_minFreeBytes / 1048576}");
     }
 
     static (ILiteCollection<ExecutionSummary>, ILiteCollection<ErrorEvent>) Collections(LiteDatabase db)
@@ -95,6 +106,7 @@ public sealed class IndexStore : IDisposable
     public void Commit(IReadOnlyList<IndexChange> changes)
     {
         if (changes.Count == 0) return;
+        EnsureFreeSpace();
         _db.BeginTrans();
         try
         {
@@ -173,15 +185,16 @@ public sealed class IndexStore : IDisposable
             var isNew = db.UserVersion == 0 && db.GetCollectionNames().All(n => db.GetCollection(n).Count() == 0);
             if (db.UserVersion == SchemaVersion || isNew)
             {
-                db.UserVersion = SchemaVersion;
+                if (isNew) db.UserVersion = SchemaVersion;
                 var loaded = (db.GetCollection<ExecutionSummary>(Executions).FindAll().ToList(), ErrorPlaces(db));
                 return (db, loaded, null);
             }
             reason = $"schema version {db.UserVersion} is replaced by {SchemaVersion}";
             logger.LogWarning("Index {Path}: {Reason}; rebuilding it", path, reason);
         }
-        // A damaged file can fail in many ways inside LiteDB; every one of them means "rebuild".
-        catch (Exception e) when (e is not OutOfMemoryException)
+        // A damaged file can fail in many ways inside LiteDB; every one of them means "rebuild". A full disk
+        // does not: the file is sound, and opening it is tried again once there is space.
+        catch (Exception e) when (e is not OutOfMemoryException && !IsDiskFull(e))
         {
             reason = $"the index file was damaged: {e.Message}";
             logger.LogError(e, "Index {Path} cannot be read; moving it aside and rebuilding from the execution databases", path);
@@ -209,6 +222,9 @@ public sealed class IndexStore : IDisposable
             })
             .ToList();
 
+    /// <summary>ENOSPC or EDQUOT, as .NET reports them on Linux (the errno is the HResult).</summary>
+    static bool IsDiskFull(Exception e) => e is IOException { HResult: 28 or 122 } || e.InnerException is { } inner && IsDiskFull(inner);
+
     static LiteDatabase Open(string path) =>
         new(new ConnectionString { Filename = path, Connection = ConnectionType.Direct }, CreateMapper());
 
@@ -221,3 +237,6 @@ public sealed class IndexStore : IDisposable
         }
     }
 }
+
+/// <summary>The index volume is below <see cref="IndexerOptions.MinFreeMegabytes"/>: nothing was written, so the index needs no reopening.</summary>
+public sealed class IndexVolumeFullException(string message) : IOException(message);

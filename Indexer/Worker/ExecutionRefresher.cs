@@ -20,6 +20,7 @@ namespace Kodosumi.Indexer.Worker;
 public sealed class ExecutionRefresher(IOptions<IndexerOptions> options, TimeProvider time, ILogger<ExecutionRefresher> logger)
 {
     readonly IndexerOptions _options = options.Value;
+    readonly double _startedAt = time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
 
     /// <summary>
     /// SQLITE_BUSY and SQLITE_LOCKED pass quickly; a few spaced retries ride them out (each read also waits
@@ -65,8 +66,9 @@ public sealed class ExecutionRefresher(IOptions<IndexerOptions> options, TimePro
 
         var unchanged = look.HasStamp(previous?.SourceStamp);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
-        // An open breaker: no read before the probe, whatever the watcher says, unless the files of a hard failure changed.
-        if (previous?.Quarantine is { } open && now < open.RetryAt && !(open.Hard && !unchanged))
+        // An open breaker: no read before the probe, whatever the watcher says, unless the files of a hard
+        // failure changed or the breaker was last tried before this process started (a restart probes once).
+        if (previous?.Quarantine is { } open && now < open.RetryAt && open.TriedAt >= _startedAt && !(open.Hard && !unchanged))
             return null;
         if (!force && previous is { Problem: null } && unchanged && previous.UserId == folder.UserId)
             return null;
@@ -137,7 +139,7 @@ public sealed class ExecutionRefresher(IOptions<IndexerOptions> options, TimePro
         if (opens < 1) return null;
         var wait = _options.QuarantineProbe.TotalSeconds * Math.Pow(2, Math.Min(opens - 1, 30));
         wait = Math.Min(wait * (1 + Random.Shared.NextDouble() / 5), _options.QuarantineProbeMax.TotalSeconds);
-        return new Quarantine { Reason = reason, Since = open?.Since ?? now, RetryAt = now + wait, Hard = hard };
+        return new Quarantine { Reason = reason, Since = open?.Since ?? now, TriedAt = now, RetryAt = now + wait, Hard = hard };
     }
 
     /// <summary>A problem is logged when it first appears or the execution is quarantined, not at every retry or probe.</summary>

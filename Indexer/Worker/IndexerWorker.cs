@@ -131,6 +131,8 @@ public sealed class IndexerWorker(
     {
         // Readers update -shm (our own reads included): reacting to it would feed back into itself.
         if (path.EndsWith("-shm", StringComparison.Ordinal)) return;
+        // Hidden folders are skipped by every scan: a busy one must not set off full rescans.
+        if (ExecutionFolders.IsInHiddenFolder(_root, path)) return;
         var folder = ExecutionFolders.FromChangedPath(_root, path);
         // A change above an execution (a user folder appearing or going) is resolved by a full scan.
         if (!_hints.Writer.TryWrite(folder)) _hintsDropped = true;
@@ -293,7 +295,7 @@ public sealed class IndexerWorker(
             if (status.IndexWriteError != e.Message) logger.LogError(e, "Cannot write the index {Path}", _options.IndexPath);
             status.IndexWriteError = e.Message;
             _writeFailures++;
-            Reopen();
+            if (e is not IndexVolumeFullException) Reopen();
             return;
         }
         catalog.Apply(changes);

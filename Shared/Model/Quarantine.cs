@@ -11,6 +11,8 @@ public sealed record Quarantine
     public string Reason { get; init; } = "";
     /// <summary>Unix seconds when the breaker opened.</summary>
     public double Since { get; init; }
+    /// <summary>Unix seconds of the read that failed last.</summary>
+    public double TriedAt { get; init; }
     /// <summary>Unix seconds of the next probe read.</summary>
     public double RetryAt { get; init; }
     /// <summary>The failure is not transient (corrupt, not a database, cannot open): a change to the files is worth a probe at once.</summary>

@@ -23,13 +23,22 @@ public abstract class BrowserTest
     public void RequireBrowser() => DashboardSite.RequireBrowser();
 
     [SetUp]
-    public async Task OpenContext()
+    public Task OpenContext() => OpenContextAsync("UTC");
+
+    /// <summary>Starts over in a new browser context whose clock shows <paramref name="timeZone"/>.</summary>
+    protected async Task UseTimeZoneAsync(string timeZone)
+    {
+        await Context.CloseAsync();
+        await OpenContextAsync(timeZone);
+    }
+
+    async Task OpenContextAsync(string timeZone)
     {
         Assertions.SetDefaultExpectTimeout(15_000);
         Context = await DashboardSite.Browser.NewContextAsync(new()
         {
             BaseURL = DashboardSite.BaseUrl,
-            TimezoneId = "UTC",
+            TimezoneId = timeZone,
             Locale = "en-US",
             ViewportSize = new() { Width = 1400, Height = 1000 },
             AcceptDownloads = true,

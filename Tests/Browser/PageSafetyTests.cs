@@ -38,6 +38,7 @@ public class PageSafetyTests : BrowserTest
 
         await Page.ClickAsync(".tabs [data-tab=stats]");
         await Expect(Page.Locator($"#pie-users li[data-key='{hostile.UserId}'] .legend-label")).ToHaveTextAsync(HostileData.UserName);
+        await Expect(Page.Locator("#agents-table td.agent").Filter(new() { HasTextString = HostileData.AgentName })).ToHaveTextAsync(HostileData.AgentName);
 
         var injected = await Page.EvaluateAsync<int>("() => document.querySelectorAll('main img, main script, main b, dialog img').length");
         Assert.That(injected, Is.Zero, "no element was made from the data");

@@ -49,6 +49,8 @@ public class TabsPageTests : BrowserTest
             ["agent-stats"] = new { total_executions = 0, by_status = new { }, by_user = new { }, avg_runtime = 0, error_rate = 0, running = 0, median_runtime = (double?)null, p95_runtime = (double?)null },
             ["errors"] = new { total = 0, errors = none },
             ["timeline"] = new { total = 0, executions = none, buckets = none },
+            ["agents"] = new { total = 0, agents = none },
+            ["tags"] = new { total = 0, tags = none },
         };
         foreach (var (endpoint, answer) in answers)
             await Page.RouteAsync($"**/api/dashboard/{endpoint}**", route => route.FulfillAsync(new() { Json = answer }));
@@ -62,7 +64,9 @@ public class TabsPageTests : BrowserTest
         await Expect(Page.Locator("#timeline-chart .empty-state")).ToContainTextAsync("No executions in this time range yet.");
         await Page.ClickAsync(".tabs [data-tab=stats]");
         await Expect(Page.Locator("#pie-status .empty-state")).ToContainTextAsync("No executions in this time range.");
-        await Expect(Page.Locator("#stats-figures [data-box=median-runtime] .box-value")).ToHaveTextAsync("–");
+        await Expect(Page.Locator("#stats-percentiles [data-box=median-runtime] .box-value")).ToHaveTextAsync("–");
+        await Expect(Page.Locator("#stats-percentiles [data-box=p99-runtime] .box-value")).ToHaveTextAsync("–");
+        await Expect(Page.Locator("#agents-table .empty-state")).ToContainTextAsync("No executions in this time range.");
     }
 
     [Test]
@@ -107,8 +111,9 @@ public class TabsPageTests : BrowserTest
         await Expect(Page.Locator("#stats-figures [data-box=running] .box-value")).ToHaveTextAsync(Count(stats.GetProperty("running").GetInt32()));
         await Expect(Page.Locator("#stats-figures [data-box=error-rate] .box-value"))
             .ToHaveTextAsync((stats.GetProperty("error_rate").GetDouble() * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%");
-        foreach (var box in new[] { "avg-runtime", "median-runtime", "p95-runtime" })
-            await Expect(Page.Locator($"#stats-figures [data-box={box}] .box-value")).Not.ToHaveTextAsync("–");
+        await Expect(Page.Locator("#stats-figures [data-box=avg-runtime] .box-value")).Not.ToHaveTextAsync("–");
+        foreach (var box in new[] { "median-runtime", "p90-runtime", "p95-runtime", "p99-runtime" })
+            await Expect(Page.Locator($"#stats-percentiles [data-box={box}] .box-value")).Not.ToHaveTextAsync("–");
 
         foreach (var status in stats.GetProperty("by_status").EnumerateObject())
             await Expect(Page.Locator($"#pie-status li[data-key={status.Name}] .legend-value")).ToHaveTextAsync(Count(status.Value.GetInt32()));

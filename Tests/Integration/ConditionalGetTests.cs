@@ -43,6 +43,7 @@ public class ConditionalGetTests
     [TestCase("/api/dashboard/agent-stats")]
     [TestCase("/api/dashboard/running-agents?hours=999999")]
     [TestCase("/api/dashboard/errors")]
+    [TestCase("/api/dashboard/running-agents/export?format=csv&hours=999999")]
     public async Task An_unchanged_answer_is_304_until_a_write_changes_it(string url)
     {
         var first = await _client.GetAsync(url);
@@ -89,6 +90,55 @@ public class ConditionalGetTests
         var refused = await anonymous.GetAsync("/api/dashboard/agent-stats");
         Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
         Assert.That(refused.Headers.ETag, Is.Null);
+    }
+
+    [Test]
+    public async Task A_renamed_user_changes_the_answer_though_the_index_did_not_change()
+    {
+        var alice = DemoDataGenerator.Users[1];
+        const string url = "/api/dashboard/running-agents?hours=999999";
+        var first = await _client.GetAsync(url);
+        var etag = first.Headers.ETag!;
+        Assert.That(await first.Content.ReadAsStringAsync(), Does.Contain($"\"user_name\":\"{alice.Name}\""));
+        SetName(alice, "alice-renamed");
+        try
+        {
+            await Wait.Until(async () => (await Conditional(_client, url, etag)).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(10),
+                "admin.db's change reaches the ETag");
+            var renamed = await _client.GetAsync(url);
+            Assert.That(await renamed.Content.ReadAsStringAsync(), Does.Contain("\"user_name\":\"alice-renamed\""));
+            Assert.That(VersionOf(renamed.Headers.ETag!), Is.EqualTo(VersionOf(etag)), "the index itself did not change");
+        }
+        finally
+        {
+            SetName(alice, alice.Name);
+        }
+    }
+
+    [Test]
+    public async Task An_answer_stands_no_longer_than_its_window_slot()
+    {
+        using var host = new IndexerHost(_dataDir, rescan: TimeSpan.FromMinutes(10),
+            settings: new Dictionary<string, string?> { ["Dashboard:WindowSlot"] = "00:00:00.200" });
+        using var client = await host.StartAsync();
+        const string url = "/api/dashboard/running-agents?hours=1";
+        var etag = (await client.GetAsync(url)).Headers.ETag!;
+        await Task.Delay(400);
+        var later = await Conditional(client, url, etag);
+        Assert.That(later.StatusCode, Is.EqualTo(HttpStatusCode.OK), "a sliding window is computed again once its slot has passed");
+        Assert.That(VersionOf(later.Headers.ETag!), Is.EqualTo(VersionOf(etag)));
+        Assert.That(later.Headers.ETag, Is.Not.EqualTo(etag));
+    }
+
+    void SetName(DemoUser user, string name)
+    {
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dataDir, "admin.db")};Pooling=False");
+        db.Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "UPDATE roles SET name = $name WHERE id = $id";
+        cmd.Parameters.AddWithValue("$name", name);
+        cmd.Parameters.AddWithValue("$id", user.Id.ToString("N"));
+        Assert.That(cmd.ExecuteNonQuery(), Is.EqualTo(1));
     }
 
     static long VersionOf(EntityTagHeaderValue etag) => long.Parse(Regex.Match(etag.Tag, "^\"v(\\d+)-").Groups[1].Value);

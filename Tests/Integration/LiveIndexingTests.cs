@@ -138,4 +138,23 @@ public class LiveIndexingTests
         await File.WriteAllTextAsync(Path.Combine(dir, "in", "question.txt"), "why?");
         await UntilRow(fid, r => r.GetProperty("download_count").GetInt32() == 2 && r.GetProperty("upload_count").GetInt32() == 1, "the files are counted");
     }
+
+    [Test]
+    public async Task Writes_in_a_hidden_folder_set_off_no_full_scan_while_executions_still_update()
+    {
+        async Task<double> LastScanAt() => (await _client.GetJson("/health/ready"))
+            .GetProperty("checks").GetProperty("index").GetProperty("data").GetProperty("last_scan_at").GetDouble();
+        var before = await LastScanAt();
+        var hidden = Path.Combine(_host.ExecutionRoot, DemoDataGenerator.Users[1].FolderName, ".staging");
+        Directory.CreateDirectory(hidden);
+        for (var i = 0; i < 20; i++)
+            await File.WriteAllTextAsync(Path.Combine(hidden, $"part-{i}.tmp"), new string('x', i));
+
+        // A change the watcher must deliver after the hidden ones: once it shows, the hidden events were handled.
+        var dir = NewExecutionDir(out var fid);
+        using (var writer = SqliteCliWriter.Open(Path.Combine(dir, "sqlite3.db")))
+            writer.Append("status", "running");
+        await UntilRow(fid, r => r.Str("status") == "running", "the execution written after them is indexed");
+        Assert.That(await LastScanAt(), Is.EqualTo(before), "no full scan ran");
+    }
 }

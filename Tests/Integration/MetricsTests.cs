@@ -80,6 +80,13 @@ public partial class MetricsTests
         Assert.That(Single(samples, "kodosumi_folded_executions_total"), Is.GreaterThanOrEqualTo(_expected.Count + 1));
         Assert.That(Single(samples, "kodosumi_index_seconds_since_scan"), Is.GreaterThanOrEqualTo(0));
 
+        // Quarantine is the indexer's own state, not the files': the gauge agrees with the rows that show it.
+        using var client = _host.ClientFor(IndexerHost.Operator);
+        var rows = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync("/api/dashboard/running-agents?hours=999999&limit=5000"))
+            .RootElement.GetProperty("agents").EnumerateArray();
+        Assert.That(Single(samples, "kodosumi_executions_quarantined"),
+            Is.EqualTo(rows.Count(r => r.TryGetProperty("quarantined", out var q) && q.ValueKind == System.Text.Json.JsonValueKind.Object)));
+
         Assert.That(text, Does.Not.Contain(_brokenFid));
         foreach (var e in _expected) Assert.That(text, Does.Not.Contain(e.Fid).And.Not.Contain(e.UserId), "no per-user data");
     }
@@ -109,7 +116,11 @@ public partial class MetricsTests
         using var client = _host.ClientFor(IndexerHost.Operator);
         Assert.That((await client.GetAsync("/api/dashboard/agent-stats")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That((await client.GetAsync("/api/dashboard/errors?limit=0")).StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
-        var (_, samples) = await Scrape();
+        var fid = _expected[0].Fid;
+        Assert.That((await client.GetAsync($"/api/dashboard/execution/{fid}/details")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var (text, samples) = await Scrape();
+        Assert.That(text, Does.Contain("endpoint=\"api/dashboard/execution/{fid}/details\"").And.Not.Contain(fid),
+            "routes are labelled by their pattern, never by the fid asked for");
         var counts = samples.Where(s => s.Name == "http_request_duration_seconds_count").ToList();
         Assert.That(counts.Where(s => s.Labels.GetValueOrDefault("endpoint") == "api/dashboard/agent-stats" && s.Labels["code"] == "200").Sum(s => s.Value),
             Is.GreaterThanOrEqualTo(1), string.Join("\n", counts.Select(s => string.Join(",", s.Labels))));

@@ -72,6 +72,13 @@ public class SettingsTests
     [TestCase("Indexer:RescanInterval", "soon", "RescanInterval")]
     [TestCase("Indexer:RowsPerRead", "0", "RowsPerRead")]
     [TestCase("KODO_ADMIN_DATABASE", "postgresql://kodo@db/admin", "AdminDatabase")]
+    [TestCase("Indexer:QuarantineAfter", "0", "QuarantineAfter")]
+    [TestCase("Indexer:QuarantineProbe", "00:00:00", "QuarantineProbe")]
+    [TestCase("Indexer:QuarantineProbe", "02:00:00", "QuarantineProbeMax")]
+    [TestCase("Indexer:WatcherRetryDelay", "-00:00:01", "WatcherRetryDelay")]
+    [TestCase("Dashboard:WindowSlot", "00:00:00", "WindowSlot")]
+    [TestCase("Stream:HeartbeatInterval", "02:00:00", "HeartbeatInterval")]
+    [TestCase("Stream:BufferSize", "3", "BufferSize")]
     public void An_invalid_setting_stops_the_start_and_names_the_setting(string key, string value, string named)
     {
         using var host = new ConfiguredHost(new()

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Net;
 using System.Text.Json;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
@@ -13,18 +15,27 @@ namespace Kodosumi.Tests.Resilience;
 /// </summary>
 public class FullDiskTests
 {
-    [Test]
-    public async Task A_full_index_volume_is_reported_advances_nothing_and_indexing_resumes_when_space_returns()
+    /// <param name="volume">
+    /// <c>tmpfs</c>: a 12 MB tmpfs that really runs full (needs root). <c>min-free-space</c>, for machines that cannot
+    /// mount: the index's own volume with <c>Indexer:MinFreeMegabytes</c> set 200 MB below its free space, and a file
+    /// written beside the index that crosses it by a gigabyte.
+    /// </param>
+    [TestCase("tmpfs")]
+    [TestCase("min-free-space")]
+    public async Task A_full_index_volume_is_reported_advances_nothing_and_indexing_resumes_when_space_returns(string volume)
     {
         var dataDir = TempDirs.Create("kodo-full");
         var mountDir = TempDirs.Create("kodo-full-index");
         var root = Path.Combine(dataDir, "execution");
-        if (!Tmpfs.TryMount(mountDir, megabytes: 12, out var why)) Assert.Ignore($"cannot mount a tmpfs here ({why}); needs root");
+        var settings = new Dictionary<string, string>();
+        if (volume == "tmpfs" && !Tmpfs.TryMount(mountDir, megabytes: 12, out var why)) Assert.Ignore($"cannot mount a tmpfs here ({why}); needs root");
+        if (volume == "min-free-space")
+            settings["Indexer:MinFreeMegabytes"] = (new DriveInfo(mountDir).AvailableFreeSpace / 1048576 - 200).ToString(CultureInfo.InvariantCulture);
         try
         {
             new DemoDataGenerator(new DemoOptions { Executions = 400, Seed = 41 }).Generate(dataDir);
             var indexPath = Path.Combine(mountDir, "index.db");
-            using (var service = await ServiceUnderTest.StartReadyAsync(dataDir, indexPath, rescan: TimeSpan.FromSeconds(1)))
+            using (var service = await ServiceUnderTest.StartReadyAsync(dataDir, indexPath, rescan: TimeSpan.FromSeconds(1), settings))
             {
                 // A running execution, indexed while there is space.
                 var fid = Fids.New(DateTimeOffset.UtcNow, new Random(5));
@@ -32,7 +43,9 @@ public class FullDiskTests
                 writer.Append("status", "running");
                 await Wait.Until(async () => await EventCount(service, fid) == 1, TimeSpan.FromSeconds(20), "the running execution is indexed");
 
-                var filler = Tmpfs.Fill(mountDir);
+                // Other processes on a shared volume free and take space meanwhile: cross the line by a wide margin now.
+                var filler = volume == "tmpfs" ? Tmpfs.Fill(mountDir)
+                    : Tmpfs.Fill(mountDir, new DriveInfo(mountDir).AvailableFreeSpace / 1048576 - long.Parse(settings["Indexer:MinFreeMegabytes"], CultureInfo.InvariantCulture) + 1000);
                 // Kodosumi goes on writing: the index cannot take it.
                 for (var i = 0; i < 300; i++) writer.Append("stdout", $"line {i} " + new string('y', 2000));
                 writer.Append("error", "Traceback: while the index volume was full");
@@ -54,11 +67,45 @@ public class FullDiskTests
                 await Wait.Until(async () => await EventCount(service, fid) == 303 && WriteError(await ServiceUnderTest.Health(service)) is null,
                     TimeSpan.FromSeconds(30), "indexing resumes once space returns");
                 await ServiceUnderTest.AssertIndexEqualsRecount(service.Client, root);
+                Assert.That(Directory.GetFiles(mountDir, "*.broken-*"), Is.Empty, "a full disk is no damage: the index was never moved aside");
                 service.Kill();
             }
             // What reached the disk is sound: a fresh start after a SIGKILL still equals the recount.
             using var again = await ServiceUnderTest.StartReadyAsync(dataDir, indexPath, rescan: TimeSpan.FromMinutes(10));
             await ServiceUnderTest.AssertIndexEqualsRecount(again.Client, root);
+        }
+        finally
+        {
+            Tmpfs.Unmount(mountDir);
+            TempDirs.Delete(dataDir);
+            TempDirs.Delete(mountDir);
+        }
+    }
+
+    [Test]
+    public async Task A_cold_index_on_a_volume_too_small_stays_unready_and_completes_once_the_volume_grows()
+    {
+        var dataDir = TempDirs.Create("kodo-full-cold");
+        var mountDir = TempDirs.Create("kodo-full-cold-index");
+        var root = Path.Combine(dataDir, "execution");
+        if (!Tmpfs.TryMount(mountDir, megabytes: 1, out var why)) Assert.Ignore($"cannot mount a tmpfs here ({why}); needs root");
+        try
+        {
+            new DemoDataGenerator(new DemoOptions { Executions = 600, Seed = 43 }).Generate(dataDir);
+            using var service = ServiceUnderTest.Start(dataDir, Path.Combine(mountDir, "index.db"), rescan: TimeSpan.FromSeconds(1));
+            await Wait.Until(async () => WriteError(await ServiceUnderTest.Health(service)) is not null, TimeSpan.FromSeconds(60), "the write error shows");
+            // A first scan that could not be committed whole must not open the API on a partial index.
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            using (var health = await service.Client.GetAsync("/health/ready"))
+                Assert.That(health.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable), await health.Content.ReadAsStringAsync());
+            await service.SignInAsync("admin", "admin");
+            using (var api = await service.Client.GetAsync("/api/dashboard/agent-stats"))
+                Assert.That(api.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+
+            Assert.That(Tmpfs.Resize(mountDir, megabytes: 64), Is.True);
+            await service.WaitReadyAsync(TimeSpan.FromSeconds(180)); // the write back-off reaches 30 s; the machine may be busy
+            Assert.That(WriteError(await ServiceUnderTest.Health(service)), Is.Null);
+            await ServiceUnderTest.AssertIndexEqualsRecount(service.Client, root);
         }
         finally
         {
@@ -100,17 +147,24 @@ static class Tmpfs
         return code == 0;
     }
 
-    public static void Unmount(string dir) => Run("umount", "-l", dir);
+    public static bool Resize(string dir, int megabytes) => Run("mount", "-o", $"remount,size={megabytes}m", dir).Code == 0;
 
-    /// <summary>Writes a file until the volume has no space left; returns its path.</summary>
-    public static string Fill(string dir)
+    public static void Unmount(string dir)
+    {
+        if (File.ReadAllText("/proc/mounts").Contains($" {dir} ", StringComparison.Ordinal)) Run("umount", "-l", dir);
+    }
+
+    /// <summary>Writes a file until the volume has no space left, or of the given size; returns its path.</summary>
+    public static string Fill(string dir, long megabytes = long.MaxValue / 1048576)
     {
         var path = Path.Combine(dir, "filler");
         using var file = File.Create(path);
-        var block = new byte[64 * 1024];
+        // Real bytes, not a sparse length: the space must be taken.
+        var block = new byte[1024 * 1024];
+        Random.Shared.NextBytes(block);
         try
         {
-            while (true) file.Write(block);
+            for (var written = 0L; written < megabytes; written++) file.Write(block);
         }
         catch (IOException)
         {

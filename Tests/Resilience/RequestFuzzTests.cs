@@ -59,8 +59,11 @@ public partial class RequestFuzzTests
                     if (random.Next(5) == 0) request.Headers.TryAddWithoutValidation("KODOSUMI_API_KEY", Uri.EscapeDataString(Junk(random)));
                     // Logging out would revoke the operator's token for the rest of the loop.
                     var client = random.Next(4) == 0 || route.Pattern.Contains("logout", StringComparison.Ordinal) ? anonymous : service.Client;
-                    using var response = await client.SendAsync(request);
+                    using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
                     status = (int)response.StatusCode;
+                    // An event stream never ends; any other body is read to its end, which must not break off.
+                    if (response.Content.Headers.ContentType?.MediaType != "text/event-stream")
+                        await response.Content.ReadAsByteArrayAsync();
                 }
                 answers[status] = answers.GetValueOrDefault(status) + 1;
                 if (status >= 500) serverErrors.Add($"{status} {method} {target[..Math.Min(target.Length, 200)]}");

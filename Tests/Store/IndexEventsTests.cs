@@ -49,6 +49,17 @@ public class IndexEventsTests
     }
 
     [Test]
+    public void Replacing_the_catalog_as_a_whole_announces_a_reset()
+    {
+        var catalog = new ExecutionCatalog(new IndexEvents());
+        catalog.Apply([new UpsertExecution(Summary("running"), [], false)]);
+        var (_, next) = catalog.Events.Read(1);
+        catalog.Load([Summary("starting")], []);
+        Assert.That(next.IsCompleted, "waiting streams are woken");
+        Assert.That(catalog.Events.Read(1).Events!.Select(e => e.Type), Is.EqualTo(new[] { IndexEvent.Reset }));
+    }
+
+    [Test]
     public async Task A_waiting_reader_is_woken_by_the_next_applied_batch()
     {
         var catalog = new ExecutionCatalog(new IndexEvents());

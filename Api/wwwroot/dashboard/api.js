@@ -3,7 +3,13 @@
 // AuthRequired (401: show the login form) and ApiUnreachable (network failure or server error).
 
 export class AuthRequired extends Error {}
-export class ApiUnreachable extends Error {}
+export class ApiUnreachable extends Error {
+  /** status: the HTTP status of an answer that was not OK; undefined when nothing answered. */
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
+}
 
 const cache = new Map(); // url -> { etag, data }
 
@@ -32,7 +38,7 @@ export async function getJson(path, params) {
   }
   if (response.status === 304 && cached) return { data: cached.data, changed: false };
   if (response.status === 401) throw new AuthRequired('Log in to see the dashboard.');
-  if (!response.ok) throw new ApiUnreachable(`The API answered ${response.status} ${response.statusText} for ${target}.`);
+  if (!response.ok) throw new ApiUnreachable(`The API answered ${response.status} ${response.statusText} for ${target}.`, response.status);
 
   const data = await response.json();
   const etag = response.headers.get('ETag');

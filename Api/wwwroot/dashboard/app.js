@@ -1,4 +1,4 @@
-// The page: tabs, the shared time range, refreshing every 30 s while the tab is visible,
+// The page: tabs, the shared time range and tag, refreshing every 30 s while the tab is visible,
 // the login form on 401, and a banner when the API cannot be reached.
 import { AuthRequired, ApiUnreachable, login, logout } from './api.js';
 import * as running from './running.js';
@@ -6,13 +6,14 @@ import * as errors from './errors.js';
 import * as timeline from './timeline.js';
 import * as stats from './stats.js';
 import * as files from './files.js';
+import * as tagFilter from './tags.js';
 
 const REFRESH_MS = 30_000;
 const tabs = { running, errors, timeline, stats };
 const $ = (id) => document.getElementById(id);
 
-/** What every tab needs: the time range, and user names learnt from any answer. */
-const ctx = { hours: 24, userNames: new Map() };
+/** What every tab needs: the time range, the chosen tag ('' for all), and user names learnt from any answer. */
+const ctx = { hours: 24, tag: '', userNames: new Map() };
 let active = 'running';
 let loading = null;
 let pending = false;
@@ -41,7 +42,7 @@ async function refresh() {
   }
   loading = (async () => {
     try {
-      await tabs[active].load(ctx);
+      await Promise.all([tabs[active].load(ctx), tagFilter.load(ctx)]);
       showBanner('');
       showLogin(false);
       setUpdated(`Updated ${new Date().toLocaleTimeString()}`);
@@ -89,6 +90,10 @@ function setup() {
   }
   $('hours').addEventListener('change', (e) => {
     ctx.hours = Number(e.target.value);
+    running.resetPaging();
+    refresh();
+  });
+  tagFilter.setup(ctx, () => {
     running.resetPaging();
     refresh();
   });

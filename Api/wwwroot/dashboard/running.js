@@ -1,6 +1,6 @@
 // Running Agents: statistic boxes, filters, a sortable table paged by the server (limit/offset),
-// so 100,000 executions cost one page of rows in the browser.
-import { getJson } from './api.js';
+// so 100,000 executions cost one page of rows in the browser; export links for every matching row.
+import { getJson, url } from './api.js';
 import { el, clear, icon, option, box, statusBadge, emptyState, formatCount, formatDuration, formatTime, STATUS_ORDER } from './dom.js';
 
 const $ = (id) => document.getElementById(id);
@@ -47,10 +47,11 @@ export function resetPaging() {
 }
 
 export async function load(ctx) {
-  const filters = { hours: ctx.hours, search: state.search, agent_name: state.agent, user: state.user, status: state.status };
+  const filters = { hours: ctx.hours, search: state.search, agent_name: state.agent, user: state.user, status: state.status, tags: ctx.tag };
+  renderExportLinks(filters);
   const [page, stats] = await Promise.all([
     getJson('running-agents', { ...filters, limit: state.limit, offset: state.offset, sort: state.sort }),
-    getJson('agent-stats', { hours: ctx.hours }),
+    getJson('agent-stats', { hours: ctx.hours, tags: ctx.tag }),
   ]);
   const data = page.data;
   for (const u of data.filters.users) if (u.name) ctx.userNames.set(u.id, u.name);
@@ -61,7 +62,7 @@ export async function load(ctx) {
   }
   renderBoxes(data, stats.data);
   renderFilters(data.filters);
-  renderTable(data.agents);
+  renderTable(data.agents, ctx);
   renderPager(data.total);
   renderSortMarks();
 }
@@ -89,10 +90,15 @@ function renderFilters(f) {
   fill($('filter-status'), 'All statuses', f.statuses.map((s) => [s, s]), state.status);
 }
 
-function renderTable(rows) {
+/** The export carries the list's filters and order, without paging: every matching row. */
+function renderExportLinks(filters) {
+  for (const format of ['csv', 'ndjson']) $(`export-${format}`).href = url('running-agents/export', { ...filters, sort: state.sort, format });
+}
+
+function renderTable(rows, ctx) {
   const body = clear(document.querySelector('#running-table tbody'));
   if (rows.length === 0) {
-    const filtered = state.search || state.agent || state.user || state.status;
+    const filtered = state.search || state.agent || state.user || state.status || ctx.tag;
     body.append(el('tr', {}, el('td', { colspan: 8 },
       emptyState('inbox', filtered ? 'No executions match these filters.' : 'No executions in this time range yet.'))));
     return;

@@ -1,12 +1,14 @@
-// Statistics: summary figures and two D3 pie charts (status distribution, executions per user).
+// Statistics: summary figures, runtime percentiles, two D3 pie charts (status distribution, executions
+// per user) and a table per agent (/agents), all for the time range and tag.
 import { getJson } from './api.js';
-import { el, clear, box, emptyState, formatCount, formatDuration, formatPercent, STATUS_COLORS } from './dom.js';
+import { el, clear, box, emptyState, formatCount, formatDuration, formatPercent, formatTime, STATUS_COLORS } from './dom.js';
 
 const d3 = globalThis.d3;
 const SIZE = 240;
 
 export async function load(ctx) {
-  const { data } = await getJson('agent-stats', { hours: ctx.hours });
+  const filters = { hours: ctx.hours, tags: ctx.tag };
+  const [{ data }, agents] = await Promise.all([getJson('agent-stats', filters), getJson('agents', filters)]);
   const unknownUsers = Object.keys(data.by_user).filter((id) => !ctx.userNames.has(id));
   if (unknownUsers.length > 0) {
     // The user names come with the running-agents filters.
@@ -18,9 +20,15 @@ export async function load(ctx) {
     box('Total executions', formatCount(data.total_executions), null, 'total'),
     box('Running now', formatCount(data.running), null, 'running'),
     box('Error rate', formatPercent(data.error_rate), null, 'error-rate'),
-    box('Average runtime', formatDuration(data.avg_runtime), null, 'avg-runtime'),
-    box('Median runtime', formatDuration(data.median_runtime), null, 'median-runtime'),
-    box('95th percentile', formatDuration(data.p95_runtime), null, 'p95-runtime'));
+    box('Average runtime', formatDuration(data.avg_runtime), null, 'avg-runtime'));
+  // Older answers (Kodosumi's own) carry only the median and the 95th percentile.
+  const p = data.runtime_percentiles ?? { p50: data.median_runtime, p95: data.p95_runtime };
+  document.getElementById('stats-percentiles').replaceChildren(
+    box('Median (p50)', formatDuration(p.p50), null, 'median-runtime'),
+    box('90th percentile', formatDuration(p.p90), null, 'p90-runtime'),
+    box('95th percentile', formatDuration(p.p95), null, 'p95-runtime'),
+    box('99th percentile', formatDuration(p.p99), null, 'p99-runtime'));
+  renderAgents(agents.data.agents);
 
   pie(document.getElementById('pie-status'),
     Object.entries(data.by_status).map(([status, n]) => ({ key: status, label: status, value: n, color: STATUS_COLORS[status] })));
@@ -51,4 +59,26 @@ function pie(container, slices) {
     el('span', { class: 'legend-label max', text: s.label, title: s.key }),
     el('span', { class: 'legend-value', text: formatCount(s.value) }),
     el('span', { class: 'legend-share', text: formatPercent(s.value / total) })))));
+}
+
+const PERCENTILES = ['p50', 'p90', 'p95', 'p99'];
+
+/** One row per agent, most runs first as the API sends them; each number cell keeps its raw value in data-value. */
+function renderAgents(agents) {
+  const body = clear(document.querySelector('#agents-table tbody'));
+  if (agents.length === 0) {
+    body.append(el('tr', {}, el('td', { colspan: 10 }, emptyState('smart_toy', 'No executions in this time range.'))));
+    return;
+  }
+  const cell = (key, value, text) => el('td', { class: `right-align ${key}`, 'data-value': value ?? '', text });
+  for (const a of agents) {
+    body.append(el('tr', { 'data-agent': a.agent_name },
+      el('td', { class: 'agent', text: a.agent_name, title: a.agent_name }),
+      cell('runs', a.runs, formatCount(a.runs)),
+      cell('running', a.running, formatCount(a.running)),
+      cell('errors', a.errors, formatCount(a.errors)),
+      cell('error-rate', a.error_rate, formatPercent(a.error_rate)),
+      PERCENTILES.map((k) => cell(k, a.runtime_percentiles[k], formatDuration(a.runtime_percentiles[k]))),
+      el('td', { class: 'last-run nowrap', 'data-value': a.last_run, text: formatTime(a.last_run) })));
+  }
 }

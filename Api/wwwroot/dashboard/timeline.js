@@ -1,21 +1,25 @@
-// Timeline: executions per hour (per day beyond 7 days), stacked by status, drawn with D3 from the
-// server's hourly buckets (no rows are fetched: limit=0).
-import { getJson } from './api.js';
+// Timeline: executions per hour (per day beyond 48 hours), stacked by status, drawn with D3 from the
+// server's buckets (no rows are fetched: limit=0), counted in the browser's own time zone.
+import { ApiUnreachable, getJson } from './api.js';
 import { el, clear, emptyState, formatCount, STATUS_COLORS, STATUS_ORDER } from './dom.js';
 
 const d3 = globalThis.d3;
 const HEIGHT = 320;
 const MARGIN = { top: 16, right: 16, bottom: 36, left: 44 };
+const DAILY_AFTER_HOURS = 48;
+
+/** The browser's IANA time zone, so the server's hours and days are the ones the user's clock shows. */
+export const timeZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
 
 export async function load(ctx) {
-  const { data } = await getJson('timeline', { hours: ctx.hours, limit: 0 });
-  const daily = ctx.hours > 168;
+  const daily = ctx.hours > DAILY_AFTER_HOURS;
+  const { data, utc } = await fetchTimeline({ hours: ctx.hours, limit: 0, bucket: daily ? 'day' : 'hour', tz: timeZone(), tags: ctx.tag });
   const bins = binsOf(data.buckets, ctx.hours, daily);
   const statuses = STATUS_ORDER.filter((s) => bins.some((b) => b.counts[s])).concat(
     [...new Set(bins.flatMap((b) => Object.keys(b.counts)))].filter((s) => !STATUS_ORDER.includes(s)));
 
   document.getElementById('timeline-summary').textContent =
-    `${formatCount(data.total)} executions in this time range, counted per ${daily ? 'day' : 'hour'}.`;
+    `${formatCount(data.total)} executions in this time range, counted per ${daily ? 'day' : 'hour'}${utc ? ' in UTC' : ''}.`;
   renderLegend(bins, statuses);
   if (data.total === 0) {
     clear(document.getElementById('timeline-chart')).append(emptyState('bar_chart', 'No executions in this time range yet.'));
@@ -24,7 +28,28 @@ export async function load(ctx) {
   renderChart(bins, statuses, daily);
 }
 
-/** Every hour (or day) of the range, with the server's hourly counts added into it. */
+/**
+ * The timeline in the browser's zone; in UTC when the server answers 400 because its time zone database
+ * does not know the zone's name (a browser that cannot tell its zone says "Etc/Unknown").
+ */
+async function fetchTimeline(params) {
+  if (!zoneUnknown) {
+    try {
+      return { ...(await getJson('timeline', params)), utc: false };
+    } catch (e) {
+      if (!(e instanceof ApiUnreachable) || e.status !== 400) throw e;
+      zoneUnknown = true;
+    }
+  }
+  return { ...(await getJson('timeline', { ...params, tz: 'UTC' })), utc: true };
+}
+let zoneUnknown = false;
+
+/**
+ * Every local hour (or day) of the range, empty ones included (the server leaves them out), each holding
+ * the server's bucket that starts in it. The server counted in this browser's zone, so a bucket's start is
+ * a bin's start; flooring only guards against an answer counted elsewhere.
+ */
 function binsOf(buckets, hours, daily) {
   const interval = daily ? d3.timeDay : d3.timeHour;
   const now = new Date();
@@ -35,7 +60,7 @@ function binsOf(buckets, hours, daily) {
     .map((start) => ({ start, total: 0, counts: {} }));
   const index = new Map(bins.map((b) => [b.start.getTime(), b]));
   for (const bucket of buckets) {
-    const bin = index.get(interval.floor(new Date(bucket.start * 1000)).getTime());
+    const bin = index.get(bucket.start * 1000) ?? index.get(interval.floor(new Date(bucket.start * 1000)).getTime());
     if (!bin) continue;
     bin.total += bucket.total;
     for (const [status, n] of Object.entries(bucket.counts)) bin.counts[status] = (bin.counts[status] ?? 0) + n;

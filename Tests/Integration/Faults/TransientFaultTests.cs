@@ -200,6 +200,49 @@ public class TransientFaultTests
         await IndexVersusRecount.AssertEventually(_client, _host.ExecutionRoot, TimeSpan.FromSeconds(20));
     }
 
+    [Test]
+    public async Task A_restart_probes_a_quarantined_database_at_once_instead_of_waiting_for_its_probe()
+    {
+        _dataDir = TempDirs.Create("kodo-faults-restart");
+        var indexDir = TempDirs.Create("kodo-faults-restart-index");
+        try
+        {
+            new DemoDataGenerator(new DemoOptions { Executions = 5, Seed = 22 }).Generate(_dataDir);
+            var indexPath = Path.Combine(indexDir, "index.db");
+            var settings = new Dictionary<string, string?>
+            {
+                ["Indexer:QuarantineAfter"] = "1",
+                ["Indexer:QuarantineProbe"] = "00:10:00",
+                ["Indexer:QuarantineProbeMax"] = "00:20:00",
+            };
+            var fid = Fids.New(DateTimeOffset.UtcNow, Random.Shared);
+            using var writer = SqliteCliWriter.Open(Path.Combine(_dataDir, "execution", DemoDataGenerator.Users[1].FolderName, fid, "sqlite3.db"));
+            writer.Append("status", "running");
+            using (_host = new IndexerHost(_dataDir, indexPath, settings: settings))
+            using (_client = await _host.StartAsync())
+            {
+                writer.Run("PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE;");
+                writer.Append("status", "finished");
+                writer.Run("COMMIT;");
+                var row = await UntilRow(fid, IsQuarantined, "quarantined, with its probe ten minutes away");
+                Assert.That(row.Str("status"), Is.EqualTo("running"));
+            }
+            writer.Run("PRAGMA locking_mode=NORMAL; SELECT count(*) FROM monitor;");
+            writer.Close();
+
+            _host = new IndexerHost(_dataDir, indexPath, settings: settings);
+            _client = await _host.StartAsync();
+            var after = await Row(fid);
+            Assert.That(IsQuarantined(after), Is.False, "the first scan after the start reads it");
+            Assert.That(after.Str("status"), Is.EqualTo("finished"));
+            await IndexVersusRecount.AssertEventually(_client, _host.ExecutionRoot, TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            TempDirs.Delete(indexDir);
+        }
+    }
+
     /// <summary>Waits for <paramref name="count"/> more full rescans to finish.</summary>
     async Task Rescans(int count)
     {

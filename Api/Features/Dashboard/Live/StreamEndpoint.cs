@@ -3,13 +3,13 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using FastEndpoints;
 using Kodosumi.Api.Auth;
-using Microsoft.AspNetCore.Authentication;
 using Kodosumi.Indexer;
 using Kodosumi.Indexer.Store;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
-namespace Kodosumi.Api.Features.Dashboard.Stream;
+namespace Kodosumi.Api.Features.Dashboard.Live;
 
 /// <summary>
 /// Server-Sent Events: every change the index applies that the user may see, as it is applied. Each
@@ -22,7 +22,7 @@ namespace Kodosumi.Api.Features.Dashboard.Stream;
 public sealed class StreamEndpoint(IndexEvents events, IOptions<StreamOptions> options, TimeProvider time, Accounts accounts, RevokedTokens revoked)
     : Endpoint<StreamRequest>
 {
-    public const string Reset = "reset";
+    public const string Reset = IndexEvent.Reset;
 
     static readonly JsonSerializerOptions Json = new()
     {
@@ -70,7 +70,8 @@ public sealed class StreamEndpoint(IndexEvents events, IOptions<StreamOptions> o
                 foreach (var e in batch)
                 {
                     after = e.Sequence;
-                    if (viewer.CanSee(e.UserId)) AppendEvent(sent, e.Type, after, Message(e));
+                    if (e.Type == IndexEvent.Reset) AppendEvent(sent, Reset, after, new { reason = "the index was reloaded" });
+                    else if (viewer.CanSee(e.UserId)) AppendEvent(sent, e.Type, after, Message(e));
                 }
                 if (sent.Length > 0)
                 {

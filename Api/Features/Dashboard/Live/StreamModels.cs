@@ -2,7 +2,7 @@ using System.Globalization;
 using FastEndpoints;
 using FluentValidation;
 
-namespace Kodosumi.Api.Features.Dashboard.Stream;
+namespace Kodosumi.Api.Features.Dashboard.Live;
 
 public sealed class StreamRequest
 {
