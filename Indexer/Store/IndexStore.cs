@@ -135,13 +135,20 @@ public sealed class IndexStore : IDisposable
         }
         if (_verifyCommits)
         {
-            // The checkpoint waits for the log writer and copies the log into the data file; a new transaction
-            // then throws if the engine failed meanwhile. Only once this passes does the commit count.
-            _db.Checkpoint();
-            _db.BeginTrans();
-            _db.Rollback();
+            ProveWritten();
             _verifyCommits = false;
         }
+    }
+
+    /// <summary>
+    /// Throws unless every commit so far reached the disk. The checkpoint waits for the log writer and copies
+    /// the log into the data file; a new transaction then throws if the engine failed meanwhile.
+    /// </summary>
+    public void ProveWritten()
+    {
+        _db.Checkpoint();
+        _db.BeginTrans();
+        _db.Rollback();
     }
 
     public void Dispose()

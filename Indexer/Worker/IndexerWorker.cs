@@ -194,6 +194,9 @@ public sealed class IndexerWorker(
         status.LastScanDuration = clock.Elapsed;
         status.LastScanCpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         logger.LogDebug("Scanned {Count} executions in {Elapsed}", found.Count, clock.Elapsed);
+        // The last large commit of the first pass may have returned before LiteDB's background writer failed:
+        // prove it reached the disk before the API opens on it.
+        if (!status.Ready && _writeFailures == failuresBefore && !stop.IsCancellationRequested) Write(store.ProveWritten);
         if (!status.Ready && _writeFailures == failuresBefore && !stop.IsCancellationRequested)
         {
             status.Ready = true;
@@ -285,9 +288,17 @@ public sealed class IndexerWorker(
     void Write(IReadOnlyList<IndexChange> changes)
     {
         if (changes.Count == 0) return;
+        if (!Write(() => store.Commit(changes))) return;
+        catalog.Apply(changes);
+        status.AddFolded(changes.Count(c => c is UpsertExecution));
+    }
+
+    /// <summary>Runs a write to the index; a failure is reported and the index reopened. True when it succeeded.</summary>
+    bool Write(Action write)
+    {
         try
         {
-            store.Commit(changes);
+            write();
             status.IndexWriteError = null;
         }
         catch (Exception e) when (e is LiteException or IOException or ObjectDisposedException)
@@ -296,10 +307,9 @@ public sealed class IndexerWorker(
             status.IndexWriteError = e.Message;
             _writeFailures++;
             if (e is not IndexVolumeFullException) Reopen();
-            return;
+            return false;
         }
-        catalog.Apply(changes);
-        status.AddFolded(changes.Count(c => c is UpsertExecution));
+        return true;
     }
 
     /// <summary>
