@@ -32,6 +32,7 @@ public static class Report
         Line("`agent-stats` requests/s (32 clients)", r => Get(r, "rps_agent_stats"));
         Line("`running-agents` requests/s (32 clients)", r => Get(r, "rps_running_agents"));
         Line("peak resident memory (MB)", r => Get(r, "peak_rss_mb"));
+        Line("peak resident memory after the uncached queries (MB)", r => Get(r, "peak_rss_after_uncached_mb"));
         Line("index file (MB)", r => Get(r, "index_file_mb"));
         Line("baseline `running-agents` p50 (ms)", r => Get(r, "baseline_running_agents"));
         Line("baseline `agent-stats` p50 (ms)", r => Get(r, "baseline_agent_stats"));
