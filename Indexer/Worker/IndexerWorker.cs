@@ -25,6 +25,7 @@ public sealed class IndexerWorker(
     IndexerStatus status,
     TimeProvider time,
     WatcherFactory watchers,
+    IHostApplicationLifetime lifetime,
     ILogger<IndexerWorker> logger) : BackgroundService
 {
     /// <summary>Changes per transaction while a pass folds many executions.</summary>
@@ -51,8 +52,12 @@ public sealed class IndexerWorker(
     static readonly TimeSpan MinWriteBackoff = TimeSpan.FromSeconds(1);
     static readonly TimeSpan MaxWriteBackoff = TimeSpan.FromSeconds(30);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task ExecuteAsync(CancellationToken hostStopping)
     {
+        // The host cancels a background service only when it reaches it in its stop order, after the web
+        // server drained; stopping on the first signal commits sooner and leaves more of the 10 s.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(hostStopping, lifetime.ApplicationStopping);
+        var stoppingToken = linked.Token;
         await Task.Yield();
         status.Rebuilding = store.RebuildReason;
         LoadIndex();

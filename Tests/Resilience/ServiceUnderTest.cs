@@ -49,8 +49,16 @@ public static class ServiceUnderTest
     public static async Task AssertIndexEqualsRecount(HttpClient client, string executionRoot)
     {
         var expected = Recount.All(executionRoot).ToDictionary(e => e.Fid);
-        var json = await client.GetJson("/api/dashboard/running-agents?hours=999999&limit=5000");
-        var rows = json.GetProperty("agents").EnumerateArray().ToDictionary(r => r.Str("fid"));
+        // Every page, by cursor: a data set can be larger than one page.
+        var rows = new Dictionary<string, JsonElement>();
+        for (string? cursor = null; ;)
+        {
+            var json = await client.GetJson("/api/dashboard/running-agents?hours=999999&limit=5000"
+                + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor)));
+            foreach (var row in json.GetProperty("agents").EnumerateArray()) rows.Add(row.Str("fid"), row);
+            if (json.GetProperty("next_cursor").ValueKind == JsonValueKind.Null) break;
+            cursor = json.GetProperty("next_cursor").GetString();
+        }
         Assert.That(rows.Keys, Is.EquivalentTo(expected.Keys), "the executions listed are the folders present");
         Assert.Multiple(() =>
         {
@@ -115,7 +123,14 @@ public static class ServiceUnderTest
     static (long? Events, List<long> ErrorIds) UpTo(string database, long cursor)
     {
         if (!File.Exists(database)) return (null, []);
-        using var db = new SqliteConnection($"Data Source={database};Mode=ReadOnly;Pooling=False");
+        // Read a copy: even a read-only connection checkpoints a WAL left behind when it closes, which
+        // changes the files and would make the service fold them again.
+        var copyDir = TempDirs.Create("kodo-db-copy");
+        using var deleteCopy = new Deferred(() => TempDirs.Delete(copyDir));
+        var copy = Path.Combine(copyDir, "sqlite3.db");
+        File.Copy(database, copy);
+        if (File.Exists(database + "-wal")) File.Copy(database + "-wal", copy + "-wal");
+        using var db = new SqliteConnection($"Data Source={copy};Mode=ReadOnly;Pooling=False");
         db.Open();
         using var count = db.CreateCommand();
         count.CommandText = "SELECT count(*) FROM monitor WHERE id <= $c";
@@ -131,4 +146,9 @@ public static class ServiceUnderTest
     }
 
     public static bool IsServiceUnavailable(HttpResponseMessage response) => response.StatusCode == HttpStatusCode.ServiceUnavailable;
+
+    sealed class Deferred(Action action) : IDisposable
+    {
+        public void Dispose() => action();
+    }
 }

@@ -8,7 +8,10 @@ namespace Kodosumi.Tests.Resilience;
 /// <summary>SIGTERM in the middle of a cold index, and a damaged index file found at start, with the service as its own process.</summary>
 public class StopAndDamageTests
 {
-    const int Executions = 3000;
+    const int Generated = 3000;
+    /// <summary>Each generated execution copied under new fids: a cold index long enough to stop in its middle on a fast machine.</summary>
+    const int Copies = 4;
+    const int Executions = Generated * Copies;
     string _dataDir = "";
     string _indexDir = "";
     string _indexPath = "";
@@ -18,7 +21,18 @@ public class StopAndDamageTests
     public void Generate()
     {
         _dataDir = TempDirs.Create("kodo-stop");
-        new DemoDataGenerator(new DemoOptions { Executions = Executions, Seed = 13, LargeResultEvery = 1000 }).Generate(_dataDir);
+        new DemoDataGenerator(new DemoOptions { Executions = Generated, Seed = 13, LargeResultEvery = 1000 }).Generate(_dataDir);
+        var random = new Random(13);
+        foreach (var execution in Directory.GetDirectories(Root).SelectMany(Directory.GetDirectories).ToList())
+            for (var copy = 1; copy < Copies; copy++)
+                CopyFolder(execution, Path.Combine(Path.GetDirectoryName(execution)!, Kodosumi.Shared.Fids.New(DateTimeOffset.UtcNow, random)));
+    }
+
+    static void CopyFolder(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        foreach (var dir in Directory.GetDirectories(from)) CopyFolder(dir, Path.Combine(to, Path.GetFileName(dir)));
     }
 
     [OneTimeTearDown]
@@ -38,7 +52,8 @@ public class StopAndDamageTests
     public async Task Sigterm_during_the_cold_index_commits_checkpoints_and_exits_within_10_s_and_the_next_start_folds_nothing_twice()
     {
         long foldedBeforeStop;
-        using (var service = ServiceUnderTest.Start(_dataDir, _indexPath))
+        // One reader: the pass commits about once a second, so the first commit comes long before the last.
+        using (var service = ServiceUnderTest.Start(_dataDir, _indexPath, settings: new Dictionary<string, string> { ["Indexer:ReadParallelism"] = "1" }))
         {
             // Stop once batches are being committed, well before the scan ends.
             foldedBeforeStop = await Until(service, folded => folded > 0);
@@ -93,6 +108,9 @@ public class StopAndDamageTests
             if (!signedIn) await service.SignInAsync("admin", "admin");
             signedIn = true;
             using var api = await service.Client.GetAsync("/api/dashboard/agent-stats");
+            // The service may have become ready between the two requests; an answer counts only while it still is not.
+            using (var after = await service.Client.GetAsync("/health/ready"))
+                if (after.StatusCode == HttpStatusCode.OK) break;
             apiAnswers.Add(api.StatusCode);
             await Task.Delay(50);
         }
