@@ -33,6 +33,7 @@ public static class ApiExtensions
         {
             // Kodosumi's JSON is snake_case; bad parameters answer RFC 9457 problem details naming them.
             c.Serializer.Options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            c.Serializer.Options.Converters.Add(new FiniteNumbers());
             c.Errors.UseProblemDetails();
         });
         app.MapKodosumiHealth();

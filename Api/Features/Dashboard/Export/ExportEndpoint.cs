@@ -27,7 +27,11 @@ public sealed class ExportEndpoint(ExecutionCatalog catalog, UserDirectory users
     /// <summary>Escapes cells that start with = + - @ (tab, CR) with a leading quote, so a spreadsheet shows them as text.</summary>
     static readonly CsvWriterOptions CsvOptions = CsvWriterOptions.Default with { Injection = CsvInjection.Escape };
 
-    static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new Hosting.FiniteNumbers() },
+    };
 
     public override void Configure()
     {
