@@ -18,8 +18,8 @@ namespace Kodosumi.Api.Hosting;
 /// matches is answered 304 before anything is computed. A JSON answer is kept under its ETag, so many
 /// dashboards polling the same view cost one computation. Only JSON is buffered: an answer of another
 /// type (a CSV or NDJSON export) streams from its first write and keeps its ETag (it is a function of
-/// the same inputs). The live stream gets no ETag; file downloads are not part of the index and are
-/// left alone.
+/// the same inputs). The live stream gets no ETag; file lists and downloads are not part of the index
+/// and are left alone.
 /// </summary>
 public static class ConditionalGet
 {
@@ -93,11 +93,15 @@ public static class ConditionalGet
         return app;
     }
 
-    /// <summary>The live stream has no ETag (it is no snapshot); file downloads are not part of the index.</summary>
+    /// <summary>
+    /// The live stream has no ETag (it is no snapshot); file lists and downloads are read from the disk, not
+    /// the index: a file rewritten or replaced keeps the index (and so an ETag of it) unchanged.
+    /// </summary>
     static bool IsUntouched(PathString path)
     {
-        var value = path.Value ?? "";
-        return value.Contains("/files/", StringComparison.Ordinal) || value.TrimEnd('/').EndsWith("/stream", StringComparison.Ordinal);
+        var value = (path.Value ?? "").TrimEnd('/');
+        return value.Contains("/files/", StringComparison.Ordinal) || value.EndsWith("/files", StringComparison.Ordinal)
+            || value.EndsWith("/stream", StringComparison.Ordinal);
     }
 
     /// <summary>Distinct per user, rights, request, users' version and window slot; ordered by the index version.</summary>

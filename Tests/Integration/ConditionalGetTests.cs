@@ -130,6 +130,31 @@ public class ConditionalGetTests
         Assert.That(later.Headers.ETag, Is.Not.EqualTo(etag));
     }
 
+    [Test]
+    public async Task A_file_list_follows_the_disk_although_the_index_is_unchanged()
+    {
+        // The list is read from out/ at each request; a file rewritten in place keeps the counts, so the index does not move.
+        var e = Recount.All(_host.ExecutionRoot).First(x => x.Status == "finished");
+        var outDir = Path.Combine(_host.ExecutionRoot, e.UserId, e.Fid, "out");
+        Directory.CreateDirectory(outDir);
+        var url = $"/api/dashboard/execution/{e.Fid}/files";
+        var file = Path.Combine(outDir, $"report-{Guid.NewGuid():N}.txt");
+        await File.WriteAllTextAsync(file, "first");
+        async Task<long?> SizeListed() =>
+            System.Text.Json.JsonDocument.Parse(await _client.GetStringAsync(url)).RootElement.GetProperty("downloads").EnumerateArray()
+                .Where(f => f.Str("name") == Path.GetFileName(file)).Select(f => (long?)f.GetProperty("size").GetInt64()).FirstOrDefault();
+        var count = Directory.GetFiles(outDir, "*", SearchOption.AllDirectories).Length;
+        // The index has taken in the new count; from here on it has no reason to move.
+        await Wait.Until(async () => (await _client.GetJson($"/api/dashboard/execution/{e.Fid}/details")).GetProperty("metadata")
+            .GetProperty("download_count").GetInt32() == count, TimeSpan.FromSeconds(15), "the index counts the new file");
+        Assert.That(await SizeListed(), Is.EqualTo(5));
+        var version = _host.Services.GetRequiredService<ExecutionCatalog>().Version;
+
+        await File.WriteAllTextAsync(file, new string('x', 12_345));
+        await Wait.Until(async () => await SizeListed() == 12_345, TimeSpan.FromSeconds(10), "the rewritten file is listed with its new size");
+        Assert.That(_host.Services.GetRequiredService<ExecutionCatalog>().Version, Is.EqualTo(version), "the index did not change");
+    }
+
     void SetName(DemoUser user, string name)
     {
         using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dataDir, "admin.db")};Pooling=False");
