@@ -155,6 +155,25 @@ public class ConditionalGetTests
         Assert.That(_host.Services.GetRequiredService<ExecutionCatalog>().Version, Is.EqualTo(version), "the index did not change");
     }
 
+    [Test]
+    public async Task A_request_without_a_valid_token_is_refused_even_with_the_matching_etag()
+    {
+        // The ETag is a plain hash of public parts: anyone can compute the one for "no user" and would learn,
+        // from a 304, the index version (how much has happened) without signing in.
+        const string url = "/api/dashboard/agent-stats";
+        var slot = TimeSpan.FromHours(1).Ticks; // this fixture's Dashboard:WindowSlot
+        var version = _host.Services.GetRequiredService<ExecutionCatalog>().Version;
+        var usersVersion = _host.Services.GetRequiredService<Kodosumi.Indexer.Users.UserDirectory>().Version;
+        var identity = $"|False|{usersVersion}|{DateTimeOffset.UtcNow.Ticks / slot}|{url}";
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(identity)).AsSpan(0, 12));
+        var guessed = new EntityTagHeaderValue($"\"v{version}-{hash}\"");
+        using var anonymous = _host.CreateClient();
+        Assert.That((await Conditional(anonymous, url, guessed)).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        using var forged = _host.CreateClient();
+        forged.DefaultRequestHeaders.Add("KODOSUMI_API_KEY", "not-a-token");
+        Assert.That((await Conditional(forged, url, guessed)).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+    }
+
     void SetName(DemoUser user, string name)
     {
         using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dataDir, "admin.db")};Pooling=False");
