@@ -14,11 +14,22 @@ public static class Measure
     }
 
     /// <summary>Sequential requests after a warm-up; each must succeed.</summary>
-    public static async Task<Latency> HttpLatency(HttpClient client, string url, int samples = 400, int warmup = 50)
+    public static Task<Latency> HttpLatency(HttpClient client, string url, int samples = 400, int warmup = 50) =>
+        HttpLatency(client, _ => url, samples, warmup);
+
+    /// <summary>
+    /// As above, each request with a query parameter of its own that the service ignores: no two are alike,
+    /// so none is answered from the service's reuse of identical answers.
+    /// </summary>
+    public static Task<Latency> UncachedHttpLatency(HttpClient client, string url, int samples = 200, int warmup = 20) =>
+        HttpLatency(client, i => $"{url}{(url.Contains('?') ? '&' : '?')}uncached={i}", samples, warmup);
+
+    static async Task<Latency> HttpLatency(HttpClient client, Func<int, string> urlOf, int samples, int warmup)
     {
         var times = new List<double>(samples);
         for (var i = 0; i < warmup + samples; i++)
         {
+            var url = urlOf(i);
             var clock = Stopwatch.StartNew();
             using var response = await client.GetAsync(url);
             await response.Content.ReadAsByteArrayAsync();

@@ -92,6 +92,11 @@ foreach (var size in sizes)
         r["freshness"] = await Freshness(service.Client, root, writes: 200);
 
         r["peak_rss_mb"] = Math.Round(service.PeakRss() / 1048576.0, 1);
+
+        // Last: every one of these answers is new, and the service keeps recent answers for reuse.
+        Console.WriteLine($"[{size:N0}] uncached query latency ...");
+        foreach (var (name, url) in queries) r[$"latency_uncached_{name}"] = await Measure.UncachedHttpLatency(service.Client, url);
+        r["peak_rss_after_uncached_mb"] = Math.Round(service.PeakRss() / 1048576.0, 1);
         r["index_file_mb"] = Math.Round(Directory.GetFiles(indexDir).Sum(f => new FileInfo(f).Length) / 1048576.0, 1);
     }
     Directory.Delete(indexDir, recursive: true);

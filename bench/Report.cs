@@ -27,9 +27,12 @@ public static class Report
         Line("freshness p50 / p99 (ms)", r => Get(r, "freshness"));
         foreach (var q in new[] { "running_agents_24h", "running_agents_all_first_page", "agent_stats", "timeline_168h_buckets", "errors", "details" })
             Line($"`{q}` p50 / p99 (ms)", r => Get(r, $"latency_{q}"));
+        foreach (var q in new[] { "running_agents_24h", "running_agents_all_first_page", "agent_stats", "timeline_168h_buckets", "errors", "details" })
+            Line($"`{q}` uncached p50 / p99 (ms)", r => Get(r, $"latency_uncached_{q}"));
         Line("`agent-stats` requests/s (32 clients)", r => Get(r, "rps_agent_stats"));
         Line("`running-agents` requests/s (32 clients)", r => Get(r, "rps_running_agents"));
         Line("peak resident memory (MB)", r => Get(r, "peak_rss_mb"));
+        Line("peak resident memory after the uncached queries (MB)", r => Get(r, "peak_rss_after_uncached_mb"));
         Line("index file (MB)", r => Get(r, "index_file_mb"));
         Line("baseline `running-agents` p50 (ms)", r => Get(r, "baseline_running_agents"));
         Line("baseline `agent-stats` p50 (ms)", r => Get(r, "baseline_agent_stats"));

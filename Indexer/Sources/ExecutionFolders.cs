@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.IO.Enumeration;
 using Kodosumi.Shared;
 
 namespace Kodosumi.Indexer.Sources;
@@ -51,23 +52,38 @@ public static class ExecutionFolders
     /// Sizes and modification times of the database, its WAL and the file folders: when none of them
     /// changed, a rescan has nothing to fold.
     /// </summary>
-    public static string Stamp(string executionDir)
+    public static string Stamp(string executionDir) => Look(executionDir)?.Stamp ?? "-|-|-|-";
+
+    /// <summary>
+    /// One look at an execution folder: a single listing of it gives which database it has and the
+    /// stamp of its files (one stat per entry of interest, instead of a path lookup per question).
+    /// Null when the folder is gone.
+    /// </summary>
+    public static FolderLook? Look(string executionDir)
     {
-        static string Of(string path)
+        var look = new FolderLook { Path = executionDir };
+        try
         {
-            var info = new FileInfo(path);
-            return info.Exists ? string.Create(CultureInfo.InvariantCulture, $"{info.Length}@{info.LastWriteTimeUtc.Ticks}") : "-";
+            var entries = new FileSystemEnumerable<bool>(executionDir, Visit, NoRecursion)
+            {
+                ShouldIncludePredicate = (ref FileSystemEntry entry) => FolderLook.SlotOf(entry.FileName) >= 0,
+            };
+            foreach (var _ in entries) { }
         }
-        static string OfDir(string path)
+        catch (DirectoryNotFoundException)
         {
-            var info = new DirectoryInfo(path);
-            return info.Exists ? info.LastWriteTimeUtc.Ticks.ToString(CultureInfo.InvariantCulture) : "-";
+            return null;
         }
-        var db = ExecutionLayout.FindDatabase(executionDir) ?? System.IO.Path.Combine(executionDir, ExecutionLayout.Database);
-        return string.Join('|', Of(db), Of(db + "-wal"),
-            OfDir(System.IO.Path.Combine(executionDir, ExecutionLayout.Inputs)),
-            OfDir(System.IO.Path.Combine(executionDir, ExecutionLayout.Outputs)));
+        return look;
+
+        bool Visit(ref FileSystemEntry entry)
+        {
+            look.Set(FolderLook.SlotOf(entry.FileName), entry.IsDirectory, entry.Length, entry.LastWriteTimeUtc.UtcTicks);
+            return true;
+        }
     }
+
+    static readonly EnumerationOptions NoRecursion = new() { AttributesToSkip = 0, IgnoreInaccessible = false };
 
     static readonly EnumerationOptions AllFiles = new()
     {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Kodosumi.Shared.Model;
 
 namespace Kodosumi.Indexer.Store;
@@ -14,6 +15,14 @@ public sealed class CatalogSnapshot(long version, ExecutionSummary[] newestFirst
     public long Version { get; } = version;
     public IReadOnlyList<ExecutionSummary> NewestFirst { get; } = newestFirst;
     public IReadOnlyList<ErrorRef> ErrorsNewestFirst { get; } = errorsNewestFirst;
+
+    readonly ConcurrentDictionary<object, object> _derived = new();
+
+    /// <summary>
+    /// What a query derives from this version once (per viewer, say) and reuses until the catalog changes;
+    /// it goes with the snapshot. Two requests racing may both compute it; one result is kept.
+    /// </summary>
+    public T Derived<T>(object key, Func<T> compute) where T : class => (T)_derived.GetOrAdd(key, _ => compute());
 }
 
 /// <summary>
@@ -26,6 +35,8 @@ public sealed class ExecutionCatalog(IndexEvents events)
     readonly Lock _gate = new();
     readonly Dictionary<string, ExecutionSummary> _byFid = new(StringComparer.Ordinal);
     readonly Dictionary<string, List<ErrorRef>> _errorsByFid = new(StringComparer.Ordinal);
+    readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
+    const int MaxSharedStrings = 100_000;
     long _version;
     int _quarantined;
     CatalogSnapshot? _snapshot;
@@ -135,8 +146,28 @@ public sealed class ExecutionCatalog(IndexEvents events)
     {
         if (_byFid.TryGetValue(summary.Fid, out var old) && old.Quarantine is not null) _quarantined--;
         if (summary.Quarantine is not null) _quarantined++;
-        _byFid[summary.Fid] = summary;
+        _byFid[summary.Fid] = Compact(summary);
         return old;
+    }
+
+    /// <summary>
+    /// Agent names, statuses and user ids repeat across executions: the catalog keeps one string of each
+    /// instead of one per summary (at 100,000 executions that is tens of megabytes).
+    /// </summary>
+    ExecutionSummary Compact(ExecutionSummary s)
+    {
+        var (agent, user, status) = (Shared(s.AgentName), Shared(s.UserId), s.Status is null ? null : Shared(s.Status));
+        return ReferenceEquals(agent, s.AgentName) && ReferenceEquals(user, s.UserId) && ReferenceEquals(status, s.Status)
+            ? s
+            : s with { AgentName = agent, UserId = user, Status = status };
+    }
+
+    string Shared(string value)
+    {
+        if (_strings.TryGetValue(value, out var shared)) return shared;
+        // Bounded, for a data set where these values never repeat.
+        if (_strings.Count < MaxSharedStrings) _strings[value] = value;
+        return value;
     }
 
     List<ErrorRef> ErrorsOf(string fid)

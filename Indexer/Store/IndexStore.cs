@@ -1,3 +1,4 @@
+using System.Globalization;
 using Kodosumi.Shared.Model;
 using LiteDB;
 using Microsoft.Extensions.Logging;
@@ -134,13 +135,20 @@ public sealed class IndexStore : IDisposable
         }
         if (_verifyCommits)
         {
-            // The checkpoint waits for the log writer and copies the log into the data file; a new transaction
-            // then throws if the engine failed meanwhile. Only once this passes does the commit count.
-            _db.Checkpoint();
-            _db.BeginTrans();
-            _db.Rollback();
+            ProveWritten();
             _verifyCommits = false;
         }
+    }
+
+    /// <summary>
+    /// Throws unless every commit so far reached the disk. The checkpoint waits for the log writer and copies
+    /// the log into the data file; a new transaction then throws if the engine failed meanwhile.
+    /// </summary>
+    public void ProveWritten()
+    {
+        _db.Checkpoint();
+        _db.BeginTrans();
+        _db.Rollback();
     }
 
     public void Dispose()
@@ -185,7 +193,7 @@ public sealed class IndexStore : IDisposable
             if (db.UserVersion == SchemaVersion || isNew)
             {
                 if (isNew) db.UserVersion = SchemaVersion;
-                var loaded = (db.GetCollection<ExecutionSummary>(Executions).FindAll().ToList(), db.GetCollection<ErrorEvent>(Errors).FindAll().ToList());
+                var loaded = (db.GetCollection<ExecutionSummary>(Executions).FindAll().ToList(), ErrorPlaces(db));
                 return (db, loaded, null);
             }
             reason = $"schema version {db.UserVersion} is replaced by {SchemaVersion}";
@@ -204,6 +212,22 @@ public sealed class IndexStore : IDisposable
         fresh.UserVersion = SchemaVersion;
         return (fresh, null, reason);
     }
+
+    /// <summary>
+    /// Every stored error event without its message (a message can be a megabyte): the catalog keeps only
+    /// where each one is, and a page of errors reads its messages then.
+    /// </summary>
+    static List<ErrorEvent> ErrorPlaces(LiteDatabase db) =>
+        db.GetCollection(Errors).Query()
+            .Select("{ _id: $._id, Fid: $.Fid, UserId: $.UserId, EventId: $.EventId, Timestamp: $.Timestamp }")
+            .ToEnumerable()
+            .Select(d => new ErrorEvent
+            {
+                Id = d["_id"].AsString ?? "", Fid = d["Fid"].AsString ?? "", UserId = d["UserId"].AsString ?? "",
+                EventId = Convert.ToInt64(d["EventId"].RawValue, CultureInfo.InvariantCulture),
+                Timestamp = Convert.ToDouble(d["Timestamp"].RawValue, CultureInfo.InvariantCulture),
+            })
+            .ToList();
 
     /// <summary>ENOSPC or EDQUOT, as .NET reports them on Linux (the errno is the HResult).</summary>
     static bool IsDiskFull(Exception e) => e is IOException { HResult: 28 or 122 } || e.InnerException is { } inner && IsDiskFull(inner);

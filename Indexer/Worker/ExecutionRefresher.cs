@@ -60,28 +60,31 @@ public sealed class ExecutionRefresher(IOptions<IndexerOptions> options, TimePro
 
     IndexChange? RefreshFolder(ExecutionFolder folder, ExecutionSummary? previous, bool force)
     {
-        if (!Directory.Exists(folder.Path))
+        // One listing of the folder answers whether it still exists, which database it has and its stamp.
+        if (ExecutionFolders.Look(folder.Path) is not { } look)
             return previous is null ? null : new RemoveExecution(folder.Fid);
 
-        var stamp = ExecutionFolders.Stamp(folder.Path);
+        var unchanged = look.HasStamp(previous?.SourceStamp);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
         // An open breaker: no read before the probe, whatever the watcher says, unless the files of a hard
         // failure changed or the breaker was last tried before this process started (a restart probes once).
-        if (previous?.Quarantine is { } open && now < open.RetryAt && open.TriedAt >= _startedAt && !(open.Hard && stamp != previous.SourceStamp))
+        if (previous?.Quarantine is { } open && now < open.RetryAt && open.TriedAt >= _startedAt && !(open.Hard && !unchanged))
             return null;
-        if (!force && previous is { Problem: null } && previous.SourceStamp == stamp && previous.UserId == folder.UserId)
+        if (!force && previous is { Problem: null } && unchanged && previous.UserId == folder.UserId)
             return null;
+
+        var stamp = look.Stamp;
 
         var start = previous is not null && previous.UserId == folder.UserId
             ? previous
             : new ExecutionSummary { Fid = folder.Fid, UserId = folder.UserId };
         var files = new
         {
-            Uploads = ExecutionFolders.CountFiles(Path.Combine(folder.Path, ExecutionLayout.Inputs)),
-            Downloads = ExecutionFolders.CountFiles(Path.Combine(folder.Path, ExecutionLayout.Outputs)),
+            Uploads = look.HasInputs ? ExecutionFolders.CountFiles(Path.Combine(folder.Path, ExecutionLayout.Inputs)) : 0,
+            Downloads = look.HasOutputs ? ExecutionFolders.CountFiles(Path.Combine(folder.Path, ExecutionLayout.Outputs)) : 0,
         };
 
-        var database = ExecutionLayout.FindDatabase(folder.Path);
+        var database = look.Database;
         ExecutionSummary summary;
         IReadOnlyList<ErrorEvent> errors = [];
         var refolded = !ReferenceEquals(start, previous) && previous is not null;

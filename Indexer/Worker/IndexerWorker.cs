@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;
 using Kodosumi.Indexer.Sources;
@@ -26,7 +27,10 @@ public sealed class IndexerWorker(
     WatcherFactory watchers,
     ILogger<IndexerWorker> logger) : BackgroundService
 {
-    const int BatchSize = 256;
+    /// <summary>Changes per transaction while a pass folds many executions.</summary>
+    const int CommitSize = 4096;
+    /// <summary>The longest a folded change waits for its commit during a long pass.</summary>
+    static readonly TimeSpan MaxCommitDelay = TimeSpan.FromSeconds(1);
 
     readonly IndexerOptions _options = options.Value;
     readonly string _root = options.Value.ExecutionRoot;
@@ -37,6 +41,8 @@ public sealed class IndexerWorker(
         FullMode = BoundedChannelFullMode.DropWrite,
     });
     volatile bool _hintsDropped;
+    /// <summary>A full rescan was asked for while a pass was running; it runs after that pass.</summary>
+    bool _rescanRequested;
     FolderWatcher? _watcher;
     /// <summary>Failed index writes since start; a scan during which one failed does not make the service ready.</summary>
     int _writeFailures;
@@ -188,23 +194,91 @@ public sealed class IndexerWorker(
         status.LastScanDuration = clock.Elapsed;
         status.LastScanCpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         logger.LogDebug("Scanned {Count} executions in {Elapsed}", found.Count, clock.Elapsed);
+        // The last large commit of the first pass may have returned before LiteDB's background writer failed:
+        // prove it reached the disk before the API opens on it.
+        if (!status.Ready && _writeFailures == failuresBefore && !stop.IsCancellationRequested) Write(store.ProveWritten);
         if (!status.Ready && _writeFailures == failuresBefore && !stop.IsCancellationRequested)
         {
             status.Ready = true;
             status.Rebuilding = null;
         }
+        if (_rescanRequested && !stop.IsCancellationRequested)
+        {
+            _rescanRequested = false;
+            _hints.Writer.TryWrite(null);
+        }
     }
 
-    /// <summary>Folds in batches, each committed whole; a stop request ends the work between two batches.</summary>
+    /// <summary>
+    /// Folds with a few parallel readers feeding this thread, the index's only writer, which commits in
+    /// large transactions (a commit costs a flush to disk). Watcher hints that arrive meanwhile are folded
+    /// between two commits, so a fresh write never waits for the whole pass. A stop request ends the
+    /// work between two commits.
+    /// </summary>
     void Refresh(IReadOnlyList<ExecutionFolder> folders, bool force, CancellationToken stop)
     {
-        foreach (var batch in folders.Chunk(BatchSize))
+        if (folders.Count == 0) return;
+        using var read = new BlockingCollection<IndexChange>(boundedCapacity: CommitSize);
+        var readers = Task.Run(() =>
         {
-            if (stop.IsCancellationRequested) return;
-            var changes = new IndexChange?[batch.Length];
-            Parallel.For(0, batch.Length, i => changes[i] = refresher.Refresh(batch[i], catalog.Find(batch[i].Fid), force));
-            Write(changes.OfType<IndexChange>().ToList());
+            try
+            {
+                Parallel.ForEach(folders, new ParallelOptions { MaxDegreeOfParallelism = _options.ReadParallelism, CancellationToken = stop },
+                    folder =>
+                    {
+                        if (refresher.Refresh(folder, catalog.Find(folder.Fid), force) is { } change) read.Add(change, stop);
+                    });
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+            }
+            finally
+            {
+                read.CompleteAdding();
+            }
+        }, CancellationToken.None);
+
+        var batch = new List<IndexChange>();
+        var batchAge = Stopwatch.StartNew();
+        var hinted = new HashSet<string>(StringComparer.Ordinal);
+        long? hintSeenAt = null;
+        while (!read.IsCompleted)
+        {
+            if (read.TryTake(out var change, TimeSpan.FromMilliseconds(10)) && !hinted.Contains(change.Fid))
+            {
+                if (batch.Count == 0) batchAge.Restart();
+                batch.Add(change);
+            }
+            if (batch.Count >= CommitSize || (batch.Count > 0 && batchAge.Elapsed >= MaxCommitDelay))
+            {
+                Write(batch);
+                batch = [];
+            }
+            // Hints wait their debounce, then go ahead of the rest of the pass.
+            if (force || _hints.Reader.Count == 0) continue;
+            hintSeenAt ??= Stopwatch.GetTimestamp();
+            if (Stopwatch.GetElapsedTime(hintSeenAt.Value) < _options.Debounce) continue;
+            hintSeenAt = null;
+            Write(batch);
+            batch = [];
+            // A change read before the hint's fold must not overwrite it; a later rescan catches anything newer.
+            hinted.UnionWith(FoldHinted(stop));
         }
+        Write(batch);
+        readers.GetAwaiter().GetResult();
+    }
+
+    /// <summary>Folds the executions hinted so far and commits them; a request for a full rescan is kept for after this one.</summary>
+    IEnumerable<string> FoldHinted(CancellationToken stop)
+    {
+        var folders = new HashSet<ExecutionFolder>();
+        while (_hints.Reader.TryRead(out var folder))
+        {
+            if (folder is null) _rescanRequested = true;
+            else folders.Add(folder);
+        }
+        Write([.. folders.AsParallel().WithCancellation(stop).Select(f => refresher.Refresh(f, catalog.Find(f.Fid), force: true)).OfType<IndexChange>()]);
+        return folders.Select(f => f.Fid);
     }
 
     /// <summary>
@@ -214,9 +288,17 @@ public sealed class IndexerWorker(
     void Write(IReadOnlyList<IndexChange> changes)
     {
         if (changes.Count == 0) return;
+        if (!Write(() => store.Commit(changes))) return;
+        catalog.Apply(changes);
+        status.AddFolded(changes.Count(c => c is UpsertExecution));
+    }
+
+    /// <summary>Runs a write to the index; a failure is reported and the index reopened. True when it succeeded.</summary>
+    bool Write(Action write)
+    {
         try
         {
-            store.Commit(changes);
+            write();
             status.IndexWriteError = null;
         }
         catch (Exception e) when (e is LiteException or IOException or ObjectDisposedException)
@@ -225,10 +307,9 @@ public sealed class IndexerWorker(
             status.IndexWriteError = e.Message;
             _writeFailures++;
             if (e is not IndexVolumeFullException) Reopen();
-            return;
+            return false;
         }
-        catalog.Apply(changes);
-        status.AddFolded(changes.Count(c => c is UpsertExecution));
+        return true;
     }
 
     /// <summary>

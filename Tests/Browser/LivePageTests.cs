@@ -32,7 +32,7 @@ public class LivePageTests : BrowserTest
               constructor(...args) {
                 super(...args);
                 window.eventSources.push(this);
-                for (const type of ['execution', 'status', 'removed', 'reset']) this.addEventListener(type, () => window.streamEvents.push(type));
+                for (const type of ['execution', 'status', 'removed', 'reset', 'heartbeat']) this.addEventListener(type, () => window.streamEvents.push(type));
               }
             };
             """);
@@ -141,6 +141,45 @@ public class LivePageTests : BrowserTest
         // The stream answers again: the page goes live by itself (retries back off up to 30 s).
         await Page.UnrouteAllAsync(new() { Behavior = UnrouteBehavior.Wait });
         await Expect(Page.Locator("#live-text")).ToHaveTextAsync("live", new() { Timeout = 45_000 });
+    }
+
+    [Test]
+    public async Task A_stream_a_proxy_holds_back_is_noticed_and_the_page_polls_meanwhile()
+    {
+        // Every stream goes through a proxy that passes it on until told to hold; then it keeps each
+        // connection open and silent, as a proxy that buffers event streams does.
+        await using var proxy = new StallingProxy(DashboardSite.BaseUrl);
+        await Page.RouteAsync("**/api/dashboard/stream**", route => route.ContinueAsync(new() { Url = proxy.UrlFor(route.Request.Url) }));
+        await UseTimingsAsync(pollMs: 1_500);
+        await OpenAsync();
+        await Expect(Page.Locator("#live-text")).ToHaveTextAsync("live");
+        // The page learns the interval (DashboardSite's 2 s) from a heartbeat; the default would be 15 s.
+        await Page.WaitForFunctionAsync("() => window.streamEvents.includes('heartbeat')");
+        // A change through the stream gives the page a position to resume from.
+        var first = await ShownExecutionAsync("error", skip: 3);
+        WriteStatus(first, "error");
+        await Page.WaitForFunctionAsync("() => window.streamEvents.includes('status')");
+        var lastId = proxy.LastIdPassed;
+        Assert.That(lastId, Is.Not.Empty, "the proxy passed the change's id on");
+
+        proxy.Hold();
+        var statesBefore = (await Page.EvaluateAsync<string[]>("() => window.liveStates")).Length;
+        // Quiet for 2.5 heartbeats (5 s) counts as stalled; the slack is for a busy machine.
+        await Expect(Page.Locator("#live-text")).ToHaveTextAsync("reconnecting", new() { Timeout = 15_000 });
+        await Wait.Until(() => Task.FromResult(proxy.Connections >= 2), TimeSpan.FromSeconds(10), "the page opened a new stream");
+        Assert.That(await Page.EvaluateAsync<bool>("() => window.eventSources[0].readyState === EventSource.CLOSED"), "the quiet stream was closed");
+        Assert.That(proxy.Targets.Skip(1), Has.All.Contains($"last_event_id={lastId}"), "the new stream resumes from the last event");
+
+        // Meanwhile the page polls: a change shows although no stream brings it.
+        var changed = await ShownExecutionAsync("error", skip: 3);
+        WriteStatus(changed, "error");
+        await Expect(StatusOf(changed.Str("fid"))).ToHaveTextAsync("error");
+        await Expect(Page.Locator("#live-text")).ToHaveTextAsync("reconnecting");
+        var states = await Page.EvaluateAsync<string[]>("() => window.liveStates");
+        Assert.That(states.Skip(statesBefore), Does.Contain("reconnecting").And.Not.Contain("live"),
+            $"a new stream that sends nothing is not live: {string.Join(" → ", states)}");
+        Assert.That((await Page.EvaluateAsync<string[]>("() => window.streamEvents")).Count(t => t == "status"), Is.EqualTo(1),
+            "the second change came by polling");
     }
 
     [Test]

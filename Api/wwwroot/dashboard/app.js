@@ -16,6 +16,7 @@ const timing = {
   livePollMs: 300_000, // while it is up
   eventDelayMs: 1_000, // events within this long cause one refresh
   hiddenCloseMs: 60_000, // a tab hidden this long closes its stream
+  heartbeatMs: 15_000, // the stream's heartbeat interval until its first heartbeat tells it
   ...globalThis.kodosumiDashboard,
 };
 const tabs = { running, errors, timeline, stats };
@@ -44,6 +45,7 @@ const live = createLiveStream({
   },
   onState: showLive,
   onAuthRequired: () => handleFailure(new AuthRequired('Log in to see the dashboard.')),
+  heartbeatMs: timing.heartbeatMs,
 });
 
 let pollTimer = null;

@@ -1,6 +1,7 @@
 using FastEndpoints;
 using Kodosumi.Api.Auth;
 using Kodosumi.Indexer.Store;
+using Kodosumi.Shared.Model;
 
 namespace Kodosumi.Api.Features.Dashboard.AgentStats;
 
@@ -16,11 +17,21 @@ public sealed class AgentStatsEndpoint(ExecutionCatalog catalog, TimeProvider ti
     public override async Task HandleAsync(AgentStatsRequest req, CancellationToken ct)
     {
         var since = TimeWindow.Since(req.Hours, time);
-        var viewer = Viewer.Of(User);
         var tags = ExecutionFilter.ParseTags(req.Tags);
-        var executions = Visible.InWindow(catalog.Snapshot(), since, viewer).Where(s => ExecutionFilter.HasTags(s, tags)).ToList();
+        var visible = VisibleIndex.Of(catalog.Snapshot(), Viewer.Of(User));
+        var count = visible.CountSince(since);
+        var window = new ArraySegment<ExecutionSummary>(visible.Rows, 0, count);
+        // All time without tags (the dashboard's statistics): computed once per catalog version and viewer.
+        var stats = count == visible.Rows.Length && tags.Count == 0
+            ? visible.Derived(typeof(AgentStatsResponse), () => Compute(window))
+            : Compute(window.Where(s => ExecutionFilter.HasTags(s, tags)).ToList());
+        await Send.OkAsync(stats, ct);
+    }
+
+    static AgentStatsResponse Compute(IReadOnlyList<ExecutionSummary> executions)
+    {
         var runtimes = executions.Where(s => s.Runtime is not null).Select(s => s.Runtime!.Value).Order().ToArray();
-        await Send.OkAsync(new AgentStatsResponse
+        return new AgentStatsResponse
         {
             TotalExecutions = executions.Count,
             ByStatus = executions.CountBy(ExecutionRow.StatusOf).ToDictionary(),
@@ -34,6 +45,6 @@ public sealed class AgentStatsEndpoint(ExecutionCatalog catalog, TimeProvider ti
             ExecutionsWithProblems = executions.Count(s => s.Problem is not null),
             RuntimePercentiles = RuntimePercentiles.OfSorted(runtimes),
             RuntimePercentilesByAgent = executions.GroupBy(s => s.AgentName).ToDictionary(g => g.Key, RuntimePercentiles.Of),
-        }, ct);
+        };
     }
 }

@@ -2,6 +2,7 @@ using FastEndpoints;
 using Kodosumi.Api.Auth;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Indexer.Users;
+using Kodosumi.Shared.Model;
 
 namespace Kodosumi.Api.Features.Dashboard.RunningAgents;
 
@@ -22,11 +23,19 @@ public sealed class RunningAgentsEndpoint(ExecutionCatalog catalog, UserDirector
         // A cursor keeps the window of the first page, so paging through it does not lose its oldest rows.
         var since = cursor?.Since ?? TimeWindow.Since(req.Hours, time);
         var filter = req.ToFilter(since);
-        // The filters' drop-downs are built from this list too, so they never name what the user cannot see.
-        var inWindow = Visible.InWindow(catalog.Snapshot(), since, Viewer.Of(User)).ToList();
-        var matches = inWindow.Where(filter.Matches).ToList();
+        // The filters' drop-downs are built from the window too, so they never name what the user cannot see.
+        var visible = VisibleIndex.Of(catalog.Snapshot(), Viewer.Of(User));
+        var inWindowCount = visible.CountSince(since);
+        var inWindow = new ArraySegment<ExecutionSummary>(visible.Rows, 0, inWindowCount);
+        // Unfiltered, newest first, without a cursor (the dashboard's first page): the window itself is the
+        // answer's list, so its counts come from the index and the page costs only its own rows.
+        var whole = filter is { AgentName: null or "", User: null or "", Status: null or "", Search: null or "", Tags: null or { Count: 0 } }
+            && sort == RunningAgentsSort.Default && cursor is null;
+        IReadOnlyList<ExecutionSummary> matches = whole ? inWindow : inWindow.Where(filter.Matches).ToList();
         // One row more than the page tells whether another page follows.
-        var page = sort.Apply(matches, users, cursor?.After).Skip(req.Offset).Take(req.Limit + 1).ToList();
+        var page = whole
+            ? inWindow.Skip(req.Offset).Take(req.Limit + 1).ToList()
+            : sort.Apply(matches, users, cursor?.After).Skip(req.Offset).Take(req.Limit + 1).ToList();
         var hasMore = page.Count > req.Limit;
         if (hasMore) page.RemoveAt(page.Count - 1);
         await Send.OkAsync(new RunningAgentsResponse
@@ -35,17 +44,17 @@ public sealed class RunningAgentsEndpoint(ExecutionCatalog catalog, UserDirector
             Agents = page.Select(s => ExecutionRow.From(s, users)).ToList(),
             Limit = req.Limit,
             Offset = req.Offset,
-            ByStatus = matches.CountBy(ExecutionRow.StatusOf).ToDictionary(),
+            ByStatus = whole ? visible.ByStatus(inWindowCount) : matches.CountBy(ExecutionRow.StatusOf).ToDictionary(),
             NextCursor = hasMore
                 ? new RunningAgentsCursor(sort.Column, sort.Descending, sort.KeyOf(page[^1], users), since).Encode()
                 : null,
             Filters = new RunningAgentsFilters
             {
                 Hours = req.Hours, AgentName = req.AgentName, User = req.User, Status = req.Status, Search = req.Search, Tags = req.Tags,
-                AgentNames = inWindow.Select(s => s.AgentName).Distinct().Order(StringComparer.OrdinalIgnoreCase).ToList(),
-                Users = inWindow.Select(s => s.UserId).Distinct().Order(StringComparer.Ordinal)
+                AgentNames = visible.AgentNames(inWindowCount).Order(StringComparer.OrdinalIgnoreCase).ToList(),
+                Users = visible.UserIds(inWindowCount).Order(StringComparer.Ordinal)
                     .Select(id => new FilterUser(id, users.NameOf(id))).ToList(),
-                Statuses = inWindow.Select(ExecutionRow.StatusOf).Distinct().Order(StringComparer.Ordinal).ToList(),
+                Statuses = visible.Statuses(inWindowCount).Order(StringComparer.Ordinal).ToList(),
             },
         }, ct);
     }
