@@ -19,6 +19,7 @@ public static class ApiExtensions
         builder.Services.AddKodosumiMetrics();
         builder.Services.AddKodosumiOpenApi();
         builder.Services.AddOptions<DashboardOptions>().BindConfiguration(DashboardOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<KeptAnswers>();
         return builder;
     }
 
