@@ -88,6 +88,23 @@ public class LoginTests
         Assert.That((await client.SendAsync(after)).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
     }
 
+    [Test]
+    public async Task A_logout_gives_up_a_token_sent_as_authorization_bearer()
+    {
+        // The standard header signs in too (the fallback when neither of Kodosumi's is sent), so its logout must hold.
+        using var client = Anonymous();
+        var token = TestJwt.For(Alice.FolderName);
+        HttpRequestMessage WithBearer(HttpMethod method, string url)
+        {
+            var request = new HttpRequestMessage(method, url);
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            return request;
+        }
+        Assert.That((await client.SendAsync(WithBearer(HttpMethod.Get, $"{Dashboard}/agent-stats"))).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That((await client.SendAsync(WithBearer(HttpMethod.Post, "/logout"))).IsSuccessStatusCode);
+        Assert.That((await client.SendAsync(WithBearer(HttpMethod.Get, $"{Dashboard}/agent-stats"))).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+    }
+
     [TestCase("alice", "bob")]
     [TestCase("alice", "Alice")]
     [TestCase("alice", "alice ")]

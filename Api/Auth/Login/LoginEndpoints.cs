@@ -74,9 +74,9 @@ public sealed class LogoutEndpoint(RevokedTokens revoked) : EndpointWithoutReque
 
     public override async Task HandleAsync(CancellationToken ct)
     {
-        // Only a token that signed this request in (authentication reads the same header or cookie): anyone
-        // may call /logout, and a forged token would otherwise be kept until an expiry of the caller's choosing.
-        if (User.Identity?.IsAuthenticated == true && KodosumiTokens.KodosumiTokenOf(HttpContext.Request) is { Length: > 0 } token)
+        // Only the token that signed this request in: anyone may call /logout, and a forged token would
+        // otherwise be kept until an expiry of the caller's choosing.
+        if (User.Identity?.IsAuthenticated == true && KodosumiTokens.AuthenticatingTokenOf(HttpContext.Request) is { Length: > 0 } token)
             revoked.Revoke(token);
         SessionCookie.Clear(HttpContext);
         await Send.NoContentAsync(ct);
