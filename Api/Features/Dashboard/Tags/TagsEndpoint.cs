@@ -18,10 +18,13 @@ public sealed class TagsEndpoint(ExecutionCatalog catalog, TimeProvider time) : 
         var since = TimeWindow.Since(req.Hours, time);
         var filter = req.ToFilter(since);
         var matches = Visible.InWindow(catalog.Snapshot(), since, Viewer.Of(User)).Where(filter.Matches).ToList();
-        // A summary's tags are distinct already (the fold drops repeats), so each execution counts once per tag.
-        var tags = matches.SelectMany(s => s.Tags).CountBy(t => t)
-            .OrderByDescending(t => t.Value).ThenBy(t => t.Key, StringComparer.Ordinal)
-            .Select(t => new TagCount(t.Key, t.Value)).ToList();
+        // The tags filter matches in any case, so tags are counted in any case too (each execution once per
+        // tag, "AI" and "ai" together), under the spelling of the newest execution that carries it.
+        var tags = matches.SelectMany(s => s.Tags.Distinct(StringComparer.OrdinalIgnoreCase))
+            .GroupBy(t => t, StringComparer.OrdinalIgnoreCase)
+            .Select(g => new TagCount(g.First(), g.Count()))
+            .OrderByDescending(t => t.Count).ThenBy(t => t.Tag, StringComparer.OrdinalIgnoreCase)
+            .ToList();
         await Send.OkAsync(new TagsResponse { Total = matches.Count, Tags = tags }, ct);
     }
 }
