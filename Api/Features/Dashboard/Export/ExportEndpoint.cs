@@ -41,9 +41,7 @@ public sealed class ExportEndpoint(ExecutionCatalog catalog, UserDirectory users
 
     public override async Task HandleAsync(ExportRequest req, CancellationToken ct)
     {
-        var since = TimeWindow.Since(req.Hours, time);
-        var filter = req.ToFilter(since);
-        var matches = Visible.InWindow(catalog.Snapshot(), since, Viewer.Of(User)).Where(filter.Matches).ToList();
+        var matches = Visible.Matching(catalog.Snapshot(), req, Viewer.Of(User), time);
         var rows = req.ToSort().Apply(matches, users).Select(s => ExecutionRow.From(s, users));
 
         var response = HttpContext.Response;

@@ -15,9 +15,7 @@ public sealed class TagsEndpoint(ExecutionCatalog catalog, TimeProvider time) : 
 
     public override async Task HandleAsync(TagsRequest req, CancellationToken ct)
     {
-        var since = TimeWindow.Since(req.Hours, time);
-        var filter = req.ToFilter(since);
-        var matches = Visible.InWindow(catalog.Snapshot(), since, Viewer.Of(User)).Where(filter.Matches).ToList();
+        var matches = Visible.Matching(catalog.Snapshot(), req, Viewer.Of(User), time);
         // The tags filter matches in any case, so tags are counted in any case too (each execution once per
         // tag, "AI" and "ai" together), under the spelling of the newest execution that carries it.
         var tags = matches.SelectMany(s => s.Tags.Distinct(StringComparer.OrdinalIgnoreCase))
