@@ -75,6 +75,14 @@ public sealed class KodosumiTokens
         return header.Length > 0 ? header.Trim() : request.Cookies[CookieName];
     }
 
+    /// <summary>The token authentication reads: Kodosumi's header or cookie, else the standard <c>Authorization: Bearer</c>.</summary>
+    public static string? AuthenticatingTokenOf(HttpRequest request)
+    {
+        if (KodosumiTokenOf(request) is { Length: > 0 } token) return token;
+        var authorization = request.Headers.Authorization.ToString();
+        return authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization["Bearer ".Length..].Trim() : null;
+    }
+
     /// <summary>Reads the token from Kodosumi's header or cookie, and checks its role in admin.db on every request.</summary>
     public static JwtBearerEvents Events => new()
     {

@@ -31,6 +31,9 @@ public sealed class RevokedTokens(TimeProvider time)
         if (expires > now) _until[Hash(token)] = expires;
     }
 
+    /// <summary>Tokens held (until their expiry).</summary>
+    public int Count => _until.Count;
+
     public bool IsRevoked(string token) => !_until.IsEmpty && _until.ContainsKey(Hash(token));
 
     static string Hash(string token) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));

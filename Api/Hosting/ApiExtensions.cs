@@ -19,6 +19,7 @@ public static class ApiExtensions
         builder.Services.AddKodosumiMetrics();
         builder.Services.AddKodosumiOpenApi();
         builder.Services.AddOptions<DashboardOptions>().BindConfiguration(DashboardOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<KeptAnswers>();
         return builder;
     }
 
@@ -33,6 +34,7 @@ public static class ApiExtensions
         {
             // Kodosumi's JSON is snake_case; bad parameters answer RFC 9457 problem details naming them.
             c.Serializer.Options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            c.Serializer.Options.Converters.Add(new FiniteNumbers());
             c.Errors.UseProblemDetails();
         });
         app.MapKodosumiHealth();

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -18,21 +17,15 @@ namespace Kodosumi.Api.Hosting;
 /// matches is answered 304 before anything is computed. A JSON answer is kept under its ETag, so many
 /// dashboards polling the same view cost one computation. Only JSON is buffered: an answer of another
 /// type (a CSV or NDJSON export) streams from its first write and keeps its ETag (it is a function of
-/// the same inputs). The live stream gets no ETag; file downloads are not part of the index and are
-/// left alone.
+/// the same inputs). The live stream gets no ETag; file lists and downloads are not part of the index
+/// and are left alone.
 /// </summary>
 public static class ConditionalGet
 {
-    const int MaxAnswers = 1024;
-
-    sealed record Answer(string? ContentType, byte[] Body);
-
     public static WebApplication UseConditionalGet(this WebApplication app)
     {
         var slot = app.Services.GetRequiredService<IOptions<DashboardOptions>>().Value.WindowSlot;
-        // One store per host: versions of two hosts in one process (tests) must never meet.
-        var answers = new ConcurrentDictionary<string, Answer>(StringComparer.Ordinal);
-        long answersVersion = -1;
+        var answers = app.Services.GetRequiredService<KeptAnswers>();
         app.UseWhen(IsDashboardGet, branch => branch.Use(async (context, next) =>
         {
             if (IsUntouched(context.Request.Path))
@@ -59,9 +52,7 @@ public static class ConditionalGet
                 return Task.CompletedTask;
             });
 
-            // Answers of an older version can never be asked for again.
-            if (Interlocked.Exchange(ref answersVersion, version) != version) answers.Clear();
-            if (answers.TryGetValue(etag, out var cached))
+            if (answers.TryGet(version, etag, out var cached))
             {
                 await Send(response, cached, context.RequestAborted);
                 return;
@@ -85,19 +76,22 @@ public static class ConditionalGet
                 await body.WriteAsync(buffer.Written, context.RequestAborted);
                 return;
             }
-            var answer = new Answer(response.ContentType, buffer.Written.ToArray());
-            if (answers.Count >= MaxAnswers) answers.Clear();
-            answers[etag] = answer;
+            var answer = new KeptAnswers.Answer(response.ContentType, buffer.Written.ToArray());
+            answers.Keep(etag, answer);
             await Send(response, answer, context.RequestAborted);
         }));
         return app;
     }
 
-    /// <summary>The live stream has no ETag (it is no snapshot); file downloads are not part of the index.</summary>
+    /// <summary>
+    /// The live stream has no ETag (it is no snapshot); file lists and downloads are read from the disk, not
+    /// the index: a file rewritten or replaced keeps the index (and so an ETag of it) unchanged.
+    /// </summary>
     static bool IsUntouched(PathString path)
     {
-        var value = path.Value ?? "";
-        return value.Contains("/files/", StringComparison.Ordinal) || value.TrimEnd('/').EndsWith("/stream", StringComparison.Ordinal);
+        var value = (path.Value ?? "").TrimEnd('/');
+        return value.Contains("/files/", StringComparison.Ordinal) || value.EndsWith("/files", StringComparison.Ordinal)
+            || value.EndsWith("/stream", StringComparison.Ordinal);
     }
 
     /// <summary>Distinct per user, rights, request, users' version and window slot; ordered by the index version.</summary>
@@ -121,7 +115,7 @@ public static class ConditionalGet
         response.Headers.Vary = "Cookie, KODOSUMI_API_KEY, Authorization";
     }
 
-    static async Task Send(HttpResponse response, Answer answer, CancellationToken ct)
+    static async Task Send(HttpResponse response, KeptAnswers.Answer answer, CancellationToken ct)
     {
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = answer.ContentType;

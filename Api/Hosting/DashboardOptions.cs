@@ -13,9 +13,14 @@ public sealed class DashboardOptions : IValidatableObject
     /// </summary>
     public TimeSpan WindowSlot { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>At most this many bytes of JSON answers are kept for reuse under their ETags (64 MiB).</summary>
+    public long KeptAnswersBytes { get; set; } = 64L << 20;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext context)
     {
         if (WindowSlot < TimeSpan.FromMilliseconds(1) || WindowSlot > TimeSpan.FromHours(1))
             yield return new ValidationResult($"{Section}:{nameof(WindowSlot)} must be between 00:00:00.001 and 01:00:00, got {WindowSlot}", [nameof(WindowSlot)]);
+        if (KeptAnswersBytes < 0)
+            yield return new ValidationResult($"{Section}:{nameof(KeptAnswersBytes)} must be 0 or more, got {KeptAnswersBytes}", [nameof(KeptAnswersBytes)]);
     }
 }

@@ -60,9 +60,14 @@ public static class DashboardPage
 
     public sealed record LoginForm(string? Name, string? Password, string? Next);
 
-    /// <summary>Only a path on this site: never an open redirect to another host (<c>//evil</c>, <c>/\evil</c>, <c>https://…</c>).</summary>
+    /// <summary>
+    /// Only a path on this site: never an open redirect to another host (<c>//evil</c>, <c>/\evil</c>, <c>https://…</c>).
+    /// No control characters either: browsers drop tabs and line breaks from a URL, so <c>/\t/evil</c> is <c>//evil</c>
+    /// (and a line break cannot go into a Location header).
+    /// </summary>
     public static string SafeNext(string? next) =>
         next is { Length: > 0 } && next[0] == '/' && (next.Length == 1 || (next[1] != '/' && next[1] != '\\'))
+        && !next.Any(char.IsControl)
         && Uri.TryCreate(next, UriKind.Relative, out _)
             ? next
             : Route;

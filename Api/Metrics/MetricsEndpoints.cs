@@ -14,9 +14,22 @@ public static class MetricsEndpoints
     public static WebApplication UseKodosumiHttpMetrics(this WebApplication app)
     {
         var registry = app.Services.GetRequiredService<IndexMetrics>().Registry;
+        // The method is a label: a method a client makes up would add a series per name, without bound.
+        // No route takes one, so it is answered 405 as routing would, only untimed.
+        app.Use((context, next) =>
+        {
+            if (IsStandardMethod(context.Request.Method)) return next(context);
+            context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+            return Task.CompletedTask;
+        });
         app.UseHttpMetrics(o => o.SetMetricFactory(Prometheus.Metrics.WithCustomRegistry(registry)));
         return app;
     }
+
+    static bool IsStandardMethod(string method) =>
+        HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsPost(method) || HttpMethods.IsPut(method)
+        || HttpMethods.IsDelete(method) || HttpMethods.IsPatch(method) || HttpMethods.IsOptions(method)
+        || HttpMethods.IsTrace(method) || HttpMethods.IsConnect(method);
 
     public static void MapKodosumiMetrics(this WebApplication app) =>
         app.MapMetrics("/metrics", app.Services.GetRequiredService<IndexMetrics>().Registry);

@@ -84,6 +84,10 @@ public class DashboardPageTests
     [TestCase("https://evil.example/x")]
     [TestCase("javascript:alert(1)")]
     [TestCase("")]
+    // Browsers drop tabs and line breaks from a URL before reading it: these are //evil.example and /\evil.example.
+    [TestCase("/\t/evil.example/x")]
+    [TestCase("/\t\\evil.example/x")]
+    [TestCase("/\r\n/evil.example/x")]
     public async Task The_way_back_never_leaves_the_site(string next)
     {
         using var client = Browser();

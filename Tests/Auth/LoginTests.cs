@@ -62,6 +62,49 @@ public class LoginTests
         Assert.That((await browser.GetAsync($"{Dashboard}/agent-stats")).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
     }
 
+    [Test]
+    public async Task A_logout_keeps_no_token_that_would_not_sign_in()
+    {
+        // Anyone may call /logout; a token it keeps stays in memory until its exp, which the caller picks.
+        var revoked = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Kodosumi.Api.Auth.RevokedTokens>(Host.Services);
+        var before = revoked.Count;
+        using var client = Anonymous();
+        for (var i = 0; i < 50; i++)
+        {
+            var forged = TestJwt.For(Alice.FolderName, secret: "not the service's secret " + i, validFor: TimeSpan.FromDays(365 * 100));
+            var request = new HttpRequestMessage(HttpMethod.Post, "/logout");
+            request.Headers.Add("KODOSUMI_API_KEY", forged);
+            Assert.That((await client.SendAsync(request)).IsSuccessStatusCode);
+        }
+        Assert.That(revoked.Count, Is.EqualTo(before));
+
+        // A token that does sign in is still given up by its logout.
+        var token = TestJwt.For(Alice.FolderName);
+        var logout = new HttpRequestMessage(HttpMethod.Post, "/logout");
+        logout.Headers.Add("KODOSUMI_API_KEY", token);
+        Assert.That((await client.SendAsync(logout)).IsSuccessStatusCode);
+        var after = new HttpRequestMessage(HttpMethod.Get, $"{Dashboard}/agent-stats");
+        after.Headers.Add("KODOSUMI_API_KEY", token);
+        Assert.That((await client.SendAsync(after)).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+    }
+
+    [Test]
+    public async Task A_logout_gives_up_a_token_sent_as_authorization_bearer()
+    {
+        // The standard header signs in too (the fallback when neither of Kodosumi's is sent), so its logout must hold.
+        using var client = Anonymous();
+        var token = TestJwt.For(Alice.FolderName);
+        HttpRequestMessage WithBearer(HttpMethod method, string url)
+        {
+            var request = new HttpRequestMessage(method, url);
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            return request;
+        }
+        Assert.That((await client.SendAsync(WithBearer(HttpMethod.Get, $"{Dashboard}/agent-stats"))).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That((await client.SendAsync(WithBearer(HttpMethod.Post, "/logout"))).IsSuccessStatusCode);
+        Assert.That((await client.SendAsync(WithBearer(HttpMethod.Get, $"{Dashboard}/agent-stats"))).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+    }
+
     [TestCase("alice", "bob")]
     [TestCase("alice", "Alice")]
     [TestCase("alice", "alice ")]

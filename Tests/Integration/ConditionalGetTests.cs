@@ -130,6 +130,50 @@ public class ConditionalGetTests
         Assert.That(later.Headers.ETag, Is.Not.EqualTo(etag));
     }
 
+    [Test]
+    public async Task A_file_list_follows_the_disk_although_the_index_is_unchanged()
+    {
+        // The list is read from out/ at each request; a file rewritten in place keeps the counts, so the index does not move.
+        var e = Recount.All(_host.ExecutionRoot).First(x => x.Status == "finished");
+        var outDir = Path.Combine(_host.ExecutionRoot, e.UserId, e.Fid, "out");
+        Directory.CreateDirectory(outDir);
+        var url = $"/api/dashboard/execution/{e.Fid}/files";
+        var file = Path.Combine(outDir, $"report-{Guid.NewGuid():N}.txt");
+        await File.WriteAllTextAsync(file, "first");
+        async Task<long?> SizeListed() =>
+            System.Text.Json.JsonDocument.Parse(await _client.GetStringAsync(url)).RootElement.GetProperty("downloads").EnumerateArray()
+                .Where(f => f.Str("name") == Path.GetFileName(file)).Select(f => (long?)f.GetProperty("size").GetInt64()).FirstOrDefault();
+        var count = Directory.GetFiles(outDir, "*", SearchOption.AllDirectories).Length;
+        // The index has taken in the new count; from here on it has no reason to move.
+        await Wait.Until(async () => (await _client.GetJson($"/api/dashboard/execution/{e.Fid}/details")).GetProperty("metadata")
+            .GetProperty("download_count").GetInt32() == count, TimeSpan.FromSeconds(15), "the index counts the new file");
+        Assert.That(await SizeListed(), Is.EqualTo(5));
+        var version = _host.Services.GetRequiredService<ExecutionCatalog>().Version;
+
+        await File.WriteAllTextAsync(file, new string('x', 12_345));
+        await Wait.Until(async () => await SizeListed() == 12_345, TimeSpan.FromSeconds(10), "the rewritten file is listed with its new size");
+        Assert.That(_host.Services.GetRequiredService<ExecutionCatalog>().Version, Is.EqualTo(version), "the index did not change");
+    }
+
+    [Test]
+    public async Task A_request_without_a_valid_token_is_refused_even_with_the_matching_etag()
+    {
+        // The ETag is a plain hash of public parts: anyone can compute the one for "no user" and would learn,
+        // from a 304, the index version (how much has happened) without signing in.
+        const string url = "/api/dashboard/agent-stats";
+        var slot = TimeSpan.FromHours(1).Ticks; // this fixture's Dashboard:WindowSlot
+        var version = _host.Services.GetRequiredService<ExecutionCatalog>().Version;
+        var usersVersion = _host.Services.GetRequiredService<Kodosumi.Indexer.Users.UserDirectory>().Version;
+        var identity = $"|False|{usersVersion}|{DateTimeOffset.UtcNow.Ticks / slot}|{url}";
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(identity)).AsSpan(0, 12));
+        var guessed = new EntityTagHeaderValue($"\"v{version}-{hash}\"");
+        using var anonymous = _host.CreateClient();
+        Assert.That((await Conditional(anonymous, url, guessed)).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        using var forged = _host.CreateClient();
+        forged.DefaultRequestHeaders.Add("KODOSUMI_API_KEY", "not-a-token");
+        Assert.That((await Conditional(forged, url, guessed)).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+    }
+
     void SetName(DemoUser user, string name)
     {
         using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dataDir, "admin.db")};Pooling=False");

@@ -127,4 +127,17 @@ public partial class MetricsTests
         Assert.That(counts.Where(s => s.Labels.GetValueOrDefault("endpoint") == "api/dashboard/errors" && s.Labels["code"] == "400").Sum(s => s.Value),
             Is.GreaterThanOrEqualTo(1));
     }
+
+    [Test]
+    public async Task Made_up_request_methods_add_no_series()
+    {
+        // The scrape is open and so is every route: a label per method a client invents would grow without bound.
+        using var client = _host.CreateClient();
+        for (var i = 0; i < 20; i++)
+            Assert.That((await client.SendAsync(new HttpRequestMessage(new HttpMethod($"MADEUP{i}"), "/api/dashboard/agent-stats"))).StatusCode,
+                Is.EqualTo(HttpStatusCode.MethodNotAllowed));
+        var (_, samples) = await Scrape();
+        var methods = samples.Select(s => s.Labels.GetValueOrDefault("method")).OfType<string>().ToHashSet();
+        Assert.That(methods.Where(m => m.StartsWith("MADEUP", StringComparison.Ordinal)), Is.Empty, string.Join(", ", methods));
+    }
 }

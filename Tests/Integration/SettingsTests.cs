@@ -77,6 +77,7 @@ public class SettingsTests
     [TestCase("Indexer:QuarantineProbe", "02:00:00", "QuarantineProbeMax")]
     [TestCase("Indexer:WatcherRetryDelay", "-00:00:01", "WatcherRetryDelay")]
     [TestCase("Dashboard:WindowSlot", "00:00:00", "WindowSlot")]
+    [TestCase("Dashboard:KeptAnswersBytes", "-1", "KeptAnswersBytes")]
     [TestCase("Stream:HeartbeatInterval", "02:00:00", "HeartbeatInterval")]
     [TestCase("Stream:BufferSize", "3", "BufferSize")]
     public void An_invalid_setting_stops_the_start_and_names_the_setting(string key, string value, string named)

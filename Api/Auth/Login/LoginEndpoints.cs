@@ -74,7 +74,10 @@ public sealed class LogoutEndpoint(RevokedTokens revoked) : EndpointWithoutReque
 
     public override async Task HandleAsync(CancellationToken ct)
     {
-        if (KodosumiTokens.KodosumiTokenOf(HttpContext.Request) is { Length: > 0 } token) revoked.Revoke(token);
+        // Only the token that signed this request in: anyone may call /logout, and a forged token would
+        // otherwise be kept until an expiry of the caller's choosing.
+        if (User.Identity?.IsAuthenticated == true && KodosumiTokens.AuthenticatingTokenOf(HttpContext.Request) is { Length: > 0 } token)
+            revoked.Revoke(token);
         SessionCookie.Clear(HttpContext);
         await Send.NoContentAsync(ct);
     }

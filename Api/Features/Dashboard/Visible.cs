@@ -12,4 +12,14 @@ public static class Visible
     /// </summary>
     public static IEnumerable<ExecutionSummary> InWindow(CatalogSnapshot snapshot, double since, Viewer viewer) =>
         snapshot.NewestFirst.TakeWhile(s => s.StartTime >= since).Where(viewer.CanSee);
+
+    /// <summary>
+    /// What a <see cref="FilterRequest"/> matches for the viewer, newest first: the list's export, the
+    /// per-agent table and the tag list take their executions from here, so they always count the same ones.
+    /// </summary>
+    public static List<ExecutionSummary> Matching(CatalogSnapshot snapshot, FilterRequest request, Viewer viewer, TimeProvider time)
+    {
+        var since = TimeWindow.Since(request.Hours, time);
+        return InWindow(snapshot, since, viewer).Where(request.ToFilter(since).Matches).ToList();
+    }
 }

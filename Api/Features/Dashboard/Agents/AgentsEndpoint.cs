@@ -15,9 +15,7 @@ public sealed class AgentsEndpoint(ExecutionCatalog catalog, TimeProvider time) 
 
     public override async Task HandleAsync(AgentsRequest req, CancellationToken ct)
     {
-        var since = TimeWindow.Since(req.Hours, time);
-        var filter = req.ToFilter(since);
-        var matches = Visible.InWindow(catalog.Snapshot(), since, Viewer.Of(User)).Where(filter.Matches).ToList();
+        var matches = Visible.Matching(catalog.Snapshot(), req, Viewer.Of(User), time);
         // The matches are newest first, so each group's first run is its last run.
         var rows = matches.GroupBy(s => s.AgentName).Select(g =>
             {

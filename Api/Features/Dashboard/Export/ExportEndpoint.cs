@@ -27,7 +27,11 @@ public sealed class ExportEndpoint(ExecutionCatalog catalog, UserDirectory users
     /// <summary>Escapes cells that start with = + - @ (tab, CR) with a leading quote, so a spreadsheet shows them as text.</summary>
     static readonly CsvWriterOptions CsvOptions = CsvWriterOptions.Default with { Injection = CsvInjection.Escape };
 
-    static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new Hosting.FiniteNumbers() },
+    };
 
     public override void Configure()
     {
@@ -37,9 +41,7 @@ public sealed class ExportEndpoint(ExecutionCatalog catalog, UserDirectory users
 
     public override async Task HandleAsync(ExportRequest req, CancellationToken ct)
     {
-        var since = TimeWindow.Since(req.Hours, time);
-        var filter = req.ToFilter(since);
-        var matches = Visible.InWindow(catalog.Snapshot(), since, Viewer.Of(User)).Where(filter.Matches).ToList();
+        var matches = Visible.Matching(catalog.Snapshot(), req, Viewer.Of(User), time);
         var rows = req.ToSort().Apply(matches, users).Select(s => ExecutionRow.From(s, users));
 
         var response = HttpContext.Response;

@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Kodosumi.Api.Features.Dashboard.RunningAgents;
 
@@ -13,7 +14,11 @@ public sealed record RunningAgentsCursor(string Column, bool Descending, SortKey
 {
     sealed record Wire(string C, bool D, double N, string? T, double S, string F, double? W);
 
-    static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
+    // A sort key can be infinite (a runtime from a row stamped 9e999): the cursor must still round-trip it.
+    static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
+    {
+        NumberHandling = JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     public string Encode()
     {

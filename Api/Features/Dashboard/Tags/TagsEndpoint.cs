@@ -15,13 +15,14 @@ public sealed class TagsEndpoint(ExecutionCatalog catalog, TimeProvider time) : 
 
     public override async Task HandleAsync(TagsRequest req, CancellationToken ct)
     {
-        var since = TimeWindow.Since(req.Hours, time);
-        var filter = req.ToFilter(since);
-        var matches = Visible.InWindow(catalog.Snapshot(), since, Viewer.Of(User)).Where(filter.Matches).ToList();
-        // A summary's tags are distinct already (the fold drops repeats), so each execution counts once per tag.
-        var tags = matches.SelectMany(s => s.Tags).CountBy(t => t)
-            .OrderByDescending(t => t.Value).ThenBy(t => t.Key, StringComparer.Ordinal)
-            .Select(t => new TagCount(t.Key, t.Value)).ToList();
+        var matches = Visible.Matching(catalog.Snapshot(), req, Viewer.Of(User), time);
+        // The tags filter matches in any case, so tags are counted in any case too (each execution once per
+        // tag, "AI" and "ai" together), under the spelling of the newest execution that carries it.
+        var tags = matches.SelectMany(s => s.Tags.Distinct(StringComparer.OrdinalIgnoreCase))
+            .GroupBy(t => t, StringComparer.OrdinalIgnoreCase)
+            .Select(g => new TagCount(g.First(), g.Count()))
+            .OrderByDescending(t => t.Count).ThenBy(t => t.Tag, StringComparer.OrdinalIgnoreCase)
+            .ToList();
         await Send.OkAsync(new TagsResponse { Total = matches.Count, Tags = tags }, ct);
     }
 }

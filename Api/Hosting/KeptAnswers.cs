@@ -1,0 +1,53 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+
+namespace Kodosumi.Api.Hosting;
+
+/// <summary>
+/// The JSON answers <see cref="ConditionalGet"/> keeps under their ETags, bounded by their size in bytes
+/// (<c>Dashboard:KeptAnswersBytes</c>): a count alone would let a few thousand large lists (any query
+/// string is a key) hold gigabytes. One store per host, so versions of two hosts in one process never meet.
+/// </summary>
+public sealed class KeptAnswers(IOptions<DashboardOptions> options)
+{
+    public sealed record Answer(string? ContentType, byte[] Body);
+
+    readonly ConcurrentDictionary<string, Answer> _answers = new(StringComparer.Ordinal);
+    readonly Lock _gate = new();
+    readonly long _maxBytes = options.Value.KeptAnswersBytes;
+    long _version = -1;
+    long _bytes;
+
+    /// <summary>Bytes of the answers held.</summary>
+    public long Bytes => Interlocked.Read(ref _bytes);
+
+    public bool TryGet(long version, string etag, out Answer answer)
+    {
+        // Answers of an older version can never be asked for again.
+        if (Interlocked.Read(ref _version) != version)
+            lock (_gate)
+                if (_version != version)
+                {
+                    Clear();
+                    _version = version;
+                }
+        return _answers.TryGetValue(etag, out answer!);
+    }
+
+    public void Keep(string etag, Answer answer)
+    {
+        // One answer larger than a quarter of the store would empty it for itself: it is computed each time.
+        if (answer.Body.Length > _maxBytes / 4) return;
+        lock (_gate)
+        {
+            if (_bytes + answer.Body.Length > _maxBytes) Clear();
+            if (_answers.TryAdd(etag, answer)) _bytes += answer.Body.Length;
+        }
+    }
+
+    void Clear()
+    {
+        _answers.Clear();
+        _bytes = 0;
+    }
+}
