@@ -10,7 +10,7 @@ public sealed class StreamOptions : IValidatableObject
     /// <summary>How many recent events are kept for clients that reconnect; an older id gets a <c>reset</c> event.</summary>
     [Range(16, 1_000_000)] public int BufferSize { get; set; } = Store.IndexEvents.DefaultCapacity;
 
-    /// <summary>A comment line is sent after this long without events, so proxies and clients see the connection alive.</summary>
+    /// <summary>A <c>heartbeat</c> event is sent when the stream opens and after this long without events, so proxies and clients see the connection alive.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);
 
     public IEnumerable<ValidationResult> Validate(ValidationContext context)

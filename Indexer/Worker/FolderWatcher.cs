@@ -28,6 +28,7 @@ public sealed class FolderWatcher(
     /// <summary>The watcher being started: .NET raises a failure to add a watch (inotify limits) as an Error event, during the start itself.</summary>
     FileSystemWatcher? _starting;
     string? _startFailure;
+    readonly HashSet<ITimer> _lookAgain = [];
 
     public bool IsActive
     {
@@ -120,7 +121,37 @@ public sealed class FolderWatcher(
         }
     }
 
-    void OnEvent(object sender, FileSystemEventArgs e) => onChanged(e.FullPath);
+    /// <summary>How long after a folder appears it is looked at once more.</summary>
+    public static readonly TimeSpan SettleDelay = TimeSpan.FromSeconds(1);
+
+    void OnEvent(object sender, FileSystemEventArgs e)
+    {
+        onChanged(e.FullPath);
+        // The watch on a new folder is added only after its creation is seen: files written into it before
+        // that raise no event. A second look shortly after finds them without waiting for the next rescan.
+        if (e.ChangeType == WatcherChangeTypes.Created && Sources.ExecutionFolders.FromChangedPath(root, e.FullPath) is not null
+            && Directory.Exists(e.FullPath))
+            LookAgainLater(e.FullPath);
+    }
+
+    void LookAgainLater(string path)
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            ITimer? timer = null;
+            timer = time.CreateTimer(_ =>
+            {
+                lock (_gate)
+                    if (!_lookAgain.Remove(timer!)) return;
+                timer!.Dispose();
+                onChanged(path);
+            }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            // Held here: an unreferenced timer may be collected before it fires.
+            _lookAgain.Add(timer);
+            timer.Change(SettleDelay, Timeout.InfiniteTimeSpan);
+        }
+    }
 
     void OnError(object sender, ErrorEventArgs e)
     {
@@ -186,6 +217,8 @@ public sealed class FolderWatcher(
         {
             _disposed = true;
             StopLocked();
+            foreach (var timer in _lookAgain) timer.Dispose();
+            _lookAgain.Clear();
             _retry?.Dispose();
             _retry = null;
         }

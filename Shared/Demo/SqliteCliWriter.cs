@@ -11,6 +11,7 @@ public sealed class SqliteCliWriter : IDisposable
 {
     readonly Process _process;
     int _marker;
+    bool _disposed;
 
     SqliteCliWriter(Process process) => _process = process;
 
@@ -56,7 +57,7 @@ public sealed class SqliteCliWriter : IDisposable
     /// <summary>Closes the connection as Kodosumi does when an execution ends: checkpoint, -wal and -shm removed.</summary>
     public void Close()
     {
-        if (_process.HasExited) return;
+        if (_disposed || _process.HasExited) return;
         _process.StandardInput.WriteLine(".quit");
         _process.StandardInput.Close();
         if (!_process.WaitForExit(10_000)) _process.Kill();
@@ -66,5 +67,6 @@ public sealed class SqliteCliWriter : IDisposable
     {
         Close();
         _process.Dispose();
+        _disposed = true; // a second Dispose (a test's finally) must not ask the disposed process anything
     }
 }

@@ -125,6 +125,8 @@ public sealed class DashboardSite
             dll, "--urls", $"http://127.0.0.1:{port}", "--contentRoot", Path.Combine(RepoRoot, "Api"),
             $"--Indexer:DataDir={DataDir}", $"--Indexer:ExecDir={Path.Combine(DataDir, "execution")}",
             $"--Indexer:AdminDatabase={Path.Combine(DataDir, "admin.db")}", $"--Indexer:IndexPath={Path.Combine(_indexDir, "index.db")}",
+            // Heartbeats a page sees soon (LivePageTests' stalled stream), yet far apart for a busy machine.
+            "--Stream:HeartbeatInterval=00:00:02",
         }) start.ArgumentList.Add(arg);
         foreach (var name in new[] { "KODO_EXEC_DIR", "KODO_ADMIN_DATABASE", "ASPNETCORE_URLS", "ASPNETCORE_ENVIRONMENT", "DOTNET_ENVIRONMENT" })
             start.Environment.Remove(name);

@@ -88,8 +88,10 @@ public class PageSafetyTests : BrowserTest
     }
 
     [Test]
-    public async Task The_page_refreshes_every_30_seconds_but_not_while_hidden()
+    public async Task Without_the_live_stream_the_page_refreshes_every_30_seconds_but_not_while_hidden()
     {
+        // The stream down (a proxy that breaks it): polling is the page's fallback.
+        await Page.RouteAsync("**/api/dashboard/stream**", route => route.AbortAsync());
         var requests = 0;
         Page.Request += (_, request) =>
         {
@@ -97,6 +99,7 @@ public class PageSafetyTests : BrowserTest
         };
         await Page.Clock.InstallAsync();
         await OpenAsync();
+        await Expect(Page.Locator("#live-text")).ToHaveTextAsync("reconnecting");
         var afterLoad = requests;
 
         await Page.Clock.RunForAsync(31_000);

@@ -49,6 +49,7 @@ public class StreamTests
     {
         readonly HttpClient _client;
         readonly HttpResponseMessage _response;
+        readonly SseParser<string> _parser;
         readonly IAsyncEnumerator<SseItem<string>> _items;
         readonly CancellationTokenSource _stop = new();
 
@@ -56,7 +57,8 @@ public class StreamTests
         {
             _client = client;
             _response = response;
-            _items = SseParser.Create(body).EnumerateAsync(_stop.Token).GetAsyncEnumerator(_stop.Token);
+            _parser = SseParser.Create(body);
+            _items = _parser.EnumerateAsync(_stop.Token).GetAsyncEnumerator(_stop.Token);
         }
 
         public static Task<SseClient> Open(IndexerHost host, string userId, string? lastEventId = null, string query = "") =>
@@ -72,7 +74,14 @@ public class StreamTests
             return new SseClient(client, response, await response.Content.ReadAsStreamAsync());
         }
 
+        /// <summary>The events received so far, heartbeats aside.</summary>
         public List<SseItem<string>> Received { get; } = [];
+
+        /// <summary>The heartbeats received so far, each with the parser's last event id right after it.</summary>
+        public List<(SseItem<string> Item, string LastEventId)> Heartbeats { get; } = [];
+
+        /// <summary>The id a reconnecting client sends: the last one the parser saw (an event without one keeps it).</summary>
+        public string LastEventId => _parser.LastEventId;
 
         Task<bool>? _pending;
 
@@ -81,8 +90,17 @@ public class StreamTests
         {
             var moved = await (_pending ??= _items.MoveNextAsync().AsTask()).WaitAsync(ct);
             _pending = null;
-            if (moved) Received.Add(_items.Current);
+            if (moved && _items.Current.EventType == "heartbeat") Heartbeats.Add((_items.Current, _parser.LastEventId));
+            else if (moved) Received.Add(_items.Current);
             return moved;
+        }
+
+        /// <summary>Reads until <paramref name="count"/> heartbeats have come in all.</summary>
+        public async Task HeartbeatsUntil(int count)
+        {
+            using var timeout = new CancellationTokenSource(Soon);
+            while (Heartbeats.Count < count)
+                Assert.That(await MoveNext(timeout.Token), Is.True, "the stream stays open");
         }
 
         /// <summary>
@@ -97,6 +115,7 @@ public class StreamTests
             while (true)
             {
                 bool moved;
+                var count = Received.Count;
                 try
                 {
                     moved = await MoveNext(timeout.Token);
@@ -107,6 +126,7 @@ public class StreamTests
                     throw;
                 }
                 Assert.That(moved, Is.True, "the stream stays open");
+                if (Received.Count == count) continue; // a heartbeat
                 var item = Received[^1];
                 if (match(item, JsonDocument.Parse(item.Data).RootElement)) return item;
             }
@@ -288,18 +308,36 @@ public class StreamTests
     }
 
     [Test]
-    public async Task A_quiet_stream_sends_heartbeat_comments()
+    public async Task A_quiet_stream_sends_heartbeat_events_with_the_interval_and_no_id()
     {
-        using var client = _host.ClientFor(Alice.FolderName);
-        using var response = await client.GetAsync(Stream, HttpCompletionOption.ResponseHeadersRead);
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
-        using var timeout = new CancellationTokenSource(Soon);
-        var heartbeats = 0;
-        while (heartbeats < 2)
+        var before = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        await using var stream = await SseClient.Open(_host, Alice.FolderName);
+        // One right as the stream opens (so a client learns the interval before anything is quiet), then more.
+        await stream.HeartbeatsUntil(3);
+        Assert.That(stream.Received.Select(i => $"{i.EventType} {i.Data}"), Is.Empty, "nothing else was sent");
+        foreach (var (item, lastEventId) in stream.Heartbeats)
         {
-            var line = await reader.ReadLineAsync(timeout.Token);
-            Assert.That(line, Is.Not.Null, "the stream stays open");
-            if (line!.StartsWith(": heartbeat", StringComparison.Ordinal)) heartbeats++;
+            var data = JsonDocument.Parse(item.Data).RootElement;
+            Assert.That(data.GetProperty("interval").GetDouble(), Is.EqualTo(0.3), "the host's Stream:HeartbeatInterval, in seconds");
+            Assert.That(data.GetProperty("time").GetInt64(), Is.InRange(before, DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+            Assert.That(lastEventId, Is.Empty, "a heartbeat carries no id");
         }
+
+        // After an event, heartbeats leave its id the one to resume from.
+        var e = ExecutionOf(Alice, "finished");
+        Write(e, "status", "running");
+        var changed = await stream.Until((i, d) => IsEvent(i, d, IndexEvent.StatusChanged, e.Fid), "the change");
+        var seen = stream.Heartbeats.Count;
+        await stream.HeartbeatsUntil(seen + 2);
+        Assert.That(stream.Heartbeats.Skip(seen).Select(h => h.LastEventId), Has.All.EqualTo(changed.EventId));
+        Assert.That(stream.LastEventId, Is.EqualTo(changed.EventId));
+
+        // A resume from there gets what came since, not a reset.
+        Write(e, "status", "finished");
+        await Wait.Until(() => Task.FromResult(_host.Services.GetRequiredService<ExecutionCatalog>().Find(e.Fid)?.Status == "finished"),
+            Soon, "the second change is indexed");
+        await using var resumed = await SseClient.Open(_host, Alice.FolderName, stream.LastEventId);
+        await resumed.Until((i, d) => IsEvent(i, d, IndexEvent.StatusChanged, e.Fid) && d.GetProperty("status").GetString() == "finished", "the change since");
+        Assert.That(resumed.Received.Select(i => i.EventType), Has.None.EqualTo("reset"));
     }
 }

@@ -46,6 +46,24 @@ export async function getJson(path, params) {
   return { data, changed: true };
 }
 
+/** Forgets the kept answers and ETags, so the next requests fetch everything anew. */
+export function forgetAnswers() {
+  cache.clear();
+}
+
+/** The HTTP status of a GET, read from the headers only (a stream's body never ends); 0 when nothing answered. */
+export async function probe(path) {
+  const abort = new AbortController();
+  try {
+    const response = await fetch(url(path), { credentials: 'same-origin', cache: 'no-store', signal: abort.signal });
+    return response.status;
+  } catch {
+    return 0;
+  } finally {
+    abort.abort();
+  }
+}
+
 /** Logs in with Kodosumi's credentials; the server sets the session cookie. Returns an error text or null. */
 export async function login(name, password) {
   try {

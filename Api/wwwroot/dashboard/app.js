@@ -1,6 +1,8 @@
-// The page: tabs, the shared time range and tag, refreshing every 30 s while the tab is visible,
-// the login form on 401, and a banner when the API cannot be reached.
-import { AuthRequired, ApiUnreachable, login, logout } from './api.js';
+// The page: tabs, the shared time range and tag, the login form on 401, and a banner when the API
+// cannot be reached. It refreshes when the live stream says something changed, and polls every 30 s
+// while the stream is down (every 5 minutes while it is up: time windows slide without events).
+import { AuthRequired, ApiUnreachable, login, logout, forgetAnswers } from './api.js';
+import { createLiveStream } from './live.js';
 import * as running from './running.js';
 import * as errors from './errors.js';
 import * as timeline from './timeline.js';
@@ -8,7 +10,15 @@ import * as stats from './stats.js';
 import * as files from './files.js';
 import * as tagFilter from './tags.js';
 
-const REFRESH_MS = 30_000;
+/** Timings; a test (or an embedding page) may override them through globalThis.kodosumiDashboard. */
+const timing = {
+  pollMs: 30_000, // while the stream is down
+  livePollMs: 300_000, // while it is up
+  eventDelayMs: 1_000, // events within this long cause one refresh
+  hiddenCloseMs: 60_000, // a tab hidden this long closes its stream
+  heartbeatMs: 15_000, // the stream's heartbeat interval until its first heartbeat tells it
+  ...globalThis.kodosumiDashboard,
+};
 const tabs = { running, errors, timeline, stats };
 const $ = (id) => document.getElementById(id);
 
@@ -17,6 +27,64 @@ const ctx = { hours: 24, tag: '', userNames: new Map() };
 let active = 'running';
 let loading = null;
 let pending = false;
+
+const LIVE_TEXT = { connecting: 'connecting', live: 'live', reconnecting: 'reconnecting', off: 'not live' };
+
+function showLive(state) {
+  $('live').dataset.state = state;
+  $('live-text').textContent = LIVE_TEXT[state];
+  $('live').title = state === 'live' ? 'Changes show as they happen' : `Refreshing every ${timing.pollMs / 1000} s until the live stream is back`;
+  schedulePoll();
+}
+
+const live = createLiveStream({
+  onChange: refreshSoon,
+  onReset: () => {
+    forgetAnswers();
+    refresh();
+  },
+  onState: showLive,
+  onAuthRequired: () => handleFailure(new AuthRequired('Log in to see the dashboard.')),
+  heartbeatMs: timing.heartbeatMs,
+});
+
+let pollTimer = null;
+let pollEvery = 0;
+
+/** Polls at the pace the stream's state asks for; a state change to the same pace keeps the waiting tick. */
+function schedulePoll() {
+  const every = live.state === 'live' ? timing.livePollMs : timing.pollMs;
+  if (every === pollEvery && pollTimer) return;
+  clearTimeout(pollTimer);
+  pollEvery = every;
+  pollTimer = setTimeout(() => {
+    pollTimer = null;
+    if (!document.hidden && $('login').hidden) refresh();
+    schedulePoll();
+  }, every);
+}
+
+let eventTimer = null;
+
+/** Refreshes once for every burst of events, and not while the tab is hidden (it refreshes when shown). */
+function refreshSoon() {
+  if (eventTimer) return;
+  eventTimer = setTimeout(() => {
+    eventTimer = null;
+    if (!document.hidden) refresh();
+  }, timing.eventDelayMs);
+}
+
+let hiddenTimer = null;
+
+function onVisibilityChange() {
+  clearTimeout(hiddenTimer);
+  if (document.hidden) {
+    hiddenTimer = setTimeout(() => live.stop(), timing.hiddenCloseMs);
+  } else {
+    refresh(); // catches up, and reopens the stream once it answers
+  }
+}
 
 function setUpdated(text) {
   $('updated').textContent = text;
@@ -45,6 +113,7 @@ async function refresh() {
       await Promise.all([tabs[active].load(ctx), tagFilter.load(ctx)]);
       showBanner('');
       showLogin(false);
+      if (!document.hidden) live.start();
       setUpdated(`Updated ${new Date().toLocaleTimeString()}`);
     } catch (e) {
       handleFailure(e);
@@ -61,6 +130,7 @@ async function refresh() {
 
 function handleFailure(e) {
   if (e instanceof AuthRequired) {
+    live.stop();
     showBanner('');
     showLogin(true);
   } else if (e instanceof ApiUnreachable) {
@@ -99,6 +169,7 @@ function setup() {
   });
   $('refresh').addEventListener('click', () => refresh());
   $('logout').addEventListener('click', async () => {
+    live.stop();
     await logout();
     location.reload();
   });
@@ -117,9 +188,9 @@ function setup() {
   running.setup(refresh, (fid) => files.open(fid).catch(handleFailure));
   files.setup();
 
-  // Refresh on an interval, but not while the browser tab is hidden; catch up when it shows again.
-  setInterval(() => { if (!document.hidden && $('login').hidden) refresh(); }, REFRESH_MS);
-  document.addEventListener('visibilitychange', () => { if (!document.hidden) refresh(); });
+  // Polling does not run while the browser tab is hidden; it catches up when the tab shows again.
+  showLive(live.state);
+  document.addEventListener('visibilitychange', onVisibilityChange);
 
   const initial = location.hash.slice(1);
   selectTab(initial in tabs ? initial : 'running');

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -15,7 +16,9 @@ namespace Kodosumi.Api.Features.Dashboard.Live;
 /// Server-Sent Events: every change the index applies that the user may see, as it is applied. Each
 /// event has an <c>id:</c>; a client that reconnects with <c>Last-Event-ID</c> gets what it missed
 /// from the indexer's ring of recent events, or a <c>reset</c> event (reload everything) when they
-/// are gone or the id is of an earlier run. A comment line keeps a quiet connection alive. The stream
+/// are gone or the id is of an earlier run. A <c>heartbeat</c> event (no id, so resume positions stay)
+/// opens the stream and follows every quiet interval: clients learn the interval from it and can tell a
+/// live stream from one a buffering proxy holds back. The stream
 /// ends when the token expires or is given up, or the role is deactivated or changes rights; the
 /// client's reconnect is then checked like any request.
 /// </summary>
@@ -23,6 +26,7 @@ public sealed class StreamEndpoint(IndexEvents events, IOptions<StreamOptions> o
     : Endpoint<StreamRequest>
 {
     public const string Reset = IndexEvent.Reset;
+    public const string Heartbeat = "heartbeat";
 
     static readonly JsonSerializerOptions Json = new()
     {
@@ -52,7 +56,7 @@ public sealed class StreamEndpoint(IndexEvents events, IOptions<StreamOptions> o
         var expires = (await HttpContext.AuthenticateAsync()).Properties?.ExpiresUtc;
         try
         {
-            await Write(response, "retry: 3000\n\n", ct);
+            await Write(response, "retry: 3000\n\n" + HeartbeatFrame(heartbeat), ct);
             if (resetReason is not null) await WriteReset(response, after, resetReason, ct);
             var lastWrite = time.GetTimestamp();
             while (!ct.IsCancellationRequested && StillAllowed(viewer, token, expires))
@@ -82,7 +86,7 @@ public sealed class StreamEndpoint(IndexEvents events, IOptions<StreamOptions> o
                 if (quiet <= TimeSpan.Zero || !await Within(next, quiet, ct))
                 {
                     if (next.IsCompleted) continue;
-                    await Write(response, ": heartbeat\n\n", ct);
+                    await Write(response, HeartbeatFrame(heartbeat), ct);
                     lastWrite = time.GetTimestamp();
                 }
             }
@@ -131,7 +135,14 @@ public sealed class StreamEndpoint(IndexEvents events, IOptions<StreamOptions> o
         return Write(response, frame.ToString(), ct);
     }
 
-    // SSE frames are written here rather than with SseFormatter: it has no comment lines (the heartbeat).
+    /// <summary>
+    /// <c>{"interval": seconds, "time": unix seconds}</c>, without an <c>id:</c> line: an event without one
+    /// leaves the client's last event id as it was. Formatted by hand, as it goes out on every quiet stream.
+    /// </summary>
+    string HeartbeatFrame(TimeSpan interval) => string.Create(CultureInfo.InvariantCulture,
+        $"event: {Heartbeat}\ndata: {{\"interval\": {interval.TotalSeconds:R}, \"time\": {time.GetUtcNow().ToUnixTimeSeconds()}}}\n\n");
+
+    // SSE frames are written here rather than with SseFormatter, which would need an SseItem per frame.
     // System.Text.Json writes one line, so each event's data is a single data: line.
     void AppendEvent(StringBuilder frame, string type, long sequence, object data) =>
         frame.Append("id: ").Append(StreamEventId.Format(events.Epoch, sequence)).Append('\n')
