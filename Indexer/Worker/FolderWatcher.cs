@@ -41,11 +41,18 @@ public sealed class FolderWatcher(
     /// </summary>
     public bool EnsureStarted()
     {
-        lock (_gate)
+        // A retry may hold the gate for long, adding a watch per folder of a large tree (and failing at
+        // the inotify limit): a scan goes on without waiting for it; the next scan looks again.
+        if (!_gate.TryEnter()) return false;
+        try
         {
             if (_watcher is not null && !Directory.Exists(root)) LoseLocked($"{root} was deleted or moved");
             else if (_watcher is null && _retry is null) StartLocked();
             return _watcher is not null;
+        }
+        finally
+        {
+            _gate.Exit();
         }
     }
 

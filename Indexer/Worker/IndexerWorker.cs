@@ -42,6 +42,8 @@ public sealed class IndexerWorker(
         FullMode = BoundedChannelFullMode.DropWrite,
     });
     volatile bool _hintsDropped;
+    /// <summary>Executions being folded by a reader or a hint, until their change is committed.</summary>
+    readonly ConcurrentDictionary<string, bool> _claimed = new(StringComparer.Ordinal);
     /// <summary>A full rescan was asked for while a pass was running; it runs after that pass.</summary>
     bool _rescanRequested;
     FolderWatcher? _watcher;
@@ -231,7 +233,10 @@ public sealed class IndexerWorker(
                 Parallel.ForEach(folders, new ParallelOptions { MaxDegreeOfParallelism = _options.ReadParallelism, CancellationToken = stop },
                     folder =>
                     {
+                        // A hinted fold of this execution is under way: it covers this one.
+                        if (!_claimed.TryAdd(folder.Fid, true)) return;
                         if (refresher.Refresh(folder, catalog.Find(folder.Fid), force) is { } change) read.Add(change, stop);
+                        else _claimed.TryRemove(folder.Fid, out _);
                     });
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -245,45 +250,78 @@ public sealed class IndexerWorker(
 
         var batch = new List<IndexChange>();
         var batchAge = Stopwatch.StartNew();
-        var hinted = new HashSet<string>(StringComparer.Ordinal);
         long? hintSeenAt = null;
-        while (!read.IsCompleted)
+        try
         {
-            if (read.TryTake(out var change, TimeSpan.FromMilliseconds(10)) && !hinted.Contains(change.Fid))
+            while (!read.IsCompleted)
             {
-                if (batch.Count == 0) batchAge.Restart();
-                batch.Add(change);
-            }
-            if (batch.Count >= CommitSize || (batch.Count > 0 && batchAge.Elapsed >= MaxCommitDelay))
-            {
-                Write(batch);
+                if (read.TryTake(out var change, TimeSpan.FromMilliseconds(10)))
+                {
+                    if (batch.Count == 0) batchAge.Restart();
+                    batch.Add(change);
+                }
+                if (batch.Count >= CommitSize || (batch.Count > 0 && batchAge.Elapsed >= MaxCommitDelay))
+                {
+                    WriteClaimed(batch);
+                    batch = [];
+                }
+                // Hints wait their debounce, then go ahead of the rest of the pass.
+                if (force || _hints.Reader.Count == 0) continue;
+                hintSeenAt ??= Stopwatch.GetTimestamp();
+                if (Stopwatch.GetElapsedTime(hintSeenAt.Value) < _options.Debounce) continue;
+                hintSeenAt = null;
+                WriteClaimed(batch);
                 batch = [];
+                FoldHinted(stop);
             }
-            // Hints wait their debounce, then go ahead of the rest of the pass.
-            if (force || _hints.Reader.Count == 0) continue;
-            hintSeenAt ??= Stopwatch.GetTimestamp();
-            if (Stopwatch.GetElapsedTime(hintSeenAt.Value) < _options.Debounce) continue;
-            hintSeenAt = null;
-            Write(batch);
-            batch = [];
-            // A change read before the hint's fold must not overwrite it; a later rescan catches anything newer.
-            hinted.UnionWith(FoldHinted(stop));
+            WriteClaimed(batch);
         }
-        Write(batch);
+        finally
+        {
+            // After a stop or a failure nothing read stays claimed.
+            foreach (var change in read) _claimed.TryRemove(change.Fid, out _);
+        }
         readers.GetAwaiter().GetResult();
     }
 
-    /// <summary>Folds the executions hinted so far and commits them; a request for a full rescan is kept for after this one.</summary>
-    IEnumerable<string> FoldHinted(CancellationToken stop)
+    /// <summary>Commits changes the readers claimed, then lets their executions be folded again.</summary>
+    void WriteClaimed(List<IndexChange> batch)
+    {
+        try
+        {
+            Write(batch);
+        }
+        finally
+        {
+            foreach (var change in batch) _claimed.TryRemove(change.Fid, out _);
+        }
+    }
+
+    /// <summary>
+    /// Folds the executions hinted so far and commits them; a request for a full rescan is kept for after this
+    /// pass. An execution a reader holds (read, not yet committed) is hinted again, to be folded once that
+    /// commit shows it: two folds of one execution at once would both start from the same summary.
+    /// </summary>
+    void FoldHinted(CancellationToken stop)
     {
         var folders = new HashSet<ExecutionFolder>();
+        var busy = new List<ExecutionFolder>();
         while (_hints.Reader.TryRead(out var folder))
         {
             if (folder is null) _rescanRequested = true;
-            else folders.Add(folder);
+            else if (folders.Contains(folder) || _claimed.TryAdd(folder.Fid, true)) folders.Add(folder);
+            else busy.Add(folder);
         }
-        Write([.. folders.AsParallel().WithCancellation(stop).Select(f => refresher.Refresh(f, catalog.Find(f.Fid), force: true)).OfType<IndexChange>()]);
-        return folders.Select(f => f.Fid);
+        foreach (var folder in busy)
+            if (!_hints.Writer.TryWrite(folder)) _hintsDropped = true;
+        try
+        {
+            Write([.. folders.AsParallel().WithCancellation(stop).Select(f => refresher.Refresh(f, catalog.Find(f.Fid), force: true)).OfType<IndexChange>()]);
+        }
+        finally
+        {
+            foreach (var folder in folders) _claimed.TryRemove(folder.Fid, out _);
+        }
     }
 
     /// <summary>
