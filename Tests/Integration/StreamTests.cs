@@ -207,6 +207,26 @@ public class StreamTests
     }
 
     [Test]
+    public async Task An_infinite_timestamp_goes_out_as_null_and_the_stream_goes_on()
+    {
+        await using var admin = await SseClient.Open(_host, IndexerHost.Operator);
+        var odd = Fids.New(DateTimeOffset.UtcNow, Random.Shared);
+        using (var writer = SqliteCliWriter.Open(Path.Combine(_host.ExecutionRoot, Alice.FolderName, odd, "sqlite3.db")))
+        {
+            writer.Append("status", "running");
+            // SQLite keeps an overflowing REAL as infinity, which JSON cannot hold.
+            writer.Run("INSERT INTO monitor (timestamp, kind, message) VALUES (9e999, 'error', 'boom');");
+        }
+        var item = await admin.Until((i, d) => IsEvent(i, d, IndexEvent.Error, odd), "the error with an infinite time is announced");
+        Assert.That(JsonDocument.Parse(item.Data).RootElement.GetProperty("timestamp").ValueKind, Is.EqualTo(JsonValueKind.Null));
+
+        var next = Fids.New(DateTimeOffset.UtcNow, Random.Shared);
+        using (var writer = SqliteCliWriter.Open(Path.Combine(_host.ExecutionRoot, Alice.FolderName, next, "sqlite3.db")))
+            writer.Append("status", "running");
+        await admin.Until((i, d) => IsEvent(i, d, IndexEvent.Execution, next), "the stream still runs");
+    }
+
+    [Test]
     public async Task A_client_that_reconnects_with_its_last_event_id_gets_what_it_missed()
     {
         var e = ExecutionOf(Bob, "finished");

@@ -32,6 +32,8 @@ public sealed class StreamEndpoint(IndexEvents events, IOptions<StreamOptions> o
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        // A writer's infinite timestamp must not end the stream (and every reconnect's replay of it).
+        Converters = { new Hosting.FiniteNumbers() },
     };
 
     public override void Configure()
@@ -52,7 +54,8 @@ public sealed class StreamEndpoint(IndexEvents events, IOptions<StreamOptions> o
         response.Headers["X-Accel-Buffering"] = "no"; // nginx would otherwise hold events back
 
         var (after, resetReason) = Resume(req.ResumeFrom);
-        var token = KodosumiTokens.KodosumiTokenOf(HttpContext.Request);
+        // The token that signed this request in, whichever way it came (cookie, header or bearer).
+        var token = KodosumiTokens.AuthenticatingTokenOf(HttpContext.Request);
         var expires = (await HttpContext.AuthenticateAsync()).Properties?.ExpiresUtc;
         try
         {
