@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Kodosumi.Indexer.Sources;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Shared;
@@ -143,43 +142,24 @@ public sealed class ExecutionRefresher(IOptions<IndexerOptions> options, TimePro
         return new Quarantine { Reason = reason, Since = open?.Since ?? now, TriedAt = now, RetryAt = now + wait, Hard = hard };
     }
 
-    /// <summary>
-    /// What was last logged per path. Two reads of one execution from the same earlier summary (a pass's
-    /// reader and a watcher hint) would otherwise both log the same change.
-    /// </summary>
-    readonly ConcurrentDictionary<string, string> _logged = new(StringComparer.Ordinal);
-
-    bool FirstToLog(string path, string what)
-    {
-        while (true)
-        {
-            if (!_logged.TryGetValue(path, out var last)) { if (_logged.TryAdd(path, what)) return true; }
-            else if (last == what) return false;
-            else if (_logged.TryUpdate(path, what, last)) return true;
-        }
-    }
-
     /// <summary>A problem is logged when it first appears or the execution is quarantined, not at every retry or probe.</summary>
     void Log(string path, string? problem, Quarantine? quarantine, int failedReads, ExecutionSummary? previous)
     {
         var opened = quarantine is not null && previous?.Quarantine is null;
         if (problem is not null && quarantine is not null && (opened || problem != previous?.Problem))
-        {
-            if (FirstToLog(path, "quarantined: " + problem))
-                logger.LogWarning("Execution {Path} is quarantined after {Failures} failed reads: {Problem}; next read at {RetryAt:u}{Unless}",
+            logger.LogWarning("Execution {Path} is quarantined after {Failures} failed reads: {Problem}; next read at {RetryAt:u}{Unless}",
                 path, failedReads, problem, DateTimeOffset.FromUnixTimeMilliseconds((long)(quarantine.RetryAt * 1000)),
                 quarantine.Hard ? " or when its files change" : "");
-        }
         else if (problem is not null && problem != previous?.Problem)
-            LogOnce(path, problem, previous);
-        else if (problem is null && previous?.Quarantine is { } was && FirstToLog(path, ""))
+            logger.LogWarning("Execution {Path} cannot be indexed yet: {Problem}", path, problem);
+        else if (problem is null && previous?.Quarantine is { } was)
             logger.LogInformation("Execution {Path} reads again (quarantined since {Since:u})", path, DateTimeOffset.FromUnixTimeMilliseconds((long)(was.Since * 1000)));
     }
 
     /// <summary>The folder-level failure keeps its single log line.</summary>
     void LogOnce(string path, string? problem, ExecutionSummary? previous)
     {
-        if (problem is not null && problem != previous?.Problem && FirstToLog(path, problem))
+        if (problem is not null && problem != previous?.Problem)
             logger.LogWarning("Execution {Path} cannot be indexed yet: {Problem}", path, problem);
     }
 
