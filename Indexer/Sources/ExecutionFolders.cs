@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.IO.Enumeration;
 using Kodosumi.Shared;
 
@@ -30,29 +29,22 @@ public static class ExecutionFolders
     }
 
     /// <summary>True for a path inside a hidden user or execution folder (Kodosumi's temporary ones): never an execution.</summary>
-    public static bool IsInHiddenFolder(string root, string changedPath)
-    {
-        var relative = System.IO.Path.GetRelativePath(root, changedPath);
-        var parts = relative.Split(System.IO.Path.DirectorySeparatorChar, 3);
-        return !relative.StartsWith("..", StringComparison.Ordinal)
-            && parts.Take(2).Any(ExecutionLayout.IsHidden);
-    }
+    public static bool IsInHiddenFolder(string root, string changedPath) =>
+        NamesBelow(root, changedPath) is { } names && names.Take(2).Any(ExecutionLayout.IsHidden);
 
     /// <summary>Resolves a changed path to the execution it belongs to, or null if it is above one.</summary>
-    public static ExecutionFolder? FromChangedPath(string root, string changedPath)
-    {
-        var relative = System.IO.Path.GetRelativePath(root, changedPath);
-        if (relative.StartsWith("..", StringComparison.Ordinal) || System.IO.Path.IsPathRooted(relative)) return null;
-        var parts = relative.Split(System.IO.Path.DirectorySeparatorChar, 3);
-        if (parts.Length < 2 || ExecutionLayout.IsHidden(parts[0]) || ExecutionLayout.IsHidden(parts[1])) return null;
-        return new ExecutionFolder(parts[0], parts[1], System.IO.Path.Combine(root, parts[0], parts[1]));
-    }
+    public static ExecutionFolder? FromChangedPath(string root, string changedPath) =>
+        NamesBelow(root, changedPath) is [var user, var fid, ..] && !ExecutionLayout.IsHidden(user) && !ExecutionLayout.IsHidden(fid)
+            ? new ExecutionFolder(user, fid, System.IO.Path.Combine(root, user, fid))
+            : null;
 
-    /// <summary>
-    /// Sizes and modification times of the database, its WAL and the file folders: when none of them
-    /// changed, a rescan has nothing to fold.
-    /// </summary>
-    public static string Stamp(string executionDir) => Look(executionDir)?.Stamp ?? "-|-|-|-";
+    /// <summary>The user folder, the execution folder and the rest of a path below the root; null when it is not below it.</summary>
+    static string[]? NamesBelow(string root, string path)
+    {
+        var relative = System.IO.Path.GetRelativePath(root, path);
+        if (relative == "." || relative.StartsWith("..", StringComparison.Ordinal) || System.IO.Path.IsPathRooted(relative)) return null;
+        return relative.Split(System.IO.Path.DirectorySeparatorChar, 3);
+    }
 
     /// <summary>
     /// One look at an execution folder: a single listing of it gives which database it has and the
