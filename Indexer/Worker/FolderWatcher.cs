@@ -143,13 +143,14 @@ public sealed class FolderWatcher(
 
     void LookAgainLater(string path)
     {
-        lock (_gate)
+        // Its own lock: a watcher's events must not wait for a retry that holds the gate while it walks a large tree.
+        lock (_lookAgain)
         {
             if (_disposed) return;
             ITimer? timer = null;
             timer = time.CreateTimer(_ =>
             {
-                lock (_gate)
+                lock (_lookAgain)
                     if (!_lookAgain.Remove(timer!)) return;
                 timer!.Dispose();
                 onChanged(path);
@@ -224,8 +225,11 @@ public sealed class FolderWatcher(
         {
             _disposed = true;
             StopLocked();
-            foreach (var timer in _lookAgain) timer.Dispose();
-            _lookAgain.Clear();
+            lock (_lookAgain)
+            {
+                foreach (var timer in _lookAgain) timer.Dispose();
+                _lookAgain.Clear();
+            }
             _retry?.Dispose();
             _retry = null;
         }
