@@ -1,7 +1,6 @@
 using System.Net;
 using Kodosumi.Shared.Demo;
 using Kodosumi.Tests.Support;
-using Microsoft.Data.Sqlite;
 
 namespace Kodosumi.Tests.Auth;
 
@@ -44,15 +43,8 @@ public class AuthDataSet
         Host.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { HandleCookies = false });
 
     /// <summary>Changes admin.db as Kodosumi would, with a writer of its own.</summary>
-    public static void ChangeRoles(string sql, params (string Name, object Value)[] parameters)
-    {
-        using var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(DataDir, "admin.db"), Pooling = false }.ToString());
-        db.Open();
-        using var cmd = db.CreateCommand();
-        cmd.CommandText = sql;
-        foreach (var (name, value) in parameters) cmd.Parameters.AddWithValue(name, value);
-        cmd.ExecuteNonQuery();
-    }
+    public static void ChangeRoles(string sql, params (string Name, object Value)[] parameters) =>
+        AdminDb.Execute(DataDir, sql, parameters);
 
     public static string Hex32(DemoUser user) => user.Id.ToString("N");
 

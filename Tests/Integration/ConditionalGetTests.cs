@@ -174,16 +174,8 @@ public class ConditionalGetTests
         Assert.That((await Conditional(forged, url, guessed)).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
     }
 
-    void SetName(DemoUser user, string name)
-    {
-        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dataDir, "admin.db")};Pooling=False");
-        db.Open();
-        using var cmd = db.CreateCommand();
-        cmd.CommandText = "UPDATE roles SET name = $name WHERE id = $id";
-        cmd.Parameters.AddWithValue("$name", name);
-        cmd.Parameters.AddWithValue("$id", user.Id.ToString("N"));
-        Assert.That(cmd.ExecuteNonQuery(), Is.EqualTo(1));
-    }
+    void SetName(DemoUser user, string name) =>
+        AdminDb.SetRole(_dataDir, user, "name", name);
 
     static long VersionOf(EntityTagHeaderValue etag) => long.Parse(Regex.Match(etag.Tag, "^\"v(\\d+)-").Groups[1].Value);
 }

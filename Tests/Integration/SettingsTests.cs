@@ -3,7 +3,6 @@ using Kodosumi.Shared.Demo;
 using Kodosumi.Tests.Support;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 
 namespace Kodosumi.Tests.Integration;
@@ -112,14 +111,7 @@ public class SettingsTests
         using var host = new IndexerHost(_dataDir);
         using var client = await host.StartAsync();
         var alice = DemoDataGenerator.Users.Single(u => u.Name == "alice");
-        using (var db = new SqliteConnection($"Data Source={Path.Combine(_dataDir, "admin.db")};Pooling=False"))
-        {
-            db.Open();
-            using var cmd = db.CreateCommand();
-            cmd.CommandText = "UPDATE roles SET name = 'alicia' WHERE id = $id";
-            cmd.Parameters.AddWithValue("$id", alice.Id.ToString("N"));
-            Assert.That(cmd.ExecuteNonQuery(), Is.EqualTo(1));
-        }
+        AdminDb.SetRole(_dataDir, alice, "name", "alicia");
         await Wait.Until(async () =>
         {
             var list = await client.GetJson($"/api/dashboard/running-agents?hours=999999&user={alice.FolderName}");

@@ -316,16 +316,8 @@ public class StreamTests
     }
 
     /// <summary>Changes admin.db as Kodosumi would, with a connection of its own.</summary>
-    void SetActive(DemoUser user, bool active)
-    {
-        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dataDir, "admin.db")};Pooling=False");
-        db.Open();
-        using var cmd = db.CreateCommand();
-        cmd.CommandText = "UPDATE roles SET active = $active WHERE id = $id";
-        cmd.Parameters.AddWithValue("$active", active);
-        cmd.Parameters.AddWithValue("$id", user.Id.ToString("N"));
-        Assert.That(cmd.ExecuteNonQuery(), Is.EqualTo(1));
-    }
+    void SetActive(DemoUser user, bool active) =>
+        AdminDb.SetRole(_dataDir, user, "active", active);
 
     [Test]
     public async Task A_quiet_stream_sends_heartbeat_events_with_the_interval_and_no_id()
