@@ -24,6 +24,7 @@ public sealed class IndexHealthCheck(IndexerStatus status, ExecutionCatalog cata
             ["last_scan_seconds"] = status.LastScanDuration?.TotalSeconds ?? (object)"never",
             ["last_scan_cpu_seconds"] = status.LastScanCpu?.TotalSeconds ?? (object)"never",
             ["watcher"] = status.WatcherState,
+            ["watched_folders"] = status.WatchedFolders,
         };
         if (status.IndexWriteError is { } writeError) data["index_write_error"] = writeError;
         var result = status.Rebuilding is { } why ? HealthCheckResult.Unhealthy($"rebuilding: {why}", data: data)

@@ -16,6 +16,8 @@ public sealed class IndexerStatus
     /// <summary>"watching", "starting", "rescans only: …" when the watcher is unavailable.</summary>
     public string WatcherState { get; set; } = "starting";
     public bool WatcherHealthy { get; set; }
+    /// <summary>Folders with a watcher of their own: the root, user folders and live executions (each with everything below it).</summary>
+    public int WatchedFolders { get; set; }
     /// <summary>The last failure to write the index, or null while writes succeed.</summary>
     public string? IndexWriteError { get; set; }
     public long FoldedSinceStart => Interlocked.Read(ref _foldedSinceStart);

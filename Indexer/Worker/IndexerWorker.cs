@@ -66,6 +66,7 @@ public sealed class IndexerWorker(
         logger.LogInformation("Index holds {Count} executions; scanning {Root}", catalog.Count, _root);
         users.ReloadIfChanged();
         _watcher = new FolderWatcher(_root, Hint, RescanAll, status, logger, _options.WatcherRetryDelay, watchers, time);
+        _watcher.Track(catalog.Snapshot().NewestFirst);
         _watcher.EnsureStarted();
         Scan(stoppingToken);
         if (stoppingToken.IsCancellationRequested) return;
@@ -333,6 +334,8 @@ public sealed class IndexerWorker(
         if (changes.Count == 0) return;
         if (!Write(() => store.Commit(changes))) return;
         catalog.Apply(changes);
+        // Which executions are live decides which ones the watcher watches.
+        _watcher?.Track(changes);
         status.AddFolded(changes.Count(c => c is UpsertExecution));
     }
 
