@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Kodosumi.Indexer.Worker;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
 using Kodosumi.Tests.Support;
@@ -49,9 +50,13 @@ public class LiveIndexingTests
     async Task UntilRow(string fid, Func<JsonElement, bool> condition, string what) =>
         await Wait.Until(async () => await Row(fid) is { } row && condition(row), Soon, what);
 
+    async Task<int> WatchedFolders() => (await _client.GetJson("/health/ready"))
+        .GetProperty("checks").GetProperty("index").GetProperty("data").GetProperty("watched_folders").GetInt32();
+
     [Test]
     public async Task Rows_appended_in_wal_mode_show_up_without_a_restart()
     {
+        var watchedBefore = await WatchedFolders();
         var dir = NewExecutionDir(out var fid);
         using var writer = SqliteCliWriter.Open(Path.Combine(dir, "sqlite3.db"));
         writer.Append("status", "starting");
@@ -60,6 +65,7 @@ public class LiveIndexingTests
         Assert.That(File.Exists(Path.Combine(dir, "sqlite3.db-wal")), "the rows are in the WAL");
         await UntilRow(fid, r => r.Str("status") == "running" && r.GetProperty("event_count").GetInt32() == 3, "the new execution is running");
         Assert.That((await Row(fid))!.Value.Str("agent_name"), Is.EqualTo("Live Agent"));
+        Assert.That(await WatchedFolders(), Is.EqualTo(watchedBefore + 1), "the running execution has a watcher of its own");
 
         writer.Append("error", "Traceback (most recent call last):\nValueError: live failure");
         writer.Append("status", "error");
@@ -156,5 +162,32 @@ public class LiveIndexingTests
             writer.Append("status", "running");
         await UntilRow(fid, r => r.Str("status") == "running", "the execution written after them is indexed");
         Assert.That(await LastScanAt(), Is.EqualTo(before), "no full scan ran");
+    }
+
+    [Test]
+    public async Task A_finished_execution_is_no_longer_watched_and_a_later_change_is_found_by_the_next_rescan()
+    {
+        var watchedBefore = await WatchedFolders();
+        var dir = NewExecutionDir(out var fid);
+        var db = Path.Combine(dir, "sqlite3.db");
+        var longAgo = DateTimeOffset.UtcNow.AddHours(-2).ToUnixTimeMilliseconds() / 1000.0;
+        using (var writer = SqliteCliWriter.Open(db))
+        {
+            writer.Append("status", "running", longAgo);
+            writer.Append("status", "finished", longAgo + 10);
+        }
+        await UntilRow(fid, r => r.Str("status") == "finished", "indexed");
+        await Wait.Until(async () => await WatchedFolders() == watchedBefore, Soon, "finished two hours ago: no longer watched");
+        // Past the second look every new folder gets.
+        await Task.Delay(FolderWatcher.SettleDelay * 2);
+
+        using (var writer = SqliteCliWriter.Open(db)) writer.Append("error", "late failure", longAgo + 20);
+        await Task.Delay(1500);
+        Assert.That((await Row(fid))!.Value.GetProperty("event_count").GetInt32(), Is.EqualTo(2), "no watcher reported the late row");
+
+        // Any full scan finds it; rescans are ten minutes apart here, and a new user folder asks for one.
+        Directory.CreateDirectory(Path.Combine(_host.ExecutionRoot, Guid.NewGuid().ToString()));
+        await UntilRow(fid, r => r.GetProperty("event_count").GetInt32() == 3 && r.GetProperty("error_count").GetInt32() == 1,
+            "the rescan finds the late row");
     }
 }

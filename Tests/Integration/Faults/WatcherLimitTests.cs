@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
 using Kodosumi.Tests.Auth;
@@ -70,6 +71,71 @@ public class WatcherLimitTests
         }
     }
 
+    [Test]
+    public async Task Past_the_inotify_watch_limit_live_executions_rely_on_rescans_until_the_limit_is_raised()
+    {
+        if (!OperatingSystem.IsLinux() || !CanSetLimitInUserNamespace("max_inotify_watches"))
+        {
+            const string why = "needs Linux user namespaces (unshare) with a writable /proc/sys/user/max_inotify_watches";
+            if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase)) Assert.Fail(why);
+            Assert.Ignore(why);
+        }
+        var dataDir = TempDirs.Create("kodo-inotify");
+        var indexDir = TempDirs.Create("kodo-inotify-index");
+        var writers = new List<SqliteCliWriter>();
+        try
+        {
+            new DemoDataGenerator(new DemoOptions { Executions = 12, Seed = 43, Now = DateTimeOffset.UtcNow.AddDays(-3) }).Generate(dataDir);
+            var root = Path.Combine(dataDir, "execution");
+            // Ten running executions, more than the limit leaves room for.
+            for (var i = 0; i < 10; i++)
+            {
+                var fid = Fids.New(DateTimeOffset.UtcNow, Random.Shared);
+                var writer = SqliteCliWriter.Open(Path.Combine(root, DemoDataGenerator.Users[i % 4].FolderName, fid, "sqlite3.db"));
+                writers.Add(writer);
+                writer.Append("status", "running");
+            }
+            // The data folder (the root's name is watched there), the root and the four user folders: 6; room for 4 executions.
+            using var service = LimitedService.Start(dataDir, Path.Combine(indexDir, "index.db"), "max_inotify_watches", limitValue: 10);
+            using var client = new HttpClient { BaseAddress = service.Address };
+            client.DefaultRequestHeaders.Add("KODOSUMI_API_KEY", TestJwt.For(IndexerHost.Operator, TestJwt.DefaultSecret));
+            async Task<JsonElement> Health() => JsonDocument.Parse(await client.GetStringAsync("/health/ready")).RootElement;
+            static JsonElement Data(JsonElement health) => health.GetProperty("checks").GetProperty("index").GetProperty("data");
+
+            await Wait.Until(async () => (await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(60),
+                $"the service becomes ready; its output: {service.Output}");
+            await Wait.Until(async () => Data(await Health()).Str("watcher").StartsWith("watching, 6 folders", StringComparison.Ordinal),
+                TimeSpan.FromSeconds(10), $"six executions left to the rescans; output: {service.Output}");
+            var degraded = await Health();
+            Assert.That(degraded.Str("status"), Is.EqualTo("Degraded"));
+            Assert.That(degraded.GetProperty("checks").GetProperty("index").Str("description"),
+                Does.Contain("rescans only").And.Contain("inotify watches"));
+            Assert.That(Data(degraded).GetProperty("watched_folders").GetInt32(), Is.EqualTo(1 + 4 + 4), "the root, the user folders, four executions");
+
+            // Every execution stays current, the watched ones by their watchers, the others by the periodic rescan.
+            foreach (var writer in writers) writer.Append("error", "Traceback: past the limit");
+            await IndexVersusRecount.AssertEventually(client, root, TimeSpan.FromSeconds(15));
+            await Task.Delay(3000);
+            Assert.That((await Health()).Str("status"), Is.EqualTo("Degraded"), "still at the limit");
+            Assert.That(Regex.Matches(service.Output, "Cannot watch ").Count, Is.EqualTo(1),
+                $"said once, not at every retry (one a second here); output: {service.Output}");
+
+            service.RaiseLimit();
+            await Wait.Until(async () => (await Health()).Str("status") == "Healthy", TimeSpan.FromSeconds(20), $"watching all; output: {service.Output}");
+            var healthy = Data(await Health());
+            Assert.That(healthy.Str("watcher"), Is.EqualTo("watching"));
+            Assert.That(healthy.GetProperty("watched_folders").GetInt32(), Is.EqualTo(1 + 4 + 10));
+            foreach (var writer in writers) writer.Append("status", "finished");
+            await IndexVersusRecount.AssertEventually(client, root, TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            foreach (var writer in writers) writer.Dispose();
+            TempDirs.Delete(dataDir);
+            TempDirs.Delete(indexDir);
+        }
+    }
+
     static bool CanSetLimitInUserNamespace(string limit)
     {
         try
@@ -89,7 +155,7 @@ public class WatcherLimitTests
 
     /// <summary>
     /// The built service (<c>Kodosumi.Api.dll</c> beside the tests) started by a shell in a new user namespace,
-    /// which sets one inotify limit to zero, then raises it when told to on its standard input.
+    /// which sets one inotify limit (to zero unless told), then raises it when told to on its standard input.
     /// </summary>
     sealed class LimitedService : IDisposable
     {
@@ -109,12 +175,12 @@ public class WatcherLimitTests
             process.BeginErrorReadLine();
         }
 
-        public static LimitedService Start(string dataDir, string indexPath, string limit)
+        public static LimitedService Start(string dataDir, string indexPath, string limit, int limitValue = 0)
         {
             var address = new Uri($"http://127.0.0.1:{FreePort()}");
             var api = Path.Combine(AppContext.BaseDirectory, "Kodosumi.Api.dll");
             var sysctl = $"/proc/sys/user/{limit}";
-            var script = $"echo 0 > {sysctl} && dotnet '{api}' & read raise; echo 100000 > {sysctl}; wait";
+            var script = $"echo {limitValue} > {sysctl} && dotnet '{api}' & read raise; echo 100000 > {sysctl}; wait";
             var start = new ProcessStartInfo("unshare", ["--user", "--map-root-user", "sh", "-c", script])
             {
                 RedirectStandardInput = true,
@@ -133,6 +199,8 @@ public class WatcherLimitTests
                 ["Indexer__WatcherRetryDelay"] = "00:00:01",
                 ["Auth__AdminId"] = IndexerHost.Operator,
                 ["Logging__LogLevel__Default"] = "Information",
+                // The configuration's own file watcher would take inotify watches too, a number that depends on the build folder.
+                ["DOTNET_USE_POLLING_FILE_WATCHER"] = "true",
             };
             foreach (var (key, value) in settings) start.Environment[key] = value;
             return new LimitedService(Process.Start(start) ?? throw new InvalidOperationException("cannot start unshare"), address);
