@@ -230,7 +230,7 @@ public sealed class IndexStore : IDisposable
             .ToList();
 
     /// <summary>ENOSPC or EDQUOT, as .NET reports them on Linux (the errno is the HResult).</summary>
-    static bool IsDiskFull(Exception e) => e is IOException { HResult: 28 or 122 } || e.InnerException is { } inner && IsDiskFull(inner);
+    public static bool IsDiskFull(Exception e) => e is IOException { HResult: 28 or 122 } || e.InnerException is { } inner && IsDiskFull(inner);
 
     static LiteDatabase Open(string path) =>
         new(new ConnectionString { Filename = path, Connection = ConnectionType.Direct }, CreateMapper());

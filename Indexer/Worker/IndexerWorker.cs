@@ -349,14 +349,26 @@ public sealed class IndexerWorker(
         }
         catch (Exception e) when (e is LiteException or IOException or ObjectDisposedException)
         {
-            if (status.IndexWriteError != e.Message) logger.LogError(e, "Cannot write the index {Path}", _options.IndexPath);
-            status.IndexWriteError = e.Message;
+            var reason = PublicReason(e);
+            if (status.IndexWriteError != reason) logger.LogError(e, "Cannot write the index {Path}", _options.IndexPath);
+            status.IndexWriteError = reason;
             _writeFailures++;
             if (e is not IndexVolumeFullException) Reopen();
             return false;
         }
         return true;
     }
+
+    /// <summary>
+    /// What <c>/health/ready</c>, open to anyone, says of a failed write: the cause without the index's
+    /// path (a file system's message names the file). The log keeps the whole exception.
+    /// </summary>
+    string PublicReason(Exception e) => e switch
+    {
+        IndexVolumeFullException => e.Message,
+        _ when IndexStore.IsDiskFull(e) => "No space left on the index volume",
+        _ => e.Message.Replace(Path.GetDirectoryName(Path.GetFullPath(_options.IndexPath))!, "{index folder}", StringComparison.Ordinal),
+    };
 
     /// <summary>
     /// An earlier commit may have been shown although its pages never reached the disk (LiteDB writes its log
