@@ -5,23 +5,23 @@ using Microsoft.Extensions.Logging;
 
 namespace Kodosumi.Indexer.Worker;
 
-/// <summary>Creates the file watchers; the one seam through which tests raise a watcher's own Error event.</summary>
+/// <summary>Opens the inotify instance; the one seam through which tests make it fail, or refuse a watch.</summary>
 public class WatcherFactory
 {
-    public virtual FileSystemWatcher Create(string path) => new(path);
+    public virtual Inotify Open() => new();
 }
 
 /// <summary>
-/// Watches the execution tree in tiers, because inotify needs a watch per folder and a recursive watch over
-/// 100,000 executions (with their <c>in/</c> and <c>out/</c>) needs more than a usual user's limit: the root
-/// (user folders appearing or going) and each user folder (execution folders appearing or going), each
-/// without its sub-folders, and each live execution's folder with everything below it (its database, WAL
-/// and files). The worker says after each commit which executions are live (<see cref="Track(IEnumerable{IndexChange})"/>);
-/// one that finished a few minutes ago, or was quiet for a day, is no longer watched and a later change to
-/// it is found by the periodic rescan. A new execution folder is watched as soon as it appears.
-/// Events are only hints: each changed path is passed on.
-/// The root's watcher failing (buffer overflow, inotify limits, the root deleted or moved, which .NET's watcher
-/// does not report) drops every watcher and asks for a full rescan; until they are created again, after
+/// Watches the execution tree in tiers, on one inotify instance, because inotify needs a watch per folder
+/// and watching everything (executions with their <c>in/</c> and <c>out/</c>) at 100,000 executions needs
+/// more than a usual user's limit: the root (user folders appearing or going) and each user folder
+/// (execution folders appearing or going), each without its sub-folders, and each live execution's folder
+/// with everything below it (its database, WAL and files). The worker says after each commit which
+/// executions are live (<see cref="Track(IEnumerable{IndexChange})"/>); one that finished a few minutes ago,
+/// or was quiet for a day, is no longer watched and a later change to it is found by the periodic rescan.
+/// A new execution folder is watched as soon as it appears. Events are only hints: each changed path is passed on.
+/// The instance failing (its event queue overflowed, the inotify instance or watch limit at the start, the
+/// root deleted or moved) drops every watch and asks for a full rescan; until they are added again, after
 /// <c>retryDelay</c> and by themselves, health says degraded and why. A folder below the root that cannot be
 /// watched (the inotify watch limit) is left to the periodic rescans, health says degraded and why, and it is
 /// tried again after <c>retryDelay</c>.
@@ -37,57 +37,55 @@ public sealed class FolderWatcher(
     /// <summary>Any other stays watched this long after its last event: a run whose process died stays "running" for ever.</summary>
     public static readonly TimeSpan QuietWatchTime = TimeSpan.FromDays(1);
 
-    const NotifyFilters ExecutionChanges = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size;
+    /// <summary>The root and user folders: folders appearing or going.</summary>
+    const uint FolderEvents = Inotify.Create | Inotify.Delete | Inotify.MovedFrom | Inotify.MovedTo;
+    /// <summary>An execution's folder and those below it: files written too.</summary>
+    const uint ExecutionEvents = FolderEvents | Inotify.Modify;
 
+    readonly string _root = Path.TrimEndingDirectorySeparator(root);
     readonly Lock _gate = new();
-    /// <summary>The root's watcher: while it runs, the watcher is up.</summary>
-    FileSystemWatcher? _watcher;
-    /// <summary>Watches the root's own name in its parent: the root's watcher goes quiet when the root is deleted or moved.</summary>
-    FileSystemWatcher? _rootNameWatcher;
-    /// <summary>User folders and live execution folders watched now, by path.</summary>
-    readonly Dictionary<string, FileSystemWatcher> _folders = new(StringComparer.Ordinal);
-    readonly Dictionary<FileSystemWatcher, string> _folderOf = [];
+    /// <summary>While it runs, the watcher is up.</summary>
+    Inotify? _inotify;
+    /// <summary>User folders and live execution folders watched now, by path, with the watches of the folders below an execution.</summary>
+    readonly Dictionary<string, List<int>> _folders = new(StringComparer.Ordinal);
     /// <summary>Folders that should be watched but could not be (the inotify watch limit): the rescans cover them.</summary>
     readonly HashSet<string> _unwatched = new(StringComparer.Ordinal);
     string? _unwatchedReason;
     ITimer? _retryUnwatched;
-    /// <summary>Live executions by fid, each watched until the time given; from the index, so kept while the watchers are down.</summary>
+    /// <summary>Live executions by fid, each watched until the time given; from the index, so kept while the watches are down.</summary>
     readonly Dictionary<string, (string Folder, DateTimeOffset Until)> _live = new(StringComparer.Ordinal);
     ITimer? _retry;
     bool _disposed;
-    /// <summary>The watcher being started: .NET raises a failure to add its watch (inotify limits) as an Error event, during the start itself.</summary>
-    FileSystemWatcher? _starting;
-    Exception? _startFailure;
     readonly HashSet<ITimer> _lookAgain = [];
 
     public bool IsActive
     {
-        get { lock (_gate) return _watcher is not null; }
+        get { lock (_gate) return _inotify is not null; }
     }
 
-    /// <summary>Whether <paramref name="folder"/> (a user or an execution folder) has a watcher of its own now.</summary>
+    /// <summary>Whether <paramref name="folder"/> (a user or an execution folder) is watched now.</summary>
     public bool IsWatching(string folder)
     {
         lock (_gate) return _folders.ContainsKey(folder);
     }
 
     /// <summary>
-    /// Starts watching unless a watcher runs or a retry is already scheduled (every scan calls this, and
+    /// Starts watching unless the watcher runs or a retry is already scheduled (every scan calls this, and
     /// notices a root that is gone), and stops watching executions quiet for long enough; returns whether
-    /// the root's watcher runs now.
+    /// the watcher runs now.
     /// </summary>
     public bool EnsureStarted()
     {
-        // A retry may hold the gate while it adds a watcher per user folder and live execution: a scan goes
+        // A retry may hold the gate while it adds a watch per user folder and live execution: a scan goes
         // on without waiting for it; the next scan looks again.
         if (!_gate.TryEnter()) return false;
         try
         {
-            if (_watcher is not null && !Directory.Exists(root)) LoseLocked($"{root} was deleted or moved");
-            else if (_watcher is null && _retry is null) StartLocked();
+            if (_inotify is not null && !Directory.Exists(_root)) LoseLocked($"{_root} was deleted or moved");
+            else if (_inotify is null && _retry is null) StartLocked();
             ForgetQuietLocked(time.GetUtcNow());
             UpdateStatusLocked();
-            return _watcher is not null;
+            return _inotify is not null;
         }
         finally
         {
@@ -122,7 +120,7 @@ public sealed class FolderWatcher(
             {
                 if (summary is not null && WatchUntil(summary) is var until && until > now)
                 {
-                    var folder = Path.Combine(root, summary.UserId, fid);
+                    var folder = Path.Combine(_root, summary.UserId, fid);
                     // Moved to another user's folder: the old one is gone.
                     if (_live.TryGetValue(fid, out var before) && before.Folder != folder) StopWatchingLocked(before.Folder);
                     _live[fid] = (folder, until);
@@ -147,35 +145,59 @@ public sealed class FolderWatcher(
             }
     }
 
-    /// <summary>Returns whether the root's watcher runs now; otherwise a retry is scheduled.</summary>
+    /// <summary>Returns whether the watcher runs now; otherwise a retry is scheduled.</summary>
     bool StartLocked()
     {
         if (_disposed) return false;
-        if (!Directory.Exists(root))
+        if (!Directory.Exists(_root))
         {
-            SetDown($"waiting for {root} to exist");
+            SetDown($"waiting for {_root} to exist");
             return false;
         }
-        var watcher = TryOpen(root, recursive: false, NotifyFilters.DirectoryName, out var failure);
-        if (watcher is null)
+        Inotify? inotify = null;
+        try
         {
-            logger.LogWarning("Cannot watch {Root}, relying on periodic rescans and trying again in {Delay}: {Reason}", root, retryDelay, Describe(failure));
-            SetDown($"rescans only: {Describe(failure)}");
+            inotify = factory.Open();
+            var opened = inotify;
+            inotify.Changed += OnChange;
+            inotify.Failed += error => OnFailed(opened, error);
+            inotify.Add(_root, FolderEvents);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException)
+        {
+            inotify?.Dispose();
+            logger.LogWarning("Cannot watch {Root}, relying on periodic rescans and trying again in {Delay}: {Reason}", _root, retryDelay, e.Message);
+            SetDown($"rescans only: {e.Message}");
             return false;
         }
-        _watcher = watcher;
-        _rootNameWatcher = WatchRootName();
+        _inotify = inotify;
+        WatchRootName(inotify);
         foreach (var user in UserFolders()) WatchLocked(user);
         foreach (var (folder, _) in _live.Values) WatchLocked(folder);
         UpdateStatusLocked();
         return true;
     }
 
+    /// <summary>Watches the root's name in its parent: inotify says nothing of the root itself being deleted or moved.</summary>
+    void WatchRootName(Inotify inotify)
+    {
+        if (Path.GetDirectoryName(_root) is not { } parent) return;
+        try
+        {
+            inotify.Add(parent, Inotify.Delete | Inotify.MovedFrom);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The rescans notice a root that is gone, only later.
+            logger.LogDebug("Cannot watch the parent of {Root}: {Reason}", _root, e.Message);
+        }
+    }
+
     IEnumerable<string> UserFolders()
     {
         try
         {
-            return Directory.EnumerateDirectories(root).Where(d => !ExecutionFolders.IsInHiddenFolder(root, d)).ToList();
+            return Directory.EnumerateDirectories(_root).Where(d => !ExecutionFolders.IsInHiddenFolder(_root, d)).ToList();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -190,131 +212,112 @@ public sealed class FolderWatcher(
     /// </summary>
     bool WatchLocked(string folder, bool retrying = false)
     {
-        if (_watcher is null || _folders.ContainsKey(folder)) return true;
+        if (_inotify is not { } inotify || _folders.ContainsKey(folder)) return true;
         if (!retrying && _unwatched.Count > 0)
         {
             _unwatched.Add(folder);
             return false;
         }
-        var execution = ExecutionFolders.FromChangedPath(root, folder) is not null;
-        var watcher = TryOpen(folder, recursive: execution, execution ? ExecutionChanges : NotifyFilters.DirectoryName, out var failure);
-        if (watcher is null)
+        var watches = new List<int>();
+        try
         {
+            if (IsExecutionFolder(folder)) WatchTree(inotify, folder, watches);
+            else watches.Add(inotify.Add(folder, FolderEvents));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            foreach (var wd in watches) inotify.Remove(wd);
             // Gone meanwhile: nothing to watch.
             if (!Directory.Exists(folder)) return true;
-            MarkUnwatchedLocked(folder, failure!);
+            MarkUnwatchedLocked(folder, e);
             return false;
         }
-        _folders[folder] = watcher;
-        _folderOf[watcher] = folder;
+        _folders[folder] = watches;
         _unwatched.Remove(folder);
         return true;
     }
 
+    static readonly EnumerationOptions SubFolders = new() { AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = true };
+
+    /// <summary>A folder below an execution and every folder below it (symbolic links not followed).</summary>
+    static void WatchTree(Inotify inotify, string folder, List<int> watches)
+    {
+        watches.Add(inotify.Add(folder, ExecutionEvents));
+        foreach (var sub in Directory.EnumerateDirectories(folder, "*", SubFolders)) WatchTree(inotify, sub, watches);
+    }
+
+    bool IsExecutionFolder(string path) => ExecutionFolders.FromChangedPath(_root, path) is { } execution && execution.Path == path;
+
     void StopWatchingLocked(string folder)
     {
         _unwatched.Remove(folder);
-        if (!_folders.Remove(folder, out var watcher)) return;
-        _folderOf.Remove(watcher);
-        watcher.Dispose();
+        if (!_folders.Remove(folder, out var watches)) return;
+        foreach (var wd in watches) _inotify?.Remove(wd);
     }
 
-    /// <summary>A started watcher, or null with the reason it cannot watch <paramref name="path"/>.</summary>
-    FileSystemWatcher? TryOpen(string path, bool recursive, NotifyFilters changes, out Exception? failure)
+    void OnChange(string path, uint mask)
     {
-        FileSystemWatcher? watcher = null;
-        try
+        var isFolder = (mask & Inotify.IsDirectory) != 0;
+        if (path == _root)
         {
-            watcher = factory.Create(path);
-            watcher.IncludeSubdirectories = recursive;
-            watcher.NotifyFilter = changes;
-            if (path == root) watcher.InternalBufferSize = 64 * 1024;
-            watcher.Changed += OnEvent;
-            watcher.Created += OnEvent;
-            watcher.Deleted += OnEvent;
-            watcher.Renamed += OnRenamed;
-            watcher.Error += OnError;
-            _starting = watcher;
-            _startFailure = null;
-            watcher.EnableRaisingEvents = true;
-            failure = _startFailure;
+            // From the watch on the root's parent.
+            if (isFolder) Lose((mask & Inotify.Delete) != 0 ? $"{_root} was deleted" : $"{_root} was moved");
+            return;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or PlatformNotSupportedException)
-        {
-            failure = e;
-        }
-        finally
-        {
-            _starting = null;
-        }
-        if (failure is null) return watcher;
-        watcher?.Dispose();
-        return null;
+        var below = ExecutionFolders.FromChangedPath(_root, path);
+        // Another entry of the root's parent.
+        if (below is null && Path.GetDirectoryName(path) != _root) return;
+        var inExecution = below is not null && below.Path != path;
+        // The root and user folders are watched for folders only.
+        if (!isFolder && !inExecution) return;
+        if ((mask & (Inotify.Create | Inotify.MovedTo)) != 0) Appeared(path, isFolder, below);
+        else if ((mask & (Inotify.Delete | Inotify.MovedFrom)) != 0) Disappeared(path, inExecution);
+        else onChanged(path);
     }
 
-    FileSystemWatcher? WatchRootName()
+    void Appeared(string path, bool isFolder, ExecutionFolder? execution)
     {
-        var parent = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(root));
-        if (parent is null) return null;
-        try
-        {
-            var watcher = factory.Create(parent);
-            watcher.Filter = Path.GetFileName(Path.TrimEndingDirectorySeparator(root));
-            watcher.NotifyFilter = NotifyFilters.DirectoryName;
-            watcher.Deleted += (_, _) => Lose($"{root} was deleted");
-            watcher.Renamed += (_, _) => Lose($"{root} was moved");
-            watcher.EnableRaisingEvents = true;
-            return watcher;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            // The rescans notice a root that is gone, only later.
-            logger.LogDebug("Cannot watch the parent of {Root}: {Reason}", root, e.Message);
-            return null;
-        }
-    }
-
-    void OnEvent(object? sender, FileSystemEventArgs e)
-    {
-        switch (e.ChangeType)
-        {
-            case WatcherChangeTypes.Created: Appeared(e.FullPath); break;
-            case WatcherChangeTypes.Deleted: Disappeared(e.FullPath); break;
-            default: onChanged(e.FullPath); break;
-        }
-    }
-
-    void OnRenamed(object? sender, RenamedEventArgs e)
-    {
-        Disappeared(e.OldFullPath);
-        Appeared(e.FullPath);
-    }
-
-    void Appeared(string path)
-    {
-        var execution = ExecutionFolders.FromChangedPath(root, path);
-        var isFolder = !ExecutionFolders.IsInHiddenFolder(root, path) && Directory.Exists(path);
-        // A user folder, or an execution folder, appearing: watched at once, before its first fold says whether it
-        // is live, since its first rows come next.
-        if (isFolder && (execution is null || execution.Path == path))
+        var hidden = ExecutionFolders.IsInHiddenFolder(_root, path);
+        if (isFolder && !hidden)
             lock (_gate)
             {
-                if (execution is not null) _live.TryAdd(execution.Fid, (path, time.GetUtcNow() + FinishedWatchTime));
-                WatchLocked(path);
+                if (execution is null || execution.Path == path)
+                {
+                    // A user folder, or an execution folder: watched at once, before its first fold says whether
+                    // it is live, since its first rows come next.
+                    if (execution is not null) _live.TryAdd(execution.Fid, (path, time.GetUtcNow() + FinishedWatchTime));
+                    WatchLocked(path);
+                }
+                else if (_inotify is { } inotify && _folders.TryGetValue(execution.Path, out var watches))
+                {
+                    // A folder below a watched execution (in/, out/ or deeper).
+                    try
+                    {
+                        WatchTree(inotify, path, watches);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        if (Directory.Exists(path))
+                        {
+                            StopWatchingLocked(execution.Path);
+                            MarkUnwatchedLocked(execution.Path, e);
+                        }
+                    }
+                }
                 UpdateStatusLocked();
             }
         onChanged(path);
         // The watch on a new folder is added only after its creation is seen: files written into it before
         // that raise no event. A second look shortly after finds them without waiting for the next rescan.
         // A user folder needs none: its appearance asks for a full scan anyway.
-        if (isFolder && execution is not null) LookAgainLater(path);
+        if (isFolder && !hidden && execution is not null) LookAgainLater(path);
     }
 
-    void Disappeared(string path)
+    void Disappeared(string path, bool inExecution)
     {
         onChanged(path);
-        // Only user and execution folders have watchers of their own.
-        if (ExecutionFolders.FromChangedPath(root, path) is { } execution && execution.Path != path) return;
+        // Only user and execution folders are tracked here; the kernel drops the watch of a folder deleted below an execution.
+        if (inExecution) return;
         lock (_gate)
         {
             if (!_folders.ContainsKey(path) && !_unwatched.Contains(path)) return;
@@ -325,7 +328,7 @@ public sealed class FolderWatcher(
 
     void LookAgainLater(string path)
     {
-        // Its own lock: a watcher's events must not wait for a retry that holds the gate.
+        // Its own lock: events must not wait for a retry that holds the gate.
         lock (_lookAgain)
         {
             if (_disposed) return;
@@ -343,24 +346,12 @@ public sealed class FolderWatcher(
         }
     }
 
-    void OnError(object? sender, ErrorEventArgs e)
+    void OnFailed(Inotify inotify, Exception error)
     {
-        var error = e.GetException();
         lock (_gate)
         {
-            if (sender is null) return;
-            if (sender == _starting) _startFailure ??= error;
-            // An overflow stops .NET's one inotify instance, and with it every watcher.
-            else if (sender == _watcher || (error is InternalBufferOverflowException && _folderOf.ContainsKey((FileSystemWatcher)sender)))
-                LoseLocked(Describe(error));
-            // A watcher already replaced may still report; only a current one counts. A sub-folder of an execution
-            // may be past the inotify limit: the execution is left to the rescans until the retry.
-            else if (_folderOf.TryGetValue((FileSystemWatcher)sender, out var folder))
-            {
-                StopWatchingLocked(folder);
-                MarkUnwatchedLocked(folder, error);
-                UpdateStatusLocked();
-            }
+            // One already replaced may still report; only the current one counts.
+            if (inotify == _inotify) LoseLocked(Describe(error));
         }
     }
 
@@ -385,17 +376,17 @@ public sealed class FolderWatcher(
         {
             _retryUnwatched?.Dispose();
             _retryUnwatched = null;
-            if (_watcher is null || _disposed) return;
+            if (_inotify is null || _disposed) return;
             foreach (var folder in _unwatched.ToList())
             {
-                var wanted = ExecutionFolders.FromChangedPath(root, folder) is { } execution
+                var wanted = ExecutionFolders.FromChangedPath(_root, folder) is { } execution
                     ? _live.TryGetValue(execution.Fid, out var live) && live.Folder == folder
                     : Directory.Exists(folder);
                 if (!wanted) _unwatched.Remove(folder);
                 else if (WatchLocked(folder, retrying: true)) watched.Add(folder);
                 else break;
             }
-            if (_unwatched.Count == 0) logger.LogInformation("Watching every folder of {Root} again", root);
+            if (_unwatched.Count == 0) logger.LogInformation("Watching every folder of {Root} again", _root);
             else _retryUnwatched ??= time.CreateTimer(_ => RetryUnwatched(), null, retryDelay, Timeout.InfiniteTimeSpan);
             UpdateStatusLocked();
         }
@@ -405,9 +396,9 @@ public sealed class FolderWatcher(
 
     void UpdateStatusLocked()
     {
-        status.WatchedFolders = _watcher is null ? 0 : 1 + _folders.Count;
-        // While the root's watcher is down, SetDown said why.
-        if (_watcher is null) return;
+        status.WatchedFolders = _inotify is null ? 0 : 1 + _folders.Count;
+        // While the watcher is down, SetDown said why.
+        if (_inotify is null) return;
         status.WatcherState = _unwatched.Count == 0 ? "watching" : $"watching, {_unwatched.Count} folders by rescans only: {_unwatchedReason}";
         status.WatcherHealthy = _unwatched.Count == 0;
     }
@@ -419,8 +410,8 @@ public sealed class FolderWatcher(
 
     void LoseLocked(string reason)
     {
-        if (_watcher is null || _disposed) return;
-        logger.LogWarning("File watcher on {Root} failed ({Reason}); rescanning, and watching again in {Delay}", root, reason, retryDelay);
+        if (_inotify is null || _disposed) return;
+        logger.LogWarning("File watcher on {Root} failed ({Reason}); rescanning, and watching again in {Delay}", _root, reason, retryDelay);
         StopLocked();
         // Not at once: a watcher that fails for good (inotify limits) would fail again in a tight loop.
         SetDown($"rescans only: {reason}");
@@ -444,22 +435,19 @@ public sealed class FolderWatcher(
         {
             _retry?.Dispose();
             _retry = null;
-            started = _watcher is null && StartLocked();
+            started = _inotify is null && StartLocked();
         }
         if (!started) return;
-        logger.LogInformation("Watching {Root} again; rescanning for what happened meanwhile", root);
+        logger.LogInformation("Watching {Root} again; rescanning for what happened meanwhile", _root);
         onLost();
     }
 
     void StopLocked()
     {
-        _watcher?.Dispose();
-        _watcher = null;
-        _rootNameWatcher?.Dispose();
-        _rootNameWatcher = null;
-        foreach (var watcher in _folders.Values) watcher.Dispose();
+        // Closing the instance drops every watch.
+        _inotify?.Dispose();
+        _inotify = null;
         _folders.Clear();
-        _folderOf.Clear();
         _unwatched.Clear();
         _retryUnwatched?.Dispose();
         _retryUnwatched = null;

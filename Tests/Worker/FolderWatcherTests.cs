@@ -208,23 +208,30 @@ public class FolderWatcherTests
         }
     }
 
-    /// <summary>Real watchers, except that an execution folder's cannot be created while <see cref="AtLimit"/>, as past the inotify watch limit.</summary>
+    /// <summary>A real inotify instance, except that it refuses a watch on an execution folder while <see cref="AtLimit"/>, as past the inotify watch limit.</summary>
     sealed class LimitedWatchers(string root) : WatcherFactory
     {
         int _failedTries;
         public volatile bool AtLimit;
         public int FailedTries => Volatile.Read(ref _failedTries);
 
-        public override FileSystemWatcher Create(string path)
+        public override Inotify Open() => new LimitedInotify(this);
+
+        sealed class LimitedInotify(LimitedWatchers limits) : Inotify
         {
-            var depth = Path.GetRelativePath(root, path).Split(Path.DirectorySeparatorChar).Length;
-            if (AtLimit && depth == 2)
+            public override int Add(string folder, uint mask)
             {
-                Interlocked.Increment(ref _failedTries);
-                // What .NET reports at ENOSPC.
-                throw new IOException("The configured user limit (8192) on the number of inotify watches has been reached.", 28);
+                var depth = Path.GetRelativePath(limits._root, folder).Split(Path.DirectorySeparatorChar).Length;
+                if (limits.AtLimit && depth == 2)
+                {
+                    Interlocked.Increment(ref limits._failedTries);
+                    // What inotify_add_watch says at the limit: ENOSPC.
+                    throw new IOException("the limit on the number of inotify watches was reached", 28);
+                }
+                return base.Add(folder, mask);
             }
-            return base.Create(path);
         }
+
+        readonly string _root = root;
     }
 }

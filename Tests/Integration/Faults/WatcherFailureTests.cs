@@ -78,9 +78,9 @@ public class WatcherFailureTests
     [Test]
     public async Task A_buffer_overflow_falls_back_to_a_rescan_reports_degraded_and_watches_again()
     {
-        var first = _watchers.Of(_host.ExecutionRoot).Single();
-        // Events the watchers never deliver, as in an overflow: they are deaf while these executions appear.
-        foreach (var watcher in _watchers.All()) watcher.EnableRaisingEvents = false;
+        var first = _watchers.Opened.Single();
+        // Events the watcher never delivers, as in an overflow: it is deaf while these executions appear.
+        first.Deaf = true;
         var missed = Enumerable.Range(0, 5).Select(_ => NewExecution(_host.ExecutionRoot)).ToList();
         await Task.Delay(500);
         Assert.That((await _client.GetJson($"{Api}/agent-stats")).GetProperty("total_executions").GetInt32(), Is.EqualTo(10), "nothing saw them yet");
@@ -92,7 +92,7 @@ public class WatcherFailureTests
 
         var healthy = await UntilHealth("Healthy", "watching again after the retry delay");
         Assert.That(healthy.GetProperty("checks").GetProperty("index").GetProperty("data").Str("watcher"), Is.EqualTo("watching"));
-        Assert.That(_watchers.Of(_host.ExecutionRoot), Has.Count.EqualTo(2), "a new watcher");
+        Assert.That(_watchers.Opened, Has.Count.EqualTo(2), "a new inotify instance");
         var later = NewExecution(_host.ExecutionRoot);
         await UntilListed(later, "the new watcher reports a new execution");
         await IndexVersusRecount.AssertEventually(_client, _host.ExecutionRoot, TimeSpan.FromSeconds(10));
@@ -128,26 +128,30 @@ public class WatcherFailureTests
         }
     }
 
-    /// <summary>Real watchers whose own Error event a test can raise.</summary>
+    /// <summary>Real inotify instances, which a test can make deaf or fail.</summary>
     sealed class RecordingWatchers : WatcherFactory
     {
-        readonly ConcurrentQueue<FailingWatcher> _created = new();
+        readonly ConcurrentQueue<FailingInotify> _opened = new();
 
-        public override FileSystemWatcher Create(string path)
+        public override Inotify Open()
         {
-            var watcher = new FailingWatcher(path);
-            _created.Enqueue(watcher);
-            return watcher;
+            var inotify = new FailingInotify();
+            _opened.Enqueue(inotify);
+            return inotify;
         }
 
-        /// <summary>The watchers created for <paramref name="folder"/> itself (the root's: not the one on its name in its parent).</summary>
-        public List<FailingWatcher> Of(string folder) => _created.Where(w => w.Path == folder).ToList();
-
-        public List<FailingWatcher> All() => [.. _created];
+        public List<FailingInotify> Opened => [.. _opened];
     }
 
-    sealed class FailingWatcher(string path) : FileSystemWatcher(path)
+    sealed class FailingInotify : Inotify
     {
-        public void Fail(Exception e) => OnError(new ErrorEventArgs(e));
+        public volatile bool Deaf;
+
+        protected override void OnChanged(string path, uint mask)
+        {
+            if (!Deaf) base.OnChanged(path, mask);
+        }
+
+        public void Fail(Exception e) => OnFailed(e);
     }
 }
