@@ -240,10 +240,17 @@ public sealed class FolderWatcher(
     static readonly EnumerationOptions SubFolders = new() { AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = true };
 
     /// <summary>A folder below an execution and every folder below it (symbolic links not followed).</summary>
-    static void WatchTree(Inotify inotify, string folder, List<int> watches)
+    static void WatchTree(Inotify inotify, string folder, List<int> watches, bool below = false)
     {
-        watches.Add(inotify.Add(folder, ExecutionEvents));
-        foreach (var sub in Directory.EnumerateDirectories(folder, "*", SubFolders)) WatchTree(inotify, sub, watches);
+        try
+        {
+            watches.Add(inotify.Add(folder, ExecutionEvents));
+            foreach (var sub in Directory.EnumerateDirectories(folder, "*", SubFolders)) WatchTree(inotify, sub, watches, below: true);
+        }
+        catch (DirectoryNotFoundException) when (below)
+        {
+            // A sub-folder deleted meanwhile.
+        }
     }
 
     bool IsExecutionFolder(string path) => ExecutionFolders.FromChangedPath(_root, path) is { } execution && execution.Path == path;

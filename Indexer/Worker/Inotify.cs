@@ -68,12 +68,6 @@ public class Inotify : IDisposable
         }
     }
 
-    /// <summary>The number of watches held now.</summary>
-    public int Count
-    {
-        get { lock (_gate) return _folders.Count; }
-    }
-
     protected virtual void OnChanged(string path, uint mask) => Changed?.Invoke(path, mask);
 
     protected void OnFailed(Exception error) => Failed?.Invoke(error);
