@@ -12,7 +12,7 @@ namespace Kodosumi.Indexer.Worker;
 public class Inotify : IDisposable
 {
     public const uint Modify = 0x2, MovedFrom = 0x40, MovedTo = 0x80, Create = 0x100, Delete = 0x200, IsDirectory = 0x4000_0000;
-    const uint QueueOverflow = 0x4000, Ignored = 0x8000, OnlyDirectory = 0x100_0000, DoNotFollow = 0x200_0000, ExcludeUnlinked = 0x400_0000;
+    const uint QueueOverflow = 0x4000, Ignored = 0x8000, OnlyDirectory = 0x100_0000, ExcludeUnlinked = 0x400_0000;
     const int CloseOnExec = 0x80000, NonBlocking = 0x800, PollIn = 1;
     const int ENOENT = 2, EINTR = 4, EAGAIN = 11, EACCES = 13, ENFILE = 23, EMFILE = 24, ENOTDIR = 20, ENOSPC = 28;
     /// <summary>How long the reading thread waits for events before it looks whether it should stop.</summary>
@@ -51,7 +51,8 @@ public class Inotify : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_closed || _disposed, this);
-            var wd = inotify_add_watch(_fd, folder, mask | OnlyDirectory | DoNotFollow | ExcludeUnlinked);
+            // A symbolic link to a folder (a root configured through one) is followed, as a listing follows it.
+            var wd = inotify_add_watch(_fd, folder, mask | OnlyDirectory | ExcludeUnlinked);
             if (wd < 0) throw ErrorOf(Marshal.GetLastPInvokeError(), folder);
             _folders[wd] = folder;
             return wd;
