@@ -349,7 +349,7 @@ public sealed class IndexerWorker(
         }
         catch (Exception e) when (e is LiteException or IOException or ObjectDisposedException)
         {
-            var reason = PublicReason(e);
+            var reason = store.DescribeFailure(e);
             if (status.IndexWriteError != reason) logger.LogError(e, "Cannot write the index {Path}", _options.IndexPath);
             status.IndexWriteError = reason;
             _writeFailures++;
@@ -358,17 +358,6 @@ public sealed class IndexerWorker(
         }
         return true;
     }
-
-    /// <summary>
-    /// What <c>/health/ready</c>, open to anyone, says of a failed write: the cause without the index's
-    /// path (a file system's message names the file). The log keeps the whole exception.
-    /// </summary>
-    string PublicReason(Exception e) => e switch
-    {
-        IndexVolumeFullException => e.Message,
-        _ when IndexStore.IsDiskFull(e) => "No space left on the index volume",
-        _ => e.Message.Replace(Path.GetDirectoryName(Path.GetFullPath(_options.IndexPath))!, "{index folder}", StringComparison.Ordinal),
-    };
 
     /// <summary>
     /// An earlier commit may have been shown although its pages never reached the disk (LiteDB writes its log
