@@ -51,6 +51,9 @@ public sealed class IndexerOptions : IValidatableObject
     /// <summary>How long a failed file watcher waits before it is created again (rescans cover the gap).</summary>
     public TimeSpan WatcherRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long after its last event a finished or failed execution stays watched; later changes wait for the rescan.</summary>
+    public TimeSpan WatchFinishedFor { get; set; } = TimeSpan.FromMinutes(5);
+
     public string ExecutionRoot => Path.GetFullPath(ExecDir is { Length: > 0 } dir ? dir : Path.Combine(DataDir, "execution"));
 
     public string AdminDatabasePath => Path.GetFullPath(AdminDatabase is { Length: > 0 } value ? FromSqlAlchemyUrl(value) : Path.Combine(DataDir, "admin.db"));
@@ -75,6 +78,8 @@ public sealed class IndexerOptions : IValidatableObject
             yield return new ValidationResult($"{Section}:{nameof(RescanInterval)} must be positive, got {RescanInterval}", [nameof(RescanInterval)]);
         if (Debounce < TimeSpan.Zero)
             yield return new ValidationResult($"{Section}:{nameof(Debounce)} must not be negative", [nameof(Debounce)]);
+        if (WatchFinishedFor < TimeSpan.Zero || WatchFinishedFor > TimeSpan.FromDays(3650))
+            yield return new ValidationResult($"{Section}:{nameof(WatchFinishedFor)} must be between 0 and 3650 days", [nameof(WatchFinishedFor)]);
         if (UsersReloadInterval <= TimeSpan.Zero)
             yield return new ValidationResult($"{Section}:{nameof(UsersReloadInterval)} must be positive", [nameof(UsersReloadInterval)]);
         if (QuarantineProbe <= TimeSpan.Zero || QuarantineProbeMax < QuarantineProbe)

@@ -28,11 +28,11 @@ public class WatcherFactory
 /// </summary>
 public sealed class FolderWatcher(
     string root, Action<string> onChanged, Action onLost, IndexerStatus status, ILogger logger,
-    TimeSpan retryDelay, WatcherFactory factory, TimeProvider time) : IDisposable
+    TimeSpan retryDelay, WatcherFactory factory, TimeProvider time, TimeSpan? watchFinishedFor = null) : IDisposable
 {
     /// <summary>How long after a folder appears it is looked at once more.</summary>
     public static readonly TimeSpan SettleDelay = TimeSpan.FromSeconds(1);
-    /// <summary>A finished or failed execution stays watched this long after its last event: late files, the writer closing its database.</summary>
+    /// <summary>By default a finished or failed execution stays watched this long after its last event: late files, the writer closing its database.</summary>
     public static readonly TimeSpan FinishedWatchTime = TimeSpan.FromMinutes(5);
     /// <summary>Any other stays watched this long after its last event: a run whose process died stays "running" for ever.</summary>
     public static readonly TimeSpan QuietWatchTime = TimeSpan.FromDays(1);
@@ -43,6 +43,7 @@ public sealed class FolderWatcher(
     const uint ExecutionEvents = FolderEvents | Inotify.Modify;
 
     readonly string _root = Path.TrimEndingDirectorySeparator(root);
+    readonly TimeSpan _watchFinishedFor = watchFinishedFor ?? FinishedWatchTime;
     readonly Lock _gate = new();
     /// <summary>While it runs, the watcher is up.</summary>
     Inotify? _inotify;
@@ -94,14 +95,17 @@ public sealed class FolderWatcher(
     }
 
     /// <summary>Until when an execution is watched, from what its last fold shows.</summary>
-    public static DateTimeOffset WatchUntil(ExecutionSummary execution)
+    public static DateTimeOffset WatchUntil(ExecutionSummary execution) => WatchUntil(execution, FinishedWatchTime);
+
+    static DateTimeOffset WatchUntil(ExecutionSummary execution, TimeSpan watchFinishedFor)
     {
         var finished = execution.Status is { } s
             && (s.Equals("finished", StringComparison.OrdinalIgnoreCase) || s.Equals("error", StringComparison.OrdinalIgnoreCase));
         var last = execution.LastTimestamp is { } t && double.IsFinite(t) ? t : execution.CreatedAt;
         // Clamped: a timestamp far outside the calendar must not throw.
         var lastEvent = DateTimeOffset.FromUnixTimeMilliseconds((long)(Math.Clamp(last, 0, 2e11) * 1000));
-        return lastEvent + (finished ? FinishedWatchTime : QuietWatchTime);
+        // A run is never watched for less long than a finished one.
+        return lastEvent + (finished ? watchFinishedFor : TimeSpan.FromTicks(Math.Max(QuietWatchTime.Ticks, watchFinishedFor.Ticks)));
     }
 
     /// <summary>After a commit: watches the executions it shows live, stops watching the others and those removed.</summary>
@@ -118,7 +122,7 @@ public sealed class FolderWatcher(
         {
             foreach (var (fid, summary) in executions)
             {
-                if (summary is not null && WatchUntil(summary) is var until && until > now)
+                if (summary is not null && WatchUntil(summary, _watchFinishedFor) is var until && until > now)
                 {
                     var folder = Path.Combine(_root, summary.UserId, fid);
                     // Moved to another user's folder: the old one is gone.
@@ -292,7 +296,7 @@ public sealed class FolderWatcher(
                 {
                     // A user folder, or an execution folder: watched at once, before its first fold says whether
                     // it is live, since its first rows come next.
-                    if (execution is not null) _live.TryAdd(execution.Fid, (path, time.GetUtcNow() + FinishedWatchTime));
+                    if (execution is not null) _live.TryAdd(execution.Fid, (path, time.GetUtcNow() + _watchFinishedFor));
                     WatchLocked(path);
                 }
                 else if (_inotify is { } inotify && _folders.TryGetValue(execution.Path, out var watches))

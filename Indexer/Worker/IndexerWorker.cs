@@ -65,7 +65,7 @@ public sealed class IndexerWorker(
         LoadIndex();
         logger.LogInformation("Index holds {Count} executions; scanning {Root}", catalog.Count, _root);
         users.ReloadIfChanged();
-        _watcher = new FolderWatcher(_root, Hint, RescanAll, status, logger, _options.WatcherRetryDelay, watchers, time);
+        _watcher = new FolderWatcher(_root, Hint, RescanAll, status, logger, _options.WatcherRetryDelay, watchers, time, _options.WatchFinishedFor);
         _watcher.Track(catalog.Snapshot().NewestFirst);
         _watcher.EnsureStarted();
         Scan(stoppingToken);

@@ -21,7 +21,12 @@ public class ConditionalGetTests
         _dataDir = TempDirs.Create("kodo-etag");
         new DemoDataGenerator(new DemoOptions { Executions = 15, Seed = 12 }).Generate(_dataDir);
         // Slow rescans: the change must come from the watcher. A long window slot: no slot ends mid-test.
-        _host = new IndexerHost(_dataDir, rescan: TimeSpan.FromMinutes(10), settings: new Dictionary<string, string?> { ["Dashboard:WindowSlot"] = "01:00:00" });
+        _host = new IndexerHost(_dataDir, rescan: TimeSpan.FromMinutes(10), settings: new Dictionary<string, string?>
+        {
+            ["Dashboard:WindowSlot"] = "01:00:00",
+            // Tests here write to executions that finished long ago: all of them stay watched.
+            ["Indexer:WatchFinishedFor"] = "365.00:00:00",
+        });
         _client = await _host.StartAsync();
     }
 

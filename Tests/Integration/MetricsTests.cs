@@ -25,7 +25,9 @@ public partial class MetricsTests
         var broken = Path.Combine(_dataDir, "execution", DemoDataGenerator.Users[2].FolderName, _brokenFid);
         Directory.CreateDirectory(broken);
         File.WriteAllBytes(Path.Combine(broken, "sqlite3.db"), []);
-        _host = new IndexerHost(_dataDir, rescan: TimeSpan.FromMinutes(10));
+        // A test here writes to an execution that finished long ago: all of them stay watched.
+        _host = new IndexerHost(_dataDir, rescan: TimeSpan.FromMinutes(10),
+            settings: new Dictionary<string, string?> { ["Indexer:WatchFinishedFor"] = "365.00:00:00" });
         (await _host.StartAsync()).Dispose();
     }
 
