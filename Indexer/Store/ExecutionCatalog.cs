@@ -38,7 +38,7 @@ public sealed class ExecutionCatalog(IndexEvents events)
     readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
     const int MaxSharedStrings = 100_000;
     long _version;
-    int _quarantined;
+    int _quarantined, _withProblems;
     CatalogSnapshot? _snapshot;
 
     /// <summary>Grows with every applied change; the API derives ETags from it.</summary>
@@ -54,6 +54,9 @@ public sealed class ExecutionCatalog(IndexEvents events)
 
     /// <summary>Executions whose database is quarantined (not read until their probe); kept current on every change.</summary>
     public int QuarantinedCount => Volatile.Read(ref _quarantined);
+
+    /// <summary>Executions whose last read failed (<see cref="ExecutionSummary.Problem"/>); kept current like the quarantined count, so health never walks the catalog.</summary>
+    public int WithProblemsCount => Volatile.Read(ref _withProblems);
 
     public ExecutionSummary? Find(string fid)
     {
@@ -86,6 +89,7 @@ public sealed class ExecutionCatalog(IndexEvents events)
             _byFid.Clear();
             _errorsByFid.Clear();
             _quarantined = 0;
+            _withProblems = 0;
             foreach (var s in summaries) Put(s);
             foreach (var e in errors) ErrorsOf(e.Fid).Add(new ErrorRef(e.Fid, e.UserId, e.EventId, e.Timestamp));
             _version++;
@@ -124,6 +128,7 @@ public sealed class ExecutionCatalog(IndexEvents events)
                         if (_byFid.Remove(remove.Fid, out var removed))
                         {
                             if (removed.Quarantine is not null) _quarantined--;
+                            if (removed.Problem is not null) _withProblems--;
                             events.PublishRemoved(removed);
                         }
                         _errorsByFid.Remove(remove.Fid);
@@ -141,11 +146,16 @@ public sealed class ExecutionCatalog(IndexEvents events)
         previous is not null && previous.Tags.SequenceEqual(next.Tags)
         && previous with { SourceStamp = null, Tags = next.Tags } == next with { SourceStamp = null };
 
-    /// <summary>Stores the summary, keeping the quarantined count; returns the one it replaces.</summary>
+    /// <summary>Stores the summary, keeping the quarantined and problem counts; returns the one it replaces.</summary>
     ExecutionSummary? Put(ExecutionSummary summary)
     {
-        if (_byFid.TryGetValue(summary.Fid, out var old) && old.Quarantine is not null) _quarantined--;
+        if (_byFid.TryGetValue(summary.Fid, out var old))
+        {
+            if (old.Quarantine is not null) _quarantined--;
+            if (old.Problem is not null) _withProblems--;
+        }
         if (summary.Quarantine is not null) _quarantined++;
+        if (summary.Problem is not null) _withProblems++;
         _byFid[summary.Fid] = Compact(summary);
         return old;
     }
