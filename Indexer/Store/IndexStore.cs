@@ -107,6 +107,8 @@ public sealed class IndexStore : IDisposable
     {
         if (changes.Count == 0) return;
         EnsureFreeSpace();
+        var context = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(LogWriterApart.Instance);
         _db.BeginTrans();
         try
         {
@@ -132,6 +134,10 @@ public sealed class IndexStore : IDisposable
             try { _db.Rollback(); }
             catch (Exception e) when (e is LiteException or IOException or ObjectDisposedException) { } // a closed engine has nothing to roll back
             throw;
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(context);
         }
         if (_verifyCommits)
         {
@@ -243,6 +249,20 @@ public sealed class IndexStore : IDisposable
             if (File.Exists(file)) File.Move(file, $"{file}.broken-{stamp}", overwrite: true);
         }
     }
+}
+
+/// <summary>
+/// LiteDB hands each page of a commit to its log writer by completing a task that writer awaits. On a thread
+/// without a synchronization context .NET runs that continuation inline, so the committing thread itself
+/// wrote every page and forced the file to disk (fsync) after each one, as the writer queue ran empty each time:
+/// thousands of fsyncs per commit, which bound the cold index to the disk. While a commit runs, this context
+/// makes .NET queue the continuation to the thread pool instead (it never inlines under a context of its own
+/// type), so the log writer runs beside the commit and forces the file to disk once per batch of pages, as LiteDB
+/// intends. Nothing is ever posted to it.
+/// </summary>
+sealed class LogWriterApart : SynchronizationContext
+{
+    public static readonly LogWriterApart Instance = new();
 }
 
 /// <summary>The index volume is below <see cref="IndexerOptions.MinFreeMegabytes"/>: nothing was written, so the index needs no reopening.</summary>
