@@ -27,8 +27,6 @@ public sealed class IndexStore : IDisposable
     volatile ILiteCollection<ExecutionSummary> _executions;
     volatile ILiteCollection<ErrorEvent> _errors;
     (List<ExecutionSummary> Executions, List<ErrorEvent> Errors)? _loaded;
-    // Set after a failed write: until a commit is proven on disk, each one is checkpointed before it counts.
-    bool _verifyCommits;
 
     /// <summary>Why the index was started afresh at the last open (damaged, or of another schema version); null if it was reused.</summary>
     public string? RebuildReason { get; private set; }
@@ -62,7 +60,6 @@ public sealed class IndexStore : IDisposable
         (var db, _loaded, RebuildReason) = OpenOrRebuild(_path, _logger);
         (_executions, _errors) = Collections(db);
         _db = db;
-        _verifyCommits = true;
     }
 
     /// <summary>Stops short of a full disk, leaving room for LiteDB's checkpoint and for whatever else shares the volume.</summary>
@@ -102,7 +99,10 @@ public sealed class IndexStore : IDisposable
         }
     }
 
-    /// <summary>Writes a batch in one transaction. Never call across an await: LiteDB transactions are per thread.</summary>
+    /// <summary>
+    /// Writes a batch in one transaction and returns once it is proven on disk. Never call across an await: LiteDB
+    /// transactions are per thread.
+    /// </summary>
     public void Commit(IReadOnlyList<IndexChange> changes)
     {
         if (changes.Count == 0) return;
@@ -139,11 +139,8 @@ public sealed class IndexStore : IDisposable
         {
             SynchronizationContext.SetSynchronizationContext(context);
         }
-        if (_verifyCommits)
-        {
-            ProveWritten();
-            _verifyCommits = false;
-        }
+        // LiteDB's log writer runs behind the commit: only once its pages are proven on disk may the commit be shown.
+        ProveWritten();
     }
 
     /// <summary>

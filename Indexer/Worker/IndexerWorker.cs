@@ -201,9 +201,6 @@ public sealed class IndexerWorker(
         status.LastScanDuration = clock.Elapsed;
         status.LastScanCpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         logger.LogDebug("Scanned {Count} executions in {Elapsed}", found.Count, clock.Elapsed);
-        // The last large commit of the first pass may have returned before LiteDB's background writer failed:
-        // prove it reached the disk before the API opens on it.
-        if (!status.Ready && _writeFailures == failuresBefore && !stop.IsCancellationRequested) Write(store.ProveWritten);
         if (!status.Ready && _writeFailures == failuresBefore && !stop.IsCancellationRequested)
         {
             status.Ready = true;
