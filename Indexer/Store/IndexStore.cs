@@ -27,6 +27,13 @@ public sealed class IndexStore : IDisposable
     volatile ILiteCollection<ExecutionSummary> _executions;
     volatile ILiteCollection<ErrorEvent> _errors;
     (List<ExecutionSummary> Executions, List<ErrorEvent> Errors)? _loaded;
+    // Set after a failed write: until a commit is proven on disk, each one is checkpointed before it counts.
+    bool _verifyCommits;
+    /// <summary>
+    /// Why the last reopen failed (a full disk, say). The engine stays closed until one succeeds, and each write says
+    /// that cause rather than "disposed object", so health keeps showing the real reason.
+    /// </summary>
+    volatile Exception? _closedBy;
 
     /// <summary>Why the index was started afresh at the last open (damaged, or of another schema version); null if it was reused.</summary>
     public string? RebuildReason { get; private set; }
@@ -57,16 +64,31 @@ public sealed class IndexStore : IDisposable
         {
             _logger.LogDebug(e, "Closing the failed index");
         }
-        (var db, _loaded, RebuildReason) = OpenOrRebuild(_path, _logger);
-        (_executions, _errors) = Collections(db);
-        _db = db;
+        try
+        {
+            (var db, _loaded, RebuildReason) = OpenOrRebuild(_path, _logger);
+            (_executions, _errors) = Collections(db);
+            _db = db;
+            _closedBy = null;
+        }
+        catch (Exception e) when (e is LiteException or IOException)
+        {
+            _closedBy = e;
+            throw;
+        }
+        _verifyCommits = true;
+    }
+
+    void ThrowIfClosed()
+    {
+        if (_closedBy is { } cause) throw new IOException($"The index is closed until it can be reopened: {cause.Message}", cause);
     }
 
     /// <summary>Stops short of a full disk, leaving room for LiteDB's checkpoint and for whatever else shares the volume.</summary>
     void EnsureFreeSpace()
     {
         if (_minFreeBytes == 0) return;
-        var free = new DriveInfo(Path.GetDirectoryName(_path)!).AvailableFreeSpace;
+        var free = FreeBytes();
         if (free < _minFreeBytes)
             throw new IndexVolumeFullException($"No space left for the index: {free / 1048576} MB free on its volume, Indexer:MinFreeMegabytes asks for {_minFreeBytes / 1048576}");
     }
@@ -100,15 +122,33 @@ public sealed class IndexStore : IDisposable
     }
 
     /// <summary>
-    /// Writes a batch in one transaction and returns once it is proven on disk. Never call across an await: LiteDB
-    /// transactions are per thread.
+    /// A failed write's cause as <c>/health/ready</c> (open to anyone) shows it: without the index's path, which a file
+    /// system's message names. LiteDB writes its log on a background thread, and a full disk there closes the engine so
+    /// that the next call only says "disposed object": the volume's free space is asked too.
     /// </summary>
+    public string DescribeFailure(Exception e) =>
+        e is IndexVolumeFullException ? e.Message
+        : IsDiskFull(e) || FreeBytes() < 1024 * 1024 ? "No space left on the index volume"
+        : e.Message.Replace(Path.GetDirectoryName(_path)!, "{index folder}", StringComparison.Ordinal);
+
+    long FreeBytes()
+    {
+        try
+        {
+            return new DriveInfo(Path.GetDirectoryName(_path)!).AvailableFreeSpace;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return long.MaxValue;
+        }
+    }
+
+    /// <summary>Writes a batch in one transaction. Never call across an await: LiteDB transactions are per thread.</summary>
     public void Commit(IReadOnlyList<IndexChange> changes)
     {
         if (changes.Count == 0) return;
+        ThrowIfClosed();
         EnsureFreeSpace();
-        var context = SynchronizationContext.Current;
-        SynchronizationContext.SetSynchronizationContext(LogWriterApart.Instance);
         _db.BeginTrans();
         try
         {
@@ -135,12 +175,11 @@ public sealed class IndexStore : IDisposable
             catch (Exception e) when (e is LiteException or IOException or ObjectDisposedException) { } // a closed engine has nothing to roll back
             throw;
         }
-        finally
+        if (_verifyCommits)
         {
-            SynchronizationContext.SetSynchronizationContext(context);
+            ProveWritten();
+            _verifyCommits = false;
         }
-        // LiteDB's log writer runs behind the commit: only once its pages are proven on disk may the commit be shown.
-        ProveWritten();
     }
 
     /// <summary>
@@ -149,6 +188,7 @@ public sealed class IndexStore : IDisposable
     /// </summary>
     public void ProveWritten()
     {
+        ThrowIfClosed();
         _db.Checkpoint();
         _db.BeginTrans();
         _db.Rollback();
@@ -246,20 +286,6 @@ public sealed class IndexStore : IDisposable
             if (File.Exists(file)) File.Move(file, $"{file}.broken-{stamp}", overwrite: true);
         }
     }
-}
-
-/// <summary>
-/// LiteDB hands each page of a commit to its log writer by completing a task that writer awaits. On a thread
-/// without a synchronization context .NET runs that continuation inline, so the committing thread itself
-/// wrote every page and forced the file to disk (fsync) after each one, as the writer queue ran empty each time:
-/// thousands of fsyncs per commit, which bound the cold index to the disk. While a commit runs, this context
-/// makes .NET queue the continuation to the thread pool instead (it never inlines under a context of its own
-/// type), so the log writer runs beside the commit and forces the file to disk once per batch of pages, as LiteDB
-/// intends. Nothing is ever posted to it.
-/// </summary>
-sealed class LogWriterApart : SynchronizationContext
-{
-    public static readonly LogWriterApart Instance = new();
 }
 
 /// <summary>The index volume is below <see cref="IndexerOptions.MinFreeMegabytes"/>: nothing was written, so the index needs no reopening.</summary>

@@ -201,6 +201,9 @@ public sealed class IndexerWorker(
         status.LastScanDuration = clock.Elapsed;
         status.LastScanCpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         logger.LogDebug("Scanned {Count} executions in {Elapsed}", found.Count, clock.Elapsed);
+        // The last large commit of the first pass may have returned before LiteDB's background writer failed:
+        // prove it reached the disk before the API opens on it.
+        if (!status.Ready && _writeFailures == failuresBefore && !stop.IsCancellationRequested) Write(store.ProveWritten);
         if (!status.Ready && _writeFailures == failuresBefore && !stop.IsCancellationRequested)
         {
             status.Ready = true;
@@ -343,8 +346,9 @@ public sealed class IndexerWorker(
         }
         catch (Exception e) when (e is LiteException or IOException or ObjectDisposedException)
         {
-            if (status.IndexWriteError != e.Message) logger.LogError(e, "Cannot write the index {Path}", _options.IndexPath);
-            status.IndexWriteError = e.Message;
+            var reason = store.DescribeFailure(e);
+            if (status.IndexWriteError != reason) logger.LogError(e, "Cannot write the index {Path}", _options.IndexPath);
+            status.IndexWriteError = reason;
             _writeFailures++;
             if (e is not IndexVolumeFullException) Reopen();
             return false;
