@@ -10,7 +10,7 @@ namespace Kodosumi.Api.Hosting;
 /// </summary>
 public sealed class KeptAnswers(IOptions<DashboardOptions> options)
 {
-    public sealed record Answer(string? ContentType, byte[] Body);
+    public sealed record Answer(string? ContentType, ChunkedBody Body);
 
     readonly ConcurrentDictionary<string, Answer> _answers = new(StringComparer.Ordinal);
     readonly Lock _gate = new();
