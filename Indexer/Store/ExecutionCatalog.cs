@@ -3,9 +3,15 @@ using Kodosumi.Shared.Model;
 
 namespace Kodosumi.Indexer.Store;
 
-/// <summary>Where an error event sits; its message stays in LiteDB until a page of errors is shown.</summary>
-public sealed record ErrorRef(string Fid, string UserId, long EventId, double Timestamp)
+/// <summary>
+/// Where an error event sits, with its message when that is short (a page of errors then needs no read of
+/// the index); a longer message (up to a megabyte) stays in LiteDB until a page of errors shows it.
+/// </summary>
+public sealed record ErrorRef(string Fid, string UserId, long EventId, double Timestamp, string? ShortMessage)
 {
+    /// <summary>Messages up to this many characters are kept in memory: a traceback is a few hundred.</summary>
+    public const int MaxShortMessage = 2048;
+
     public string Key => ErrorEvent.KeyOf(Fid, EventId);
 }
 
@@ -87,7 +93,7 @@ public sealed class ExecutionCatalog(IndexEvents events)
             _errorsByFid.Clear();
             _quarantined = 0;
             foreach (var s in summaries) Put(s);
-            foreach (var e in errors) ErrorsOf(e.Fid).Add(new ErrorRef(e.Fid, e.UserId, e.EventId, e.Timestamp));
+            foreach (var e in errors) ErrorsOf(e.Fid).Add(RefOf(e, _byFid.GetValueOrDefault(e.Fid)));
             _version++;
             // Live clients may have been told of changes that did not reach the disk.
             events.PublishReset();
@@ -115,7 +121,7 @@ public sealed class ExecutionCatalog(IndexEvents events)
                             var list = ErrorsOf(upsert.Fid);
                             var known = list.Select(r => r.EventId).ToHashSet();
                             added = [.. upsert.NewErrors.Where(e => known.Add(e.EventId))];
-                            list.AddRange(added.Select(e => new ErrorRef(e.Fid, e.UserId, e.EventId, e.Timestamp)));
+                            list.AddRange(added.Select(e => RefOf(e, upsert.Summary)));
                         }
                         events.Publish(previous, upsert.Summary, added);
                         break;
@@ -168,6 +174,19 @@ public sealed class ExecutionCatalog(IndexEvents events)
         // Bounded, for a data set where these values never repeat.
         if (_strings.Count < MaxSharedStrings) _strings[value] = value;
         return value;
+    }
+
+    /// <summary>
+    /// The execution's latest error is mostly its only one: its message shares the summary's string.
+    /// <paramref name="error"/>'s message may be missing (loaded without it) when it is long.
+    /// </summary>
+    static ErrorRef RefOf(ErrorEvent error, ExecutionSummary? summary)
+    {
+        var message = summary is { LatestError: { } latest } && summary.LatestErrorEventId == error.EventId && latest == error.Message
+            ? latest
+            : error.Message;
+        return new ErrorRef(error.Fid, error.UserId, error.EventId, error.Timestamp,
+            message.Length is > 0 and <= ErrorRef.MaxShortMessage ? message : null);
     }
 
     List<ErrorRef> ErrorsOf(string fid)

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using NJsonSchema.Annotations;
 
 namespace Kodosumi.Api.Features.Dashboard;
 
@@ -11,6 +12,8 @@ namespace Kodosumi.Api.Features.Dashboard;
 /// a page of 500 rows would otherwise parse 500 documents only to write them out again.
 /// </summary>
 [JsonConverter(typeof(Converter))]
+// Described in the API document as any JSON value, as the JsonElement it stands for.
+[JsonSchemaType(typeof(JsonElement))]
 public sealed class JsonText(string text)
 {
     public string Text { get; } = text;
