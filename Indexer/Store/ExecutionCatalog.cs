@@ -42,6 +42,7 @@ public sealed class ExecutionCatalog(IndexEvents events)
     readonly Dictionary<string, ExecutionSummary> _byFid = new(StringComparer.Ordinal);
     readonly Dictionary<string, List<ErrorRef>> _errorsByFid = new(StringComparer.Ordinal);
     readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
+    readonly Dictionary<string, List<string>> _tagLists = new(StringComparer.Ordinal);
     const int MaxSharedStrings = 100_000;
     long _version;
     int _quarantined;
@@ -157,15 +158,17 @@ public sealed class ExecutionCatalog(IndexEvents events)
     }
 
     /// <summary>
-    /// Agent names, statuses and user ids repeat across executions: the catalog keeps one string of each
+    /// Agent names, statuses, user ids and tag lists repeat across executions: the catalog keeps one of each
     /// instead of one per summary (at 100,000 executions that is tens of megabytes).
     /// </summary>
     ExecutionSummary Compact(ExecutionSummary s)
     {
         var (agent, user, status) = (Shared(s.AgentName), Shared(s.UserId), s.Status is null ? null : Shared(s.Status));
+        var tags = SharedTags(s.Tags);
         return ReferenceEquals(agent, s.AgentName) && ReferenceEquals(user, s.UserId) && ReferenceEquals(status, s.Status)
+               && ReferenceEquals(tags, s.Tags)
             ? s
-            : s with { AgentName = agent, UserId = user, Status = status };
+            : s with { AgentName = agent, UserId = user, Status = status, Tags = tags };
     }
 
     string Shared(string value)
@@ -174,6 +177,17 @@ public sealed class ExecutionCatalog(IndexEvents events)
         // Bounded, for a data set where these values never repeat.
         if (_strings.Count < MaxSharedStrings) _strings[value] = value;
         return value;
+    }
+
+    /// <summary>One list per distinct set of tags in order; nothing changes a summary's list once it is folded.</summary>
+    List<string> SharedTags(List<string> tags)
+    {
+        var key = string.Join('\n', tags);
+        if (_tagLists.TryGetValue(key, out var shared) && shared.SequenceEqual(tags, StringComparer.Ordinal)) return shared;
+        if (_tagLists.Count >= MaxSharedStrings) return tags;
+        shared = [.. tags.Select(Shared)];
+        _tagLists[key] = shared;
+        return shared;
     }
 
     /// <summary>

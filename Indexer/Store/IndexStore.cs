@@ -168,6 +168,8 @@ public sealed class IndexStore : IDisposable
     static BsonMapper CreateMapper()
     {
         var mapper = new BsonMapper();
+        // Meta is held as UTF-8 in memory and stored as the string it always was.
+        mapper.RegisterType(json => json.ToString(), bson => Utf8Json.Parse(bson.AsString));
         mapper.Entity<ExecutionSummary>()
             .Id(s => s.Fid)
             .Ignore(s => s.CreatedAt)

@@ -1,7 +1,7 @@
 using System.Buffers;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Kodosumi.Shared.Model;
 using NJsonSchema.Annotations;
 
 namespace Kodosumi.Api.Features.Dashboard;
@@ -14,34 +14,22 @@ namespace Kodosumi.Api.Features.Dashboard;
 [JsonConverter(typeof(Converter))]
 // Described in the API document as any JSON value, as the JsonElement it stands for.
 [JsonSchemaType(typeof(JsonElement))]
-public sealed class JsonText(string text)
+public sealed class JsonText(Utf8Json json)
 {
-    public string Text { get; } = text;
+    readonly Utf8Json _json = json;
 
-    public override string ToString() => Text;
+    public override string ToString() => _json.ToString();
 
     sealed class Converter : JsonConverter<JsonText>
     {
         public override JsonText Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
         {
             using var document = JsonDocument.ParseValue(ref reader);
-            return new JsonText(document.RootElement.GetRawText());
+            return new JsonText(Utf8Json.Of(document.RootElement));
         }
 
-        public override void Write(Utf8JsonWriter writer, JsonText value, JsonSerializerOptions options)
-        {
-            var text = value.Text;
-            var utf8 = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
-            try
-            {
-                var length = Encoding.UTF8.GetBytes(text, utf8);
-                Copy(new Utf8JsonReader(utf8.AsSpan(0, length)), writer);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(utf8);
-            }
-        }
+        public override void Write(Utf8JsonWriter writer, JsonText value, JsonSerializerOptions options) =>
+            Copy(new Utf8JsonReader(value._json.Utf8), writer);
 
         /// <summary>
         /// What <see cref="JsonElement.WriteTo"/> does for a parsed value: strings and names unescaped and
