@@ -111,7 +111,8 @@ public static class ConditionalGet
     static void SetHeaders(HttpResponse response, string etag)
     {
         response.Headers.ETag = etag;
-        response.Headers.CacheControl = "private, no-cache";
+        // An endpoint that asked for less caching keeps it: an export says no-store, a file not to keep.
+        if (string.IsNullOrEmpty(response.Headers.CacheControl)) response.Headers.CacheControl = "private, no-cache";
         response.Headers.Vary = "Cookie, KODOSUMI_API_KEY, Authorization";
     }
 

@@ -29,6 +29,11 @@ public sealed class IndexStore : IDisposable
     (List<ExecutionSummary> Executions, List<ErrorEvent> Errors)? _loaded;
     // Set after a failed write: until a commit is proven on disk, each one is checkpointed before it counts.
     bool _verifyCommits;
+    /// <summary>
+    /// Why the last reopen failed (a full disk, say). The engine stays closed until one succeeds, and each write says
+    /// that cause rather than "disposed object", so health keeps showing the real reason.
+    /// </summary>
+    volatile Exception? _closedBy;
 
     /// <summary>Why the index was started afresh at the last open (damaged, or of another schema version); null if it was reused.</summary>
     public string? RebuildReason { get; private set; }
@@ -59,17 +64,31 @@ public sealed class IndexStore : IDisposable
         {
             _logger.LogDebug(e, "Closing the failed index");
         }
-        (var db, _loaded, RebuildReason) = OpenOrRebuild(_path, _logger);
-        (_executions, _errors) = Collections(db);
-        _db = db;
+        try
+        {
+            (var db, _loaded, RebuildReason) = OpenOrRebuild(_path, _logger);
+            (_executions, _errors) = Collections(db);
+            _db = db;
+            _closedBy = null;
+        }
+        catch (Exception e) when (e is LiteException or IOException)
+        {
+            _closedBy = e;
+            throw;
+        }
         _verifyCommits = true;
+    }
+
+    void ThrowIfClosed()
+    {
+        if (_closedBy is { } cause) throw new IOException($"The index is closed until it can be reopened: {cause.Message}", cause);
     }
 
     /// <summary>Stops short of a full disk, leaving room for LiteDB's checkpoint and for whatever else shares the volume.</summary>
     void EnsureFreeSpace()
     {
         if (_minFreeBytes == 0) return;
-        var free = new DriveInfo(Path.GetDirectoryName(_path)!).AvailableFreeSpace;
+        var free = FreeBytes();
         if (free < _minFreeBytes)
             throw new IndexVolumeFullException($"No space left for the index: {free / 1048576} MB free on its volume, Indexer:MinFreeMegabytes asks for {_minFreeBytes / 1048576}");
     }
@@ -102,10 +121,33 @@ public sealed class IndexStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// A failed write's cause as <c>/health/ready</c> (open to anyone) shows it: without the index's path, which a file
+    /// system's message names. LiteDB writes its log on a background thread, and a full disk there closes the engine so
+    /// that the next call only says "disposed object": the volume's free space is asked too.
+    /// </summary>
+    public string DescribeFailure(Exception e) =>
+        e is IndexVolumeFullException ? e.Message
+        : IsDiskFull(e) || FreeBytes() < 1024 * 1024 ? "No space left on the index volume"
+        : e.Message.Replace(Path.GetDirectoryName(_path)!, "{index folder}", StringComparison.Ordinal);
+
+    long FreeBytes()
+    {
+        try
+        {
+            return new DriveInfo(Path.GetDirectoryName(_path)!).AvailableFreeSpace;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return long.MaxValue;
+        }
+    }
+
     /// <summary>Writes a batch in one transaction. Never call across an await: LiteDB transactions are per thread.</summary>
     public void Commit(IReadOnlyList<IndexChange> changes)
     {
         if (changes.Count == 0) return;
+        ThrowIfClosed();
         EnsureFreeSpace();
         _db.BeginTrans();
         try
@@ -146,6 +188,7 @@ public sealed class IndexStore : IDisposable
     /// </summary>
     public void ProveWritten()
     {
+        ThrowIfClosed();
         _db.Checkpoint();
         _db.BeginTrans();
         _db.Rollback();

@@ -346,8 +346,9 @@ public sealed class IndexerWorker(
         }
         catch (Exception e) when (e is LiteException or IOException or ObjectDisposedException)
         {
-            if (status.IndexWriteError != e.Message) logger.LogError(e, "Cannot write the index {Path}", _options.IndexPath);
-            status.IndexWriteError = e.Message;
+            var reason = store.DescribeFailure(e);
+            if (status.IndexWriteError != reason) logger.LogError(e, "Cannot write the index {Path}", _options.IndexPath);
+            status.IndexWriteError = reason;
             _writeFailures++;
             if (e is not IndexVolumeFullException) Reopen();
             return false;

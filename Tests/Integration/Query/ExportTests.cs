@@ -45,6 +45,7 @@ public class ExportTests
         Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("text/csv"));
         Assert.That(response.Content.Headers.ContentDisposition?.DispositionType, Is.EqualTo("attachment"));
         Assert.That(response.Content.Headers.ContentDisposition?.FileName?.Trim('"'), Does.EndWith(".csv"));
+        Assert.That(response.Headers.CacheControl?.NoStore, Is.True, "an export is a file not to be kept by caches");
 
         using var csv = CsvReader.Create(body);
         var rows = 0;
