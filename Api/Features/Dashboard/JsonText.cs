@@ -29,52 +29,55 @@ public sealed class JsonText(Utf8Json json)
         }
 
         public override void Write(Utf8JsonWriter writer, JsonText value, JsonSerializerOptions options) =>
-            Copy(new Utf8JsonReader(value._json.Utf8), writer);
+            JsonText.Write(writer, value);
+    }
 
-        /// <summary>
-        /// What <see cref="JsonElement.WriteTo"/> does for a parsed value: strings and names unescaped and
-        /// escaped again by the writer's encoder, numbers as written, no whitespace. The reader checks the text
-        /// as a parse would.
-        /// </summary>
-        static void Copy(Utf8JsonReader reader, Utf8JsonWriter writer)
+    /// <summary>Writes the value as a parsed <see cref="JsonElement"/> would write itself.</summary>
+    public static void Write(Utf8JsonWriter writer, JsonText value) => Copy(new Utf8JsonReader(value._json.Utf8), writer);
+
+    /// <summary>
+    /// What <see cref="JsonElement.WriteTo"/> does for a parsed value: strings and names unescaped and
+    /// escaped again by the writer's encoder, numbers as written, no whitespace. The reader checks the text
+    /// as a parse would.
+    /// </summary>
+    static void Copy(Utf8JsonReader reader, Utf8JsonWriter writer)
+    {
+        byte[]? unescaped = null;
+        try
         {
-            byte[]? unescaped = null;
-            try
+            while (reader.Read())
             {
-                while (reader.Read())
+                switch (reader.TokenType)
                 {
-                    switch (reader.TokenType)
-                    {
-                        case JsonTokenType.StartObject: writer.WriteStartObject(); break;
-                        case JsonTokenType.EndObject: writer.WriteEndObject(); break;
-                        case JsonTokenType.StartArray: writer.WriteStartArray(); break;
-                        case JsonTokenType.EndArray: writer.WriteEndArray(); break;
-                        case JsonTokenType.PropertyName: writer.WritePropertyName(Unescaped(ref reader, ref unescaped)); break;
-                        case JsonTokenType.String: writer.WriteStringValue(Unescaped(ref reader, ref unescaped)); break;
-                        case JsonTokenType.Number: writer.WriteRawValue(reader.ValueSpan, skipInputValidation: true); break;
-                        case JsonTokenType.True: writer.WriteBooleanValue(true); break;
-                        case JsonTokenType.False: writer.WriteBooleanValue(false); break;
-                        case JsonTokenType.Null: writer.WriteNullValue(); break;
-                    }
+                    case JsonTokenType.StartObject: writer.WriteStartObject(); break;
+                    case JsonTokenType.EndObject: writer.WriteEndObject(); break;
+                    case JsonTokenType.StartArray: writer.WriteStartArray(); break;
+                    case JsonTokenType.EndArray: writer.WriteEndArray(); break;
+                    case JsonTokenType.PropertyName: writer.WritePropertyName(Unescaped(ref reader, ref unescaped)); break;
+                    case JsonTokenType.String: writer.WriteStringValue(Unescaped(ref reader, ref unescaped)); break;
+                    case JsonTokenType.Number: writer.WriteRawValue(reader.ValueSpan, skipInputValidation: true); break;
+                    case JsonTokenType.True: writer.WriteBooleanValue(true); break;
+                    case JsonTokenType.False: writer.WriteBooleanValue(false); break;
+                    case JsonTokenType.Null: writer.WriteNullValue(); break;
                 }
             }
-            finally
-            {
-                if (unescaped is not null) ArrayPool<byte>.Shared.Return(unescaped);
-            }
         }
-
-        static ReadOnlySpan<byte> Unescaped(ref Utf8JsonReader reader, ref byte[]? buffer)
+        finally
         {
-            if (!reader.ValueIsEscaped) return reader.ValueSpan;
-            // Unescaping never makes a value longer.
-            if (buffer is null || buffer.Length < reader.ValueSpan.Length)
-            {
-                if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
-                buffer = ArrayPool<byte>.Shared.Rent(reader.ValueSpan.Length);
-            }
-            var written = reader.CopyString(buffer);
-            return buffer.AsSpan(0, written);
+            if (unescaped is not null) ArrayPool<byte>.Shared.Return(unescaped);
         }
+    }
+
+    static ReadOnlySpan<byte> Unescaped(ref Utf8JsonReader reader, ref byte[]? buffer)
+    {
+        if (!reader.ValueIsEscaped) return reader.ValueSpan;
+        // Unescaping never makes a value longer.
+        if (buffer is null || buffer.Length < reader.ValueSpan.Length)
+        {
+            if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+            buffer = ArrayPool<byte>.Shared.Rent(reader.ValueSpan.Length);
+        }
+        var written = reader.CopyString(buffer);
+        return buffer.AsSpan(0, written);
     }
 }
