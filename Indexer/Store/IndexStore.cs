@@ -212,7 +212,7 @@ public sealed class IndexStore : IDisposable
     {
         var mapper = new BsonMapper();
         // Meta is held as UTF-8 in memory and stored as the string it always was.
-        mapper.RegisterType(json => json.ToString(), bson => Utf8Json.Parse(bson.AsString));
+        mapper.RegisterType<Utf8Json?>(json => json?.ToString(), bson => bson.IsNull ? null : Utf8Json.Parse(bson.AsString));
         mapper.Entity<ExecutionSummary>()
             .Id(s => s.Fid)
             .Ignore(s => s.CreatedAt)
