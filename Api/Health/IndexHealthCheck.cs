@@ -13,11 +13,12 @@ public sealed class IndexHealthCheck(IndexerStatus status, ExecutionCatalog cata
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var snapshot = catalog.Snapshot();
+        // Counters only: a probe must stay cheap while a cold index changes the catalog many times a second
+        // (a sorted snapshot per probe took seconds at 100,000 executions).
         var data = new Dictionary<string, object>
         {
-            ["executions_indexed"] = snapshot.NewestFirst.Count,
-            ["executions_with_problems"] = snapshot.NewestFirst.Count(s => s.Problem is not null),
+            ["executions_indexed"] = catalog.Count,
+            ["executions_with_problems"] = catalog.WithProblemsCount,
             ["executions_quarantined"] = catalog.QuarantinedCount,
             ["folded_since_start"] = status.FoldedSinceStart,
             ["last_scan_at"] = status.LastScanAt?.ToUnixTimeMilliseconds() / 1000.0 ?? (object)"never",

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FastEndpoints;
 using Kodosumi.Api.Auth;
+using Kodosumi.Api.Features.Dashboard;
 using Kodosumi.Api.Health;
 using Kodosumi.Api.Metrics;
 
@@ -35,6 +36,7 @@ public static class ApiExtensions
             // Kodosumi's JSON is snake_case; bad parameters answer RFC 9457 problem details naming them.
             c.Serializer.Options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
             c.Serializer.Options.Converters.Add(new FiniteNumbers());
+            c.Serializer.Options.Converters.Add(new ExecutionRowWriter());
             c.Errors.UseProblemDetails();
         });
         app.MapKodosumiHealth();

@@ -59,7 +59,7 @@ public static class ConditionalGet
             }
 
             var body = response.Body;
-            using var buffer = new JsonOnlyBuffer(response, body);
+            var buffer = new JsonOnlyBuffer(response, body);
             response.Body = buffer;
             try
             {
@@ -73,10 +73,10 @@ public static class ConditionalGet
             if (buffer.PassedThrough) return;
             if (response.StatusCode != StatusCodes.Status200OK)
             {
-                await body.WriteAsync(buffer.Written, context.RequestAborted);
+                await buffer.Written.CopyToAsync(body, context.RequestAborted);
                 return;
             }
-            var answer = new KeptAnswers.Answer(response.ContentType, buffer.Written.ToArray());
+            var answer = new KeptAnswers.Answer(response.ContentType, buffer.Written);
             answers.Keep(etag, answer);
             await Send(response, answer, context.RequestAborted);
         }));
@@ -121,7 +121,7 @@ public static class ConditionalGet
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = answer.ContentType;
         response.ContentLength = answer.Body.Length;
-        await response.Body.WriteAsync(answer.Body, ct);
+        await answer.Body.CopyToAsync(response.Body, ct);
     }
 
     /// <summary>
@@ -130,11 +130,10 @@ public static class ConditionalGet
     /// </summary>
     sealed class JsonOnlyBuffer(HttpResponse response, Stream inner) : Stream
     {
-        readonly MemoryStream _kept = new();
         bool? _keeping;
 
         public bool PassedThrough => _keeping == false;
-        public ReadOnlyMemory<byte> Written => _kept.GetBuffer().AsMemory(0, (int)_kept.Length);
+        public ChunkedBody Written { get; } = new();
 
         bool Keeping => _keeping ??= MediaTypeHeaderValue.TryParse(response.ContentType, out var type)
             && (type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
@@ -142,24 +141,22 @@ public static class ConditionalGet
 
         public override void Write(byte[] buffer, int offset, int count)
         {
-            if (Keeping) _kept.Write(buffer, offset, count);
+            if (Keeping) Written.Write(buffer.AsSpan(offset, count));
             else inner.Write(buffer, offset, count);
         }
 
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
             WriteAsync(buffer.AsMemory(offset, count), ct).AsTask();
 
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default) =>
-            Keeping ? _kept.WriteAsync(buffer, ct) : inner.WriteAsync(buffer, ct);
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default)
+        {
+            if (!Keeping) return inner.WriteAsync(buffer, ct);
+            Written.Write(buffer.Span);
+            return ValueTask.CompletedTask;
+        }
 
         public override Task FlushAsync(CancellationToken ct) => PassedThrough ? inner.FlushAsync(ct) : Task.CompletedTask;
         public override void Flush() { }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) _kept.Dispose();
-            base.Dispose(disposing);
-        }
 
         public override bool CanRead => false;
         public override bool CanSeek => false;

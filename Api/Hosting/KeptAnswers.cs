@@ -6,13 +6,18 @@ namespace Kodosumi.Api.Hosting;
 /// <summary>
 /// The JSON answers <see cref="ConditionalGet"/> keeps under their ETags, bounded by their size in bytes
 /// (<c>Dashboard:KeptAnswersBytes</c>): a count alone would let a few thousand large lists (any query
-/// string is a key) hold gigabytes. One store per host, so versions of two hosts in one process never meet.
+/// string is a key) hold gigabytes. An answer is kept the second time it is computed in a version: one asked
+/// for once (a one-off query) would only push out the answers that polling dashboards share. One store per
+/// host, so versions of two hosts in one process never meet.
 /// </summary>
 public sealed class KeptAnswers(IOptions<DashboardOptions> options)
 {
-    public sealed record Answer(string? ContentType, byte[] Body);
+    public sealed record Answer(string? ContentType, ChunkedBody Body);
 
     readonly ConcurrentDictionary<string, Answer> _answers = new(StringComparer.Ordinal);
+    /// <summary>ETags computed once in this version, not kept yet.</summary>
+    readonly HashSet<string> _computedOnce = new(StringComparer.Ordinal);
+    const int MaxComputedOnce = 10_000;
     readonly Lock _gate = new();
     readonly long _maxBytes = options.Value.KeptAnswersBytes;
     long _version = -1;
@@ -40,12 +45,24 @@ public sealed class KeptAnswers(IOptions<DashboardOptions> options)
         if (answer.Body.Length > _maxBytes / 4) return;
         lock (_gate)
         {
-            if (_bytes + answer.Body.Length > _maxBytes) Clear();
+            if (_computedOnce.Add(etag))
+            {
+                // Bounded: past it, a query asked for twice may be computed a third time.
+                if (_computedOnce.Count > MaxComputedOnce) _computedOnce.Clear();
+                return;
+            }
+            if (_bytes + answer.Body.Length > _maxBytes) ClearAnswers();
             if (_answers.TryAdd(etag, answer)) _bytes += answer.Body.Length;
         }
     }
 
     void Clear()
+    {
+        ClearAnswers();
+        _computedOnce.Clear();
+    }
+
+    void ClearAnswers()
     {
         _answers.Clear();
         _bytes = 0;

@@ -58,7 +58,7 @@ public sealed class IndexMetrics
         var counts = executions.CountBy(s => StatusLabel(s.Status)).ToDictionary();
         foreach (var status in Statuses.Append(Other)) _byStatus.WithLabels(status).Set(counts.GetValueOrDefault(status));
         _indexed.Set(executions.Count);
-        _withProblems.Set(executions.Count(s => s.Problem is not null));
+        _withProblems.Set(_catalog.WithProblemsCount);
         _quarantined.Set(_catalog.QuarantinedCount);
         _folded.IncTo(_status.FoldedSinceStart);
         if (_status.LastScanAt is { } scanned) _sinceScan.Set((_time.GetUtcNow() - scanned).TotalSeconds);

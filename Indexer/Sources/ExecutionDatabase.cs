@@ -17,56 +17,6 @@ public static class ExecutionDatabase
 {
     static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    static readonly string UsedKinds = string.Join(", ", SummaryFold.KindsWithUsedMessage.Select(k => $"'{k}'"));
-
-    /// <summary>
-    /// A fingerprint of the database's first row and its highest id. A recreated database shows a
-    /// different first row, or a highest id below the cursor.
-    /// </summary>
-    public static (string? Identity, long MaxId) Probe(SqliteConnection db)
-    {
-        using var cmd = db.CreateCommand();
-        cmd.CommandText = """
-            SELECT (SELECT id || ':' || timestamp FROM monitor ORDER BY id LIMIT 1),
-                   (SELECT max(id) FROM monitor)
-            """;
-        try
-        {
-            using var reader = cmd.ExecuteReader();
-            reader.Read();
-            return (reader.IsDBNull(0) ? null : reader.GetString(0), reader.IsDBNull(1) ? 0 : reader.GetInt64(1));
-        }
-        catch (SqliteException e) when (IsMissingMonitorTable(e))
-        {
-            throw NoMonitorTable();
-        }
-    }
-
-    /// <summary>
-    /// Up to <paramref name="limit"/> rows with id above <paramref name="afterId"/>. Only the messages the
-    /// fold uses are fetched (a result can be megabytes), each cut at <paramref name="maxChars"/>.
-    /// </summary>
-    public static List<MonitorRow> ReadAfter(SqliteConnection db, long afterId, int limit, int maxChars)
-    {
-        using var cmd = db.CreateCommand();
-        cmd.CommandText = $"""
-            SELECT id, timestamp, kind,
-                   CASE WHEN kind IN ({UsedKinds}) THEN CAST(substr(message, 1, $max) AS BLOB) END
-            FROM monitor WHERE id > $after ORDER BY id LIMIT $limit
-            """;
-        cmd.Parameters.AddWithValue("$after", afterId);
-        cmd.Parameters.AddWithValue("$limit", limit);
-        cmd.Parameters.AddWithValue("$max", maxChars);
-        var rows = new List<MonitorRow>();
-        using var reader = cmd.ExecuteReader();
-        while (reader.Read())
-        {
-            var (message, invalid) = reader.IsDBNull(3) ? (null, false) : Decode(reader.GetFieldValue<byte[]>(3));
-            rows.Add(new MonitorRow(reader.GetInt64(0), TimestampOf(reader, 1), reader.IsDBNull(2) ? "" : reader.GetString(2), message, invalid));
-        }
-        return rows;
-    }
-
     /// <summary>A page of events in id order, with full messages, and the number of events in all.</summary>
     public static (long Total, List<MonitorEvent> Events) ReadEvents(string path, int offset, int limit)
     {
@@ -97,10 +47,10 @@ public static class ExecutionDatabase
     }
 
     /// <summary>Kodosumi creates the database before its table: a normal, passing state.</summary>
-    static bool IsMissingMonitorTable(SqliteException e) =>
+    internal static bool IsMissingMonitorTable(SqliteException e) =>
         e.SqliteErrorCode == 1 && e.Message.Contains("no such table: monitor", StringComparison.Ordinal);
 
-    static SourceProblemException NoMonitorTable() => new("the database has no monitor table yet");
+    internal static SourceProblemException NoMonitorTable() => new("the database has no monitor table yet");
 
     /// <summary>Timestamps are REAL, but a writer may have stored text or NULL; those read as 0.</summary>
     static double TimestampOf(SqliteDataReader reader, int ordinal) =>
@@ -110,7 +60,7 @@ public static class ExecutionDatabase
             : reader.GetDouble(ordinal);
 
     /// <summary>Messages are not always valid UTF-8: decode strictly, and lossily when that fails.</summary>
-    static (string Text, bool Invalid) Decode(byte[] bytes)
+    internal static (string Text, bool Invalid) Decode(ReadOnlySpan<byte> bytes)
     {
         try { return (StrictUtf8.GetString(bytes), false); }
         catch (DecoderFallbackException) { return (Encoding.UTF8.GetString(bytes), true); }

@@ -3,9 +3,15 @@ using Kodosumi.Shared.Model;
 
 namespace Kodosumi.Indexer.Store;
 
-/// <summary>Where an error event sits; its message stays in LiteDB until a page of errors is shown.</summary>
-public sealed record ErrorRef(string Fid, string UserId, long EventId, double Timestamp)
+/// <summary>
+/// Where an error event sits, with its message when that is short (a page of errors then needs no read of
+/// the index); a longer message (up to a megabyte) stays in LiteDB until a page of errors shows it.
+/// </summary>
+public sealed record ErrorRef(string Fid, string UserId, long EventId, double Timestamp, string? ShortMessage)
 {
+    /// <summary>Messages up to this many characters are kept in memory: a traceback is a few hundred.</summary>
+    public const int MaxShortMessage = 2048;
+
     public string Key => ErrorEvent.KeyOf(Fid, EventId);
 }
 
@@ -36,9 +42,10 @@ public sealed class ExecutionCatalog(IndexEvents events)
     readonly Dictionary<string, ExecutionSummary> _byFid = new(StringComparer.Ordinal);
     readonly Dictionary<string, List<ErrorRef>> _errorsByFid = new(StringComparer.Ordinal);
     readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
+    readonly Dictionary<string, List<string>> _tagLists = new(StringComparer.Ordinal);
     const int MaxSharedStrings = 100_000;
     long _version;
-    int _quarantined;
+    int _quarantined, _withProblems;
     CatalogSnapshot? _snapshot;
 
     /// <summary>Grows with every applied change; the API derives ETags from it.</summary>
@@ -54,6 +61,9 @@ public sealed class ExecutionCatalog(IndexEvents events)
 
     /// <summary>Executions whose database is quarantined (not read until their probe); kept current on every change.</summary>
     public int QuarantinedCount => Volatile.Read(ref _quarantined);
+
+    /// <summary>Executions whose last read failed (<see cref="ExecutionSummary.Problem"/>); kept current like the quarantined count, so health never walks the catalog.</summary>
+    public int WithProblemsCount => Volatile.Read(ref _withProblems);
 
     public ExecutionSummary? Find(string fid)
     {
@@ -86,8 +96,9 @@ public sealed class ExecutionCatalog(IndexEvents events)
             _byFid.Clear();
             _errorsByFid.Clear();
             _quarantined = 0;
+            _withProblems = 0;
             foreach (var s in summaries) Put(s);
-            foreach (var e in errors) ErrorsOf(e.Fid).Add(new ErrorRef(e.Fid, e.UserId, e.EventId, e.Timestamp));
+            foreach (var e in errors) ErrorsOf(e.Fid).Add(RefOf(e, _byFid.GetValueOrDefault(e.Fid)));
             _version++;
             // Live clients may have been told of changes that did not reach the disk.
             events.PublishReset();
@@ -115,7 +126,7 @@ public sealed class ExecutionCatalog(IndexEvents events)
                             var list = ErrorsOf(upsert.Fid);
                             var known = list.Select(r => r.EventId).ToHashSet();
                             added = [.. upsert.NewErrors.Where(e => known.Add(e.EventId))];
-                            list.AddRange(added.Select(e => new ErrorRef(e.Fid, e.UserId, e.EventId, e.Timestamp)));
+                            list.AddRange(added.Select(e => RefOf(e, upsert.Summary)));
                         }
                         events.Publish(previous, upsert.Summary, added);
                         break;
@@ -124,6 +135,7 @@ public sealed class ExecutionCatalog(IndexEvents events)
                         if (_byFid.Remove(remove.Fid, out var removed))
                         {
                             if (removed.Quarantine is not null) _quarantined--;
+                            if (removed.Problem is not null) _withProblems--;
                             events.PublishRemoved(removed);
                         }
                         _errorsByFid.Remove(remove.Fid);
@@ -141,25 +153,32 @@ public sealed class ExecutionCatalog(IndexEvents events)
         previous is not null && previous.Tags.SequenceEqual(next.Tags)
         && previous with { SourceStamp = null, Tags = next.Tags } == next with { SourceStamp = null };
 
-    /// <summary>Stores the summary, keeping the quarantined count; returns the one it replaces.</summary>
+    /// <summary>Stores the summary, keeping the quarantined and problem counts; returns the one it replaces.</summary>
     ExecutionSummary? Put(ExecutionSummary summary)
     {
-        if (_byFid.TryGetValue(summary.Fid, out var old) && old.Quarantine is not null) _quarantined--;
+        if (_byFid.TryGetValue(summary.Fid, out var old))
+        {
+            if (old.Quarantine is not null) _quarantined--;
+            if (old.Problem is not null) _withProblems--;
+        }
         if (summary.Quarantine is not null) _quarantined++;
+        if (summary.Problem is not null) _withProblems++;
         _byFid[summary.Fid] = Compact(summary);
         return old;
     }
 
     /// <summary>
-    /// Agent names, statuses and user ids repeat across executions: the catalog keeps one string of each
+    /// Agent names, statuses, user ids and tag lists repeat across executions: the catalog keeps one of each
     /// instead of one per summary (at 100,000 executions that is tens of megabytes).
     /// </summary>
     ExecutionSummary Compact(ExecutionSummary s)
     {
         var (agent, user, status) = (Shared(s.AgentName), Shared(s.UserId), s.Status is null ? null : Shared(s.Status));
+        var tags = SharedTags(s.Tags);
         return ReferenceEquals(agent, s.AgentName) && ReferenceEquals(user, s.UserId) && ReferenceEquals(status, s.Status)
+               && ReferenceEquals(tags, s.Tags)
             ? s
-            : s with { AgentName = agent, UserId = user, Status = status };
+            : s with { AgentName = agent, UserId = user, Status = status, Tags = tags };
     }
 
     string Shared(string value)
@@ -168,6 +187,30 @@ public sealed class ExecutionCatalog(IndexEvents events)
         // Bounded, for a data set where these values never repeat.
         if (_strings.Count < MaxSharedStrings) _strings[value] = value;
         return value;
+    }
+
+    /// <summary>One list per distinct set of tags in order; nothing changes a summary's list once it is folded.</summary>
+    List<string> SharedTags(List<string> tags)
+    {
+        var key = string.Join('\n', tags);
+        if (_tagLists.TryGetValue(key, out var shared) && shared.SequenceEqual(tags, StringComparer.Ordinal)) return shared;
+        if (_tagLists.Count >= MaxSharedStrings) return tags;
+        shared = [.. tags.Select(Shared)];
+        _tagLists[key] = shared;
+        return shared;
+    }
+
+    /// <summary>
+    /// The execution's latest error is mostly its only one: its message shares the summary's string.
+    /// <paramref name="error"/>'s message may be missing (loaded without it) when it is long.
+    /// </summary>
+    static ErrorRef RefOf(ErrorEvent error, ExecutionSummary? summary)
+    {
+        var message = summary is { LatestError: { } latest } && summary.LatestErrorEventId == error.EventId && latest == error.Message
+            ? latest
+            : error.Message;
+        return new ErrorRef(error.Fid, error.UserId, error.EventId, error.Timestamp,
+            message.Length is > 0 and <= ErrorRef.MaxShortMessage ? message : null);
     }
 
     List<ErrorRef> ErrorsOf(string fid)

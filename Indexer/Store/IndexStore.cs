@@ -211,6 +211,8 @@ public sealed class IndexStore : IDisposable
     static BsonMapper CreateMapper()
     {
         var mapper = new BsonMapper();
+        // Meta is held as UTF-8 in memory and stored as the string it always was.
+        mapper.RegisterType<Utf8Json?>(json => json?.ToString(), bson => bson.IsNull ? null : Utf8Json.Parse(bson.AsString));
         mapper.Entity<ExecutionSummary>()
             .Id(s => s.Fid)
             .Ignore(s => s.CreatedAt)
@@ -257,18 +259,20 @@ public sealed class IndexStore : IDisposable
     }
 
     /// <summary>
-    /// Every stored error event without its message (a message can be a megabyte): the catalog keeps only
-    /// where each one is, and a page of errors reads its messages then.
+    /// Every stored error event, its message only when short (a message can be a megabyte; a longer one is
+    /// left empty): the catalog keeps where each one is, and a page of errors reads the long messages then.
     /// </summary>
     static List<ErrorEvent> ErrorPlaces(LiteDatabase db) =>
         db.GetCollection(Errors).Query()
-            .Select("{ _id: $._id, Fid: $.Fid, UserId: $.UserId, EventId: $.EventId, Timestamp: $.Timestamp }")
+            .Select("{ _id: $._id, Fid: $.Fid, UserId: $.UserId, EventId: $.EventId, Timestamp: $.Timestamp, " +
+                    $"Message: IIF(LENGTH($.Message) <= {ErrorRef.MaxShortMessage}, $.Message, '') }}")
             .ToEnumerable()
             .Select(d => new ErrorEvent
             {
                 Id = d["_id"].AsString ?? "", Fid = d["Fid"].AsString ?? "", UserId = d["UserId"].AsString ?? "",
                 EventId = Convert.ToInt64(d["EventId"].RawValue, CultureInfo.InvariantCulture),
                 Timestamp = Convert.ToDouble(d["Timestamp"].RawValue, CultureInfo.InvariantCulture),
+                Message = d["Message"].AsString ?? "",
             })
             .ToList();
 

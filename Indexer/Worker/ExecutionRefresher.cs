@@ -165,20 +165,27 @@ public sealed class ExecutionRefresher(IOptions<IndexerOptions> options, TimePro
 
     (ExecutionSummary Summary, List<ErrorEvent> Errors, bool Recreated) Fold(string database, ExecutionSummary start)
     {
-        using var db = SqliteSource.OpenReadOnly(database);
-        var (identity, maxId) = ExecutionDatabase.Probe(db);
+        using var db = MonitorReader.Open(database);
+        var rows = new List<MonitorRow>();
+        var (identity, maxId) = db.ReadPage(start.LastFoldedId, _options.RowsPerRead, _options.MaxStoredMessageChars, rows);
         // A database recreated under the same path starts again from its first row.
         var recreated = (start.SourceIdentity is not null && identity != start.SourceIdentity) || maxId < start.LastFoldedId;
-        var summary = recreated ? new ExecutionSummary { Fid = start.Fid, UserId = start.UserId } : start;
-        var errors = new List<ErrorEvent>();
-        while (true)
+        var summary = start;
+        if (recreated)
         {
-            var rows = ExecutionDatabase.ReadAfter(db, summary.LastFoldedId, _options.RowsPerRead, _options.MaxStoredMessageChars);
-            if (rows.Count == 0) break;
+            summary = new ExecutionSummary { Fid = start.Fid, UserId = start.UserId };
+            rows.Clear();
+            (identity, _) = db.ReadPage(0, _options.RowsPerRead, _options.MaxStoredMessageChars, rows);
+        }
+        var errors = new List<ErrorEvent>();
+        while (rows.Count > 0)
+        {
             var result = SummaryFold.Fold(summary, rows);
             summary = result.Summary;
             errors.AddRange(result.Errors);
             if (rows.Count < _options.RowsPerRead) break;
+            rows.Clear();
+            db.ReadPage(summary.LastFoldedId, _options.RowsPerRead, _options.MaxStoredMessageChars, rows);
         }
         return (summary with { SourceIdentity = identity }, errors, recreated);
     }

@@ -61,7 +61,7 @@ public static class SummaryFold
         if (s.MetaJson is not null) return s;
         var meta = ParseMeta(row.Message);
         if (meta is not { } m) return WithWarning(s, row, "meta is not a JSON object");
-        return s with { MetaJson = m.GetRawText(), AgentName = AgentNameOf(m), Tags = TagsOf(m) };
+        return s with { MetaJson = Utf8Json.Of(m), AgentName = AgentNameOf(m), Tags = TagsOf(m) };
     }
 
     static ExecutionSummary FoldError(ExecutionSummary s, MonitorRow row, List<ErrorEvent> errors)

@@ -27,7 +27,7 @@ public sealed record ExecutionSummary
     public int DownloadCount { get; init; }
     public List<string> Tags { get; init; } = [];
     /// <summary>The first meta object (the <c>dict</c> wrapper removed) as JSON text.</summary>
-    public string? MetaJson { get; init; }
+    public Utf8Json? MetaJson { get; init; }
     /// <summary>The highest monitor id folded so far: the incremental cursor.</summary>
     public long LastFoldedId { get; init; }
     /// <summary>Fingerprint of the database's first row: a different value means the file was recreated.</summary>

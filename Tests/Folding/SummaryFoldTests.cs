@@ -41,7 +41,7 @@ public class SummaryFoldTests
         {
             Assert.That(wrapped.AgentName, Is.EqualTo("Hymn Creator"));
             Assert.That(wrapped.Tags, Is.EqualTo(new[] { "x", "y" }));
-            Assert.That(wrapped.MetaJson, Does.Contain("entry_point").And.Not.Contain("dict"));
+            Assert.That(wrapped.MetaJson?.ToString(), Does.Contain("entry_point").And.Not.Contain("dict"));
             Assert.That(bare.AgentName, Is.EqualTo("pkg.app:fast_app"));
             Assert.That(none.AgentName, Is.EqualTo("Unknown"));
         });

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Kodosumi.Indexer.Users;
 using Kodosumi.Shared.Model;
 
@@ -15,7 +14,7 @@ public sealed class ExecutionRow
     public string? UserName { get; init; }
     public required string AgentName { get; init; }
     public required string Status { get; init; }
-    public JsonElement? Meta { get; init; }
+    public JsonText? Meta { get; init; }
     public string? Error { get; init; }
     public double? ErrorTimestamp { get; init; }
     public double StartTime { get; init; }
@@ -42,7 +41,7 @@ public sealed class ExecutionRow
         UserName = users.NameOf(s.UserId),
         AgentName = s.AgentName,
         Status = StatusOf(s),
-        Meta = s.MetaJson is { } json ? JsonSerializer.Deserialize<JsonElement>(json) : null,
+        Meta = s.MetaJson is { } json ? new JsonText(json) : null,
         Error = s.LatestError,
         ErrorTimestamp = s.LatestErrorTimestamp,
         StartTime = s.StartTime,

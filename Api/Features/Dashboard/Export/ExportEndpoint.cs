@@ -80,7 +80,7 @@ public sealed class ExportEndpoint(ExecutionCatalog catalog, UserDirectory users
             writer.WriteField(string.Join('|', r.Tags));
             writer.WriteField(r.Problem);
             writer.WriteField(r.Warning);
-            writer.WriteField(r.Meta?.GetRawText());
+            writer.WriteField(r.Meta?.ToString());
             await writer.EndRecordAsync(ct);
         }
         await writer.FlushAsync(ct);

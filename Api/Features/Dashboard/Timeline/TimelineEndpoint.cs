@@ -20,42 +20,18 @@ public sealed class TimelineEndpoint(ExecutionCatalog catalog, UserDirectory use
     {
         var since = TimeWindow.Since(req.Hours, time);
         var tags = ExecutionFilter.ParseTags(req.Tags);
-        var newestFirst = Visible.InWindow(catalog.Snapshot(), since, Viewer.Of(User)).Where(s => ExecutionFilter.HasTags(s, tags)).ToList();
-        var buckets = Count(newestFirst, new TimeBuckets(TimeBuckets.FindZone(req.Tz)!, req.Bucket == TimeBuckets.Day));
+        var zone = TimeBuckets.FindZone(req.Tz)!;
+        var days = req.Bucket == TimeBuckets.Day;
+        var visible = VisibleIndex.Of(catalog.Snapshot(), Viewer.Of(User));
+        var inWindow = visible.CountSince(since);
+        // Without tags the window is a prefix of the viewer's rows, whose buckets are counted once per version.
+        IReadOnlyList<ExecutionSummary> newestFirst = tags.Count == 0
+            ? new ArraySegment<ExecutionSummary>(visible.Rows, 0, inWindow)
+            : visible.Rows.Take(inWindow).Where(s => ExecutionFilter.HasTags(s, tags)).ToList();
+        var buckets = tags.Count == 0
+            ? TimelineCounts.InWindow(visible, inWindow, zone, days)
+            : TimelineCounts.Count(newestFirst, newestFirst.Count, new TimeBuckets(zone, days));
         var rows = newestFirst.Take(req.Limit).Reverse().Select(s => ExecutionRow.From(s, users)).ToList();
         await Send.OkAsync(new TimelineResponse { Total = newestFirst.Count, Executions = rows, Buckets = buckets }, ct);
-    }
-
-    /// <summary>
-    /// One pass, oldest first: the executions are ordered, so a bucket is looked up in the time zone only
-    /// when an execution falls past the current one's end.
-    /// </summary>
-    static List<TimelineBucket> Count(List<ExecutionSummary> newestFirst, TimeBuckets bucketing)
-    {
-        var buckets = new List<TimelineBucket>();
-        var (start, end) = (double.NaN, double.NegativeInfinity);
-        Dictionary<string, int>? counts = null;
-        var total = 0;
-        for (var i = newestFirst.Count - 1; i >= 0; i--)
-        {
-            var s = newestFirst[i];
-            if (s.StartTime >= end)
-            {
-                Flush();
-                (start, end) = bucketing.Around(s.StartTime);
-                counts = new Dictionary<string, int>(StringComparer.Ordinal);
-                total = 0;
-            }
-            var status = ExecutionRow.StatusOf(s);
-            counts![status] = counts.GetValueOrDefault(status) + 1;
-            total++;
-        }
-        Flush();
-        return buckets;
-
-        void Flush()
-        {
-            if (counts is not null) buckets.Add(new TimelineBucket { Start = start, End = end, Total = total, Counts = counts });
-        }
     }
 }
