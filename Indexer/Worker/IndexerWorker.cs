@@ -227,27 +227,32 @@ public sealed class IndexerWorker(
     {
         if (folders.Count == 0) return;
         using var read = new BlockingCollection<IndexChange>(boundedCapacity: CommitSize);
-        var readers = Task.Run(() =>
+        // Readers on threads of their own: a pass of 100,000 unchanged folders keeps them busy for seconds, and
+        // on pool threads they would hold back the requests and hinted folds that need the pool meanwhile.
+        var next = -1;
+        // No more readers than cores: the one writer and the requests need them too.
+        var running = Math.Min(Math.Min(_options.ReadParallelism, Environment.ProcessorCount), folders.Count);
+        var readers = Enumerable.Range(0, running).Select(reader => Task.Factory.StartNew(() =>
         {
             try
             {
-                Parallel.ForEach(folders, new ParallelOptions { MaxDegreeOfParallelism = _options.ReadParallelism, CancellationToken = stop },
-                    folder =>
-                    {
-                        // A hinted fold of this execution is under way: it covers this one.
-                        if (!_claimed.TryAdd(folder.Fid, true)) return;
-                        if (refresher.Refresh(folder, catalog.Find(folder.Fid), force) is { } change) read.Add(change, stop);
-                        else _claimed.TryRemove(folder.Fid, out _);
-                    });
+                for (int i; (i = Interlocked.Increment(ref next)) < folders.Count && !stop.IsCancellationRequested;)
+                {
+                    var folder = folders[i];
+                    // A hinted fold of this execution is under way: it covers this one.
+                    if (!_claimed.TryAdd(folder.Fid, true)) continue;
+                    if (refresher.Refresh(folder, catalog.Find(folder.Fid), force) is { } change) read.Add(change, stop);
+                    else _claimed.TryRemove(folder.Fid, out _);
+                }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
             }
             finally
             {
-                read.CompleteAdding();
+                if (Interlocked.Decrement(ref running) == 0) read.CompleteAdding();
             }
-        }, CancellationToken.None);
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
 
         var batch = new List<IndexChange>();
         var batchAge = Stopwatch.StartNew();
@@ -282,7 +287,7 @@ public sealed class IndexerWorker(
             // After a stop or a failure nothing read stays claimed.
             foreach (var change in read) _claimed.TryRemove(change.Fid, out _);
         }
-        readers.GetAwaiter().GetResult();
+        Task.WhenAll(readers).GetAwaiter().GetResult();
     }
 
     /// <summary>Commits changes the readers claimed, then lets their executions be folded again.</summary>
