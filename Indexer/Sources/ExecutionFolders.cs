@@ -47,13 +47,32 @@ public static class ExecutionFolders
     }
 
     /// <summary>
-    /// One look at an execution folder: a single listing of it gives which database it has and the
-    /// stamp of its files (one stat per entry of interest, instead of a path lookup per question).
-    /// Null when the folder is gone.
+    /// One look at an execution folder: which database it has and the stamp of its files. With the stamp of the last
+    /// look, a folder whose own time has not moved needs only a stat of each entry that stamp names (what a rescan of
+    /// an idle tree does, through <paramref name="stats"/>); otherwise one listing finds the entries. Null when the
+    /// folder is gone.
     /// </summary>
-    public static FolderLook? Look(string executionDir)
+    public static FolderLook? Look(ExecutionFolder folder, string? previousStamp = null, RootStats? stats = null)
     {
-        var look = new FolderLook { Path = executionDir };
+        var executionDir = folder.Path;
+        var lookedAt = DateTime.UtcNow.Ticks;
+        // The folder's time is read before its entries: whatever changes after it moves it for the next look.
+        long folderTicks;
+        if (stats is not null && stats.TryStat(folder, null, out var self) && self.IsDirectory)
+        {
+            folderTicks = self.Ticks;
+            if (previousStamp is not null && FolderLook.Recheck(folder, previousStamp, stats, folderTicks, lookedAt) is { } again
+                && again.HasStamp(previousStamp))
+                return again;
+        }
+        else
+        {
+            var info = new DirectoryInfo(executionDir);
+            if (!info.Exists) return null;
+            folderTicks = info.LastWriteTimeUtc.Ticks;
+        }
+
+        var look = new FolderLook { Path = executionDir, FolderTicks = folderTicks, LookedAtTicks = lookedAt, Listed = true };
         try
         {
             var entries = new FileSystemEnumerable<bool>(executionDir, Visit, NoRecursion)

@@ -4,11 +4,18 @@ using Kodosumi.Shared;
 namespace Kodosumi.Indexer.Sources;
 
 /// <summary>
-/// What one listing of an execution folder shows: its database (current name before the older one),
-/// and the sizes and times that make up its stamp. A rescan compares the stamp without allocating.
+/// What one look at an execution folder shows: its database (current name before the older one), and the
+/// sizes and times that make up its stamp, the folder's own time first. A rescan compares the stamp without
+/// allocating.
 /// </summary>
 public sealed class FolderLook
 {
+    /// <summary>
+    /// A folder changed this recently may change again within the same tick of the file system's clock without its
+    /// time moving, so its time is not trusted yet: the stamp says "?" for it and the next look lists the folder.
+    /// </summary>
+    internal static readonly TimeSpan RacyWindow = TimeSpan.FromSeconds(5);
+
     static readonly string[] Names =
     [
         ExecutionLayout.Database, ExecutionLayout.Database + "-wal",
@@ -21,6 +28,17 @@ public sealed class FolderLook
 
     public required string Path { get; init; }
 
+    /// <summary>The folder's own last-write time; it moves whenever an entry is added, removed or renamed.</summary>
+    public required long FolderTicks { get; init; }
+
+    /// <summary>When the look began; decides whether <see cref="FolderTicks"/> can be trusted yet.</summary>
+    public required long LookedAtTicks { get; init; }
+
+    /// <summary>True when the folder was listed; false when a stat of each entry the last stamp named was enough.</summary>
+    internal bool Listed { get; init; }
+
+    bool FolderSettled => FolderTicks < LookedAtTicks - RacyWindow.Ticks;
+
     /// <summary>The slot of a file name this look cares about, or -1.</summary>
     public static int SlotOf(ReadOnlySpan<char> name)
     {
@@ -30,6 +48,34 @@ public sealed class FolderLook
     }
 
     internal void Set(int slot, bool isDirectory, long length, long ticks) => _entries[slot] = (true, isDirectory, length, ticks);
+
+    /// <summary>
+    /// What a stamp says about a folder whose time has not moved since: the entries it names are still there (an
+    /// entry added, removed or renamed moves the folder's time), so a stat of each of them is the whole look.
+    /// Null when the stamp cannot say (an unsettled folder time, another format), or an entry it names is gone.
+    /// </summary>
+    internal static FolderLook? Recheck(ExecutionFolder folder, string stamp, RootStats stats, long folderTicks, long lookedAt)
+    {
+        Span<Range> parts = stackalloc Range[6];
+        var text = stamp.AsSpan();
+        if (text.Split(parts, '|') != 5 || text[parts[0]] is "?") return null;
+        var look = new FolderLook { Path = folder.Path, FolderTicks = folderTicks, LookedAtTicks = lookedAt };
+        if (text[parts[1]] is not "-")
+        {
+            var db = look.Stat(folder, stats, Db, directory: false) ? Db : look.Stat(folder, stats, LegacyDb, directory: false) ? LegacyDb : -1;
+            if (db < 0 || (text[parts[2]] is not "-" && !look.Stat(folder, stats, db + WalOffset, directory: false))) return null;
+        }
+        if (text[parts[3]] is not "-" && !look.Stat(folder, stats, Inputs, directory: true)) return null;
+        if (text[parts[4]] is not "-" && !look.Stat(folder, stats, Outputs, directory: true)) return null;
+        return look;
+    }
+
+    bool Stat(ExecutionFolder folder, RootStats stats, int slot, bool directory)
+    {
+        if (!stats.TryStat(folder, Names[slot], out var entry) || entry.IsDirectory != directory) return false;
+        Set(slot, entry.IsDirectory, entry.Length, entry.Ticks);
+        return true;
+    }
 
     bool IsFile(int slot) => _entries[slot] is { Seen: true, IsDirectory: false };
     bool IsFolder(int slot) => _entries[slot] is { Seen: true, IsDirectory: true };
@@ -42,12 +88,12 @@ public sealed class FolderLook
     public bool HasInputs => IsFolder(Inputs);
     public bool HasOutputs => IsFolder(Outputs);
 
-    /// <summary>Same text as before this type existed, so stamps stored in an index stay comparable.</summary>
+    /// <summary>"{folder}|{database}|{wal}|{in}|{out}"; the folder's part is "?" while its time is unsettled.</summary>
     public string Stamp
     {
         get
         {
-            Span<char> buffer = stackalloc char[160];
+            Span<char> buffer = stackalloc char[192];
             return TryFormat(buffer, out var written) ? new string(buffer[..written]) : Format();
         }
     }
@@ -56,7 +102,7 @@ public sealed class FolderLook
     public bool HasStamp(string? stamp)
     {
         if (stamp is null) return false;
-        Span<char> buffer = stackalloc char[160];
+        Span<char> buffer = stackalloc char[192];
         return TryFormat(buffer, out var written) ? buffer[..written].SequenceEqual(stamp) : Format() == stamp;
     }
 
@@ -64,7 +110,7 @@ public sealed class FolderLook
     {
         var db = DatabaseSlot;
         return destination.TryWrite(CultureInfo.InvariantCulture,
-            $"{new FileStamp(this, db)}|{new FileStamp(this, db + WalOffset)}|{new FolderStamp(this, Inputs)}|{new FolderStamp(this, Outputs)}",
+            $"{new SelfStamp(this)}|{new FileStamp(this, db)}|{new FileStamp(this, db + WalOffset)}|{new FolderStamp(this, Inputs)}|{new FolderStamp(this, Outputs)}",
             out written);
     }
 
@@ -72,7 +118,7 @@ public sealed class FolderLook
     {
         var db = DatabaseSlot;
         return string.Create(CultureInfo.InvariantCulture,
-            $"{new FileStamp(this, db)}|{new FileStamp(this, db + WalOffset)}|{new FolderStamp(this, Inputs)}|{new FolderStamp(this, Outputs)}");
+            $"{new SelfStamp(this)}|{new FileStamp(this, db)}|{new FileStamp(this, db + WalOffset)}|{new FolderStamp(this, Inputs)}|{new FolderStamp(this, Outputs)}");
     }
 
     static bool Missing(Span<char> destination, out int written)
@@ -80,6 +126,24 @@ public sealed class FolderLook
         written = destination.IsEmpty ? 0 : 1;
         if (written == 1) destination[0] = '-';
         return written == 1;
+    }
+
+    /// <summary>"{ticks}" of the folder itself, "?" while unsettled.</summary>
+    readonly struct SelfStamp(FolderLook look) : ISpanFormattable
+    {
+        public bool TryFormat(Span<char> destination, out int written, ReadOnlySpan<char> format, IFormatProvider? provider)
+        {
+            if (look.FolderSettled) return look.FolderTicks.TryFormat(destination, out written, default, CultureInfo.InvariantCulture);
+            written = destination.IsEmpty ? 0 : 1;
+            if (written == 1) destination[0] = '?';
+            return written == 1;
+        }
+
+        public string ToString(string? format, IFormatProvider? provider)
+        {
+            Span<char> buffer = stackalloc char[32];
+            return TryFormat(buffer, out var written, default, provider) ? new string(buffer[..written]) : "";
+        }
     }
 
     /// <summary>"{length}@{ticks}" of a regular file, "-" when there is none.</summary>

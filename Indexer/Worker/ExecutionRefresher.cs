@@ -42,11 +42,12 @@ public sealed class ExecutionRefresher(IOptions<IndexerOptions> options, TimePro
 
     /// <summary>The change to write, or null when nothing changed.</summary>
     /// <param name="force">Read the database even if its files look unchanged (a watcher said something happened).</param>
-    public IndexChange? Refresh(ExecutionFolder folder, ExecutionSummary? previous, bool force)
+    /// <param name="stats">Stats below the root, for a pass over many folders; without it each folder is listed.</param>
+    public IndexChange? Refresh(ExecutionFolder folder, ExecutionSummary? previous, bool force, RootStats? stats = null)
     {
         try
         {
-            return RefreshFolder(folder, previous, force);
+            return RefreshFolder(folder, previous, force, stats);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -58,10 +59,10 @@ public sealed class ExecutionRefresher(IOptions<IndexerOptions> options, TimePro
         }
     }
 
-    IndexChange? RefreshFolder(ExecutionFolder folder, ExecutionSummary? previous, bool force)
+    IndexChange? RefreshFolder(ExecutionFolder folder, ExecutionSummary? previous, bool force, RootStats? stats)
     {
-        // One listing of the folder answers whether it still exists, which database it has and its stamp.
-        if (ExecutionFolders.Look(folder.Path) is not { } look)
+        // One look at the folder answers whether it still exists, which database it has and its stamp.
+        if (ExecutionFolders.Look(folder, previous?.SourceStamp, stats) is not { } look)
             return previous is null ? null : new RemoveExecution(folder.Fid);
 
         var unchanged = look.HasStamp(previous?.SourceStamp);

@@ -232,6 +232,7 @@ public sealed class IndexerWorker(
         var next = -1;
         // No more readers than cores: the one writer and the requests need them too.
         var running = Math.Min(Math.Min(_options.ReadParallelism, Environment.ProcessorCount), folders.Count);
+        var stats = RootStats.Open(_root);
         var readers = Enumerable.Range(0, running).Select(reader => Task.Factory.StartNew(() =>
         {
             try
@@ -241,7 +242,7 @@ public sealed class IndexerWorker(
                     var folder = folders[i];
                     // A hinted fold of this execution is under way: it covers this one.
                     if (!_claimed.TryAdd(folder.Fid, true)) continue;
-                    if (refresher.Refresh(folder, catalog.Find(folder.Fid), force) is { } change) read.Add(change, stop);
+                    if (refresher.Refresh(folder, catalog.Find(folder.Fid), force, stats) is { } change) read.Add(change, stop);
                     else _claimed.TryRemove(folder.Fid, out _);
                 }
             }
@@ -253,6 +254,8 @@ public sealed class IndexerWorker(
                 if (Interlocked.Decrement(ref running) == 0) read.CompleteAdding();
             }
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
+        // Closed once no reader can use it, even if this pass ends early.
+        Task.WhenAll(readers).ContinueWith(_ => stats?.Dispose(), TaskScheduler.Default);
 
         var batch = new List<IndexChange>();
         var batchAge = Stopwatch.StartNew();

@@ -1,0 +1,175 @@
+using Kodosumi.Indexer.Sources;
+using Kodosumi.Shared;
+using Kodosumi.Tests.Support;
+
+namespace Kodosumi.Tests.Sources;
+
+/// <summary>
+/// A look at a real execution folder. A rescan of an idle tree stats only the entries the last stamp named; every
+/// kind of change must still change the stamp, and a folder changed within the racy window is listed again.
+/// </summary>
+public class FolderLookTests
+{
+    static readonly DateTime LongAgo = DateTime.UtcNow.AddHours(-1);
+
+    string _root = "";
+    RootStats? _stats;
+    string _user = "user-1";
+    ExecutionFolder Folder => new(_user, "exec-1", Path.Combine(_root, _user, "exec-1"));
+
+    [SetUp]
+    public void Open()
+    {
+        _root = TempDirs.Create("kodo-look");
+        _stats = RootStats.Open(_root) ?? throw new AssertionException("statx below the root is Linux-only");
+    }
+
+    [TearDown]
+    public void Close() => _stats?.Dispose();
+
+    FolderLook FirstLook() => ExecutionFolders.Look(Folder) ?? throw new AssertionException("folder gone");
+
+    FolderLook LookAgain(string stamp) => ExecutionFolders.Look(Folder, stamp, _stats) ?? throw new AssertionException("folder gone");
+
+    /// <summary>An execution folder with a database, in/ and out/, every time an hour old (as after a finished run).</summary>
+    string SettledExecution()
+    {
+        var dir = Folder.Path;
+        Directory.CreateDirectory(Path.Combine(dir, ExecutionLayout.Inputs));
+        Directory.CreateDirectory(Path.Combine(dir, ExecutionLayout.Outputs));
+        File.WriteAllBytes(Path.Combine(dir, ExecutionLayout.Database), new byte[4096]);
+        File.WriteAllText(Path.Combine(dir, ExecutionLayout.Outputs, "result.txt"), "done");
+        Settle(dir);
+        return dir;
+    }
+
+    static void Settle(string dir)
+    {
+        foreach (var path in Directory.EnumerateFileSystemEntries(dir, "*", SearchOption.AllDirectories).Append(dir))
+            File.SetLastWriteTimeUtc(path, LongAgo);
+    }
+
+    [Test]
+    public void An_unchanged_settled_folder_is_not_listed_again_and_keeps_its_stamp()
+    {
+        var dir = SettledExecution();
+        var first = FirstLook();
+        Assert.That(first.Listed, Is.True);
+        Assert.That(first.Stamp, Does.Not.StartWith("?"), "an hour-old folder time is trusted");
+
+        var again = LookAgain(first.Stamp);
+        Assert.That(again.Listed, Is.False, "only the named entries were stat'ed");
+        Assert.That(again.Stamp, Is.EqualTo(first.Stamp));
+        Assert.That(again.Database, Is.EqualTo(Path.Combine(dir, ExecutionLayout.Database)));
+        Assert.That((again.HasInputs, again.HasOutputs), Is.EqualTo((true, true)));
+        Assert.That(ExecutionFolders.Look(Folder, first.Stamp)!.Listed, Is.True, "without root stats every look lists");
+    }
+
+    [Test]
+    public void Names_outside_ascii_are_stat_ed_as_utf8()
+    {
+        _user = "üser-ß-東京";
+        SettledExecution();
+        var first = FirstLook();
+        var again = LookAgain(first.Stamp);
+        Assert.That(again.Listed, Is.False);
+        Assert.That(again.Stamp, Is.EqualTo(first.Stamp));
+    }
+
+    [Test]
+    public void A_database_of_the_older_name_is_found_again_without_a_listing()
+    {
+        var dir = SettledExecution();
+        File.Move(Path.Combine(dir, ExecutionLayout.Database), Path.Combine(dir, ExecutionLayout.LegacyDatabase));
+        Settle(dir);
+        var first = FirstLook();
+        var again = LookAgain(first.Stamp);
+        Assert.That(again.Listed, Is.False);
+        Assert.That(again.Database, Is.EqualTo(Path.Combine(dir, ExecutionLayout.LegacyDatabase)));
+        Assert.That(again.Stamp, Is.EqualTo(first.Stamp));
+    }
+
+    [Test]
+    public void A_wal_appearing_changes_the_stamp()
+    {
+        var dir = SettledExecution();
+        var before = FirstLook().Stamp;
+        File.WriteAllBytes(Path.Combine(dir, ExecutionLayout.Database + "-wal"), new byte[32]);
+        var after = LookAgain(before);
+        Assert.That(after.Listed, Is.True, "the folder's time moved");
+        Assert.That(after.Stamp, Is.Not.EqualTo(before));
+    }
+
+    [Test]
+    public void A_database_overwritten_in_place_changes_the_stamp_though_the_folder_time_stays()
+    {
+        var dir = SettledExecution();
+        var before = FirstLook().Stamp;
+        var db = Path.Combine(dir, ExecutionLayout.Database);
+        using (var file = new FileStream(db, FileMode.Open, FileAccess.Write)) file.Write(new byte[8192]);
+        Assert.That(Directory.GetLastWriteTimeUtc(dir), Is.EqualTo(LongAgo), "writing a file in place leaves its folder's time");
+
+        Assert.That(LookAgain(before).Stamp, Is.Not.EqualTo(before));
+    }
+
+    [Test]
+    public void A_file_added_to_out_changes_the_stamp()
+    {
+        var dir = SettledExecution();
+        var before = FirstLook().Stamp;
+        File.WriteAllText(Path.Combine(dir, ExecutionLayout.Outputs, "later.txt"), "more");
+        Assert.That(LookAgain(before).Stamp, Is.Not.EqualTo(before));
+    }
+
+    [Test]
+    public void A_named_entry_that_is_gone_makes_a_listing()
+    {
+        var dir = SettledExecution();
+        var before = FirstLook().Stamp;
+        Directory.Delete(Path.Combine(dir, ExecutionLayout.Inputs), recursive: true);
+        // As if the folder's time had not moved: the missing entry alone must send the look to a listing.
+        File.SetLastWriteTimeUtc(dir, LongAgo);
+        var after = LookAgain(before);
+        Assert.That(after.Listed, Is.True);
+        Assert.That(after.HasInputs, Is.False);
+        Assert.That(after.Stamp, Is.Not.EqualTo(before));
+    }
+
+    [Test]
+    public void A_folder_changed_within_the_racy_window_is_listed_until_its_time_settles()
+    {
+        var dir = SettledExecution();
+        File.WriteAllBytes(Path.Combine(dir, ExecutionLayout.Database + "-wal"), new byte[32]);
+        var fresh = FirstLook();
+        Assert.That(fresh.Stamp, Does.StartWith("?|"), "a folder time this recent is not trusted");
+
+        var again = LookAgain(fresh.Stamp);
+        Assert.That(again.Listed, Is.True, "an unsettled stamp is never enough without a listing");
+        Assert.That(again.Stamp, Is.EqualTo(fresh.Stamp), "nothing changed meanwhile");
+
+        File.SetLastWriteTimeUtc(dir, DateTime.UtcNow - FolderLook.RacyWindow - TimeSpan.FromSeconds(1));
+        var settled = LookAgain(fresh.Stamp);
+        Assert.That(settled.Stamp, Does.Not.StartWith("?"));
+        Assert.That(LookAgain(settled.Stamp).Listed, Is.False, "from then on a stat of each entry is enough");
+    }
+
+    [Test]
+    public void A_stamp_of_the_older_format_makes_a_listing()
+    {
+        var dir = SettledExecution();
+        var current = FirstLook().Stamp;
+        var older = current[(current.IndexOf('|') + 1)..];
+        var look = LookAgain(older);
+        Assert.That(look.Listed, Is.True);
+        Assert.That(look.Stamp, Is.EqualTo(current));
+    }
+
+    [Test]
+    public void A_folder_that_is_gone_is_no_look()
+    {
+        var dir = SettledExecution();
+        var before = FirstLook().Stamp;
+        Directory.Delete(dir, recursive: true);
+        Assert.That(ExecutionFolders.Look(Folder, before, _stats), Is.Null);
+    }
+}
