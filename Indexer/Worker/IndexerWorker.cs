@@ -230,10 +230,12 @@ public sealed class IndexerWorker(
         // Readers on threads of their own: a pass of 100,000 unchanged folders keeps them busy for seconds, and
         // on pool threads they would hold back the requests and hinted folds that need the pool meanwhile.
         var next = -1;
-        // No more readers than cores: the one writer and the requests need them too.
-        var running = Math.Min(Math.Min(_options.ReadParallelism, Environment.ProcessorCount), folders.Count);
+        // Once ready, no more readers than cores: the one writer and the requests need them too. Before, nothing else
+        // waits, and a cold pass often waits on the disk more than on the CPU.
+        var readers = status.Ready ? Math.Min(_options.ReadParallelism, Environment.ProcessorCount) : _options.ReadParallelism;
+        var running = Math.Min(readers, folders.Count);
         var stats = RootStats.Open(_root);
-        var readers = Enumerable.Range(0, running).Select(reader => Task.Factory.StartNew(() =>
+        var started = Enumerable.Range(0, running).Select(reader => Task.Factory.StartNew(() =>
         {
             try
             {
@@ -255,7 +257,7 @@ public sealed class IndexerWorker(
             }
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
         // Closed once no reader can use it, even if this pass ends early.
-        Task.WhenAll(readers).ContinueWith(_ => stats?.Dispose(), TaskScheduler.Default);
+        Task.WhenAll(started).ContinueWith(_ => stats?.Dispose(), TaskScheduler.Default);
 
         var batch = new List<IndexChange>();
         var batchAge = Stopwatch.StartNew();
@@ -290,7 +292,7 @@ public sealed class IndexerWorker(
             // After a stop or a failure nothing read stays claimed.
             foreach (var change in read) _claimed.TryRemove(change.Fid, out _);
         }
-        Task.WhenAll(readers).GetAwaiter().GetResult();
+        Task.WhenAll(started).GetAwaiter().GetResult();
     }
 
     /// <summary>Commits changes the readers claimed, then lets their executions be folded again.</summary>
