@@ -55,6 +55,8 @@ foreach (var size in sizes)
         r["baseline_agent_stats"] = Measure.Timed(() => Baseline.AgentStats(root), repeats);
     }
 
+    Console.WriteLine($"[{size:N0}] reading the data set once (page cache) ...");
+    r["data_warm_seconds"] = Math.Round(DataSets.Warm(data).TotalSeconds, 1);
     var indexDir = Path.Combine(Path.GetTempPath(), $"kodo-bench-{Guid.NewGuid():N}");
     using (var service = ServiceProcess.Start(apiDll, data, Path.Combine(indexDir, "index.db"), TimeSpan.FromSeconds(5), echo: Console.Error.WriteLine))
     {
@@ -65,9 +67,15 @@ foreach (var size in sizes)
         await service.SignInAsync("admin", "admin");
 
         Console.WriteLine($"[{size:N0}] idle rescan ...");
-        var firstScan = await Health(service.Client, "last_scan_at");
-        while (await Health(service.Client, "last_scan_at") == firstScan) await Task.Delay(200);
-        r["idle_rescan_cpu_seconds"] = Math.Round(double.Parse(await Health(service.Client, "last_scan_cpu_seconds"), CultureInfo.InvariantCulture), 3);
+        // The first rescan after the cold index also compiles the rescan's own code: the second one is what each costs.
+        var lastScan = await Health(service.Client, "last_scan_at");
+        for (var rescan = 1; rescan <= 2; rescan++)
+        {
+            while (await Health(service.Client, "last_scan_at") == lastScan) await Task.Delay(200);
+            lastScan = await Health(service.Client, "last_scan_at");
+            var cpu = Math.Round(double.Parse(await Health(service.Client, "last_scan_cpu_seconds"), CultureInfo.InvariantCulture), 3);
+            r[rescan == 1 ? "first_rescan_cpu_seconds" : "idle_rescan_cpu_seconds"] = cpu;
+        }
         r["idle_rescan_wall_seconds"] = Math.Round(double.Parse(await Health(service.Client, "last_scan_seconds"), CultureInfo.InvariantCulture), 3);
 
         Console.WriteLine($"[{size:N0}] query latency ...");
