@@ -235,8 +235,11 @@ public sealed class IndexerWorker(
         var readers = status.Ready ? Math.Min(_options.ReadParallelism, Environment.ProcessorCount) : _options.ReadParallelism;
         var running = Math.Min(readers, folders.Count);
         var stats = RootStats.Open(_root);
+        var background = status.Ready;
         var started = Enumerable.Range(0, running).Select(reader => Task.Factory.StartNew(() =>
         {
+            // Each LongRunning task has a thread of its own, which ends with it.
+            if (background) BackgroundThread.LowerPriority();
             try
             {
                 for (int i; (i = Interlocked.Increment(ref next)) < folders.Count && !stop.IsCancellationRequested;)
