@@ -83,7 +83,10 @@ foreach (var size in sizes)
             .RootElement.GetProperty("agents")[0].GetProperty("fid").GetString();
         var queries = new Dictionary<string, string>
         {
+            // Without paging parameters: the default of 500 rows, what a client of Kodosumi's own API gets.
             ["running_agents_24h"] = "/api/dashboard/running-agents",
+            // The first page exactly as the dashboard page asks for it.
+            ["running_agents_24h_first_page"] = "/api/dashboard/running-agents?hours=24&limit=50&offset=0&sort=-start_time",
             ["running_agents_all_first_page"] = "/api/dashboard/running-agents?hours=999999&limit=50",
             ["agent_stats"] = "/api/dashboard/agent-stats",
             ["timeline_168h_buckets"] = "/api/dashboard/timeline?hours=168&limit=0",
