@@ -193,9 +193,19 @@ public sealed class IndexerWorker(
         var clock = Stopwatch.StartNew();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         _watcher?.EnsureStarted();
-        var found = ExecutionFolders.Enumerate(_root).ToList();
+        // Listing 100,000 folders takes a few hundred milliseconds: hints that arrive meanwhile are folded, not held.
+        // Only what the index held before the listing can be missing from it; an execution a hint adds meanwhile stays.
+        var known = catalog.Fids();
+        var listing = Task.Run(() => ExecutionFolders.Enumerate(_root).ToList(), CancellationToken.None);
+        long? hintSeenAt = null;
+        while (!listing.Wait(10, CancellationToken.None))
+        {
+            if (HintsDue(ref hintSeenAt)) FoldHinted(stop);
+        }
+        var found = listing.GetAwaiter().GetResult();
         var present = found.Select(f => f.Fid).ToHashSet(StringComparer.Ordinal);
-        var removed = catalog.Fids().Where(fid => !present.Contains(fid)).Select(fid => (IndexChange)new RemoveExecution(fid)).ToList();
+        var removed = known.Where(fid => !present.Contains(fid) && catalog.Find(fid) is not null)
+            .Select(fid => (IndexChange)new RemoveExecution(fid)).ToList();
         Write(removed);
         Refresh(found, force: false, stop);
         status.LastScanAt = time.GetUtcNow();
@@ -230,10 +240,9 @@ public sealed class IndexerWorker(
         // Readers on threads of their own: a pass of 100,000 unchanged folders keeps them busy for seconds, and
         // on pool threads they would hold back the requests and hinted folds that need the pool meanwhile.
         var next = -1;
-        // Once ready, no more readers than cores: the one writer and the requests need them too. Before, nothing else
-        // waits, and a cold pass often waits on the disk more than on the CPU.
-        var readers = status.Ready ? Math.Min(_options.ReadParallelism, Environment.ProcessorCount) : _options.ReadParallelism;
-        var running = Math.Min(readers, folders.Count);
+        // No more readers than cores: the one writer and the requests need them too. (More readers made a cold pass
+        // on an uncached disk faster, but also made LiteDB's log writer hang on a full disk; see README, Faults.)
+        var running = Math.Min(Math.Min(_options.ReadParallelism, Environment.ProcessorCount), folders.Count);
         var stats = RootStats.Open(_root);
         var background = status.Ready;
         var started = Enumerable.Range(0, running).Select(reader => Task.Factory.StartNew(() =>
@@ -280,10 +289,7 @@ public sealed class IndexerWorker(
                     batch = [];
                 }
                 // Hints wait their debounce, then go ahead of the rest of the pass.
-                if (force || _hints.Reader.Count == 0) continue;
-                hintSeenAt ??= Stopwatch.GetTimestamp();
-                if (Stopwatch.GetElapsedTime(hintSeenAt.Value) < _options.Debounce) continue;
-                hintSeenAt = null;
+                if (force || !HintsDue(ref hintSeenAt)) continue;
                 WriteClaimed(batch);
                 batch = [];
                 FoldHinted(stop);
@@ -296,6 +302,16 @@ public sealed class IndexerWorker(
             foreach (var change in read) _claimed.TryRemove(change.Fid, out _);
         }
         Task.WhenAll(started).GetAwaiter().GetResult();
+    }
+
+    /// <summary>True once hints have waited their debounce since <paramref name="seenAt"/> first saw them.</summary>
+    bool HintsDue(ref long? seenAt)
+    {
+        if (_hints.Reader.Count == 0) return false;
+        seenAt ??= Stopwatch.GetTimestamp();
+        if (Stopwatch.GetElapsedTime(seenAt.Value) < _options.Debounce) return false;
+        seenAt = null;
+        return true;
     }
 
     /// <summary>Commits changes the readers claimed, then lets their executions be folded again.</summary>
