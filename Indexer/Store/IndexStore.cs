@@ -84,13 +84,22 @@ public sealed class IndexStore : IDisposable
         if (_closedBy is { } cause) throw new IOException($"The index is closed until it can be reopened: {cause.Message}", cause);
     }
 
+    /// <summary>
+    /// Free space a write needs after a failed one. LiteDB writes its log on a background thread; when that write fails
+    /// too (the disk is still full), the checkpoint that proves the commit waits for it for ever. So until a commit is
+    /// proven, nothing is written to a volume with less than this free.
+    /// </summary>
+    const long RecoveryHeadroomBytes = 4 * 1048576;
+
     /// <summary>Stops short of a full disk, leaving room for LiteDB's checkpoint and for whatever else shares the volume.</summary>
     void EnsureFreeSpace()
     {
-        if (_minFreeBytes == 0) return;
+        if (_minFreeBytes == 0 && !_verifyCommits) return;
         var free = FreeBytes();
         if (free < _minFreeBytes)
             throw new IndexVolumeFullException($"No space left for the index: {free / 1048576} MB free on its volume, Indexer:MinFreeMegabytes asks for {_minFreeBytes / 1048576}");
+        if (_verifyCommits && free < RecoveryHeadroomBytes)
+            throw new IndexVolumeFullException($"No space left for the index: {free / 1048576} MB free on its volume; after a failed write it waits for {RecoveryHeadroomBytes / 1048576} MB");
     }
 
     static (ILiteCollection<ExecutionSummary>, ILiteCollection<ErrorEvent>) Collections(LiteDatabase db)
