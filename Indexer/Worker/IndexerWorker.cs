@@ -241,7 +241,7 @@ public sealed class IndexerWorker(
         // on pool threads they would hold back the requests and hinted folds that need the pool meanwhile.
         var next = -1;
         // No more readers than cores: the one writer and the requests need them too. (More readers made a cold pass
-        // on an uncached disk faster, but also made LiteDB's log writer hang on a full disk; see README, Faults.)
+        // on an uncached disk faster, but made FullDiskTests hang in LiteDB before the headroom of IndexStore.)
         var running = Math.Min(Math.Min(_options.ReadParallelism, Environment.ProcessorCount), folders.Count);
         var stats = RootStats.Open(_root);
         var background = status.Ready;

@@ -156,7 +156,7 @@ public class FolderLookTests
     [Test]
     public void A_stamp_of_the_older_format_makes_a_listing()
     {
-        var dir = SettledExecution();
+        SettledExecution();
         var current = FirstLook().Stamp;
         var older = current[(current.IndexOf('|') + 1)..];
         var look = LookAgain(older);
