@@ -106,6 +106,20 @@ public sealed class FolderLook
         return TryFormat(buffer, out var written) ? buffer[..written].SequenceEqual(stamp) : Format() == stamp;
     }
 
+    /// <summary>
+    /// True when <paramref name="stamp"/> names the same database, WAL, <c>in/</c> and <c>out/</c> as this look, whatever
+    /// it says of the folder's own time (a stamp of an older build has no such part).
+    /// </summary>
+    public bool HasSameFiles(string? stamp)
+    {
+        if (stamp is null) return false;
+        Span<char> buffer = stackalloc char[192];
+        var mine = TryFormat(buffer, out var written) ? buffer[..written] : Format().AsSpan();
+        var files = mine[(mine.IndexOf('|') + 1)..];
+        var theirs = stamp.AsSpan();
+        return theirs.SequenceEqual(files) || (theirs.IndexOf('|') is var bar and >= 0 && theirs[(bar + 1)..].SequenceEqual(files));
+    }
+
     bool TryFormat(Span<char> destination, out int written)
     {
         var db = DatabaseSlot;

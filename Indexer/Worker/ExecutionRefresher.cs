@@ -73,6 +73,10 @@ public sealed class ExecutionRefresher(IOptions<IndexerOptions> options, TimePro
             return null;
         if (!force && previous is { Problem: null } && unchanged && previous.UserId == folder.UserId)
             return null;
+        // Only the folder's own time moved (an entry this index does not read came or went, or a recent time settled,
+        // or the stamp is of an older build): the files it reads are as they were, so the stamp is kept without a read.
+        if (!force && previous is { Problem: null, Quarantine: null } && previous.UserId == folder.UserId && look.HasSameFiles(previous.SourceStamp))
+            return new UpsertExecution(previous with { SourceStamp = look.Stamp }, [], Refolded: false) { Restamp = true };
 
         var stamp = look.Stamp;
 

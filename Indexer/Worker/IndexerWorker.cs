@@ -365,7 +365,7 @@ public sealed class IndexerWorker(
         catalog.Apply(changes);
         // Which executions are live decides which ones the watcher watches.
         _watcher?.Track(changes);
-        status.AddFolded(changes.Count(c => c is UpsertExecution));
+        status.AddFolded(changes.Count(c => c is UpsertExecution { Restamp: false }));
     }
 
     /// <summary>Runs a write to the index; a failure is reported and the index reopened. True when it succeeded.</summary>

@@ -165,6 +165,20 @@ public class FolderLookTests
     }
 
     [Test]
+    public void Same_files_ignore_the_folder_s_own_time_but_not_a_file_s()
+    {
+        var dir = SettledExecution();
+        var settled = FirstLook();
+        var files = settled.Stamp[(settled.Stamp.IndexOf('|') + 1)..];
+        Assert.That(settled.HasSameFiles("?|" + files), Is.True, "a stamp taken while the folder's time was unsettled");
+        Assert.That(settled.HasSameFiles(files), Is.True, "a stamp of an older build, without the folder's time");
+        Assert.That(settled.HasSameFiles(settled.Stamp), Is.True);
+
+        File.WriteAllText(Path.Combine(dir, ExecutionLayout.Outputs, "later.txt"), "more");
+        Assert.That(FirstLook().HasSameFiles(settled.Stamp), Is.False);
+    }
+
+    [Test]
     public void A_folder_that_is_gone_is_no_look()
     {
         var dir = SettledExecution();
