@@ -69,12 +69,13 @@ public sealed class RootStats : IDisposable
         [FieldOffset(120)] public uint MtimeNanoseconds;
     }
 
-    [DllImport("libc", SetLastError = true)]
+    // No SetLastError: a failure only means "list the folder instead", and statx is the rescan's hot path.
+    [DllImport("libc")]
     static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
 
-    [DllImport("libc", SetLastError = true)]
+    [DllImport("libc")]
     static extern int statx(int dirfd, ref byte path, int flags, uint mask, out Statx buffer);
 
-    [DllImport("libc", SetLastError = true)]
+    [DllImport("libc")]
     static extern int close(int fd);
 }
