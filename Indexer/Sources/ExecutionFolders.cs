@@ -49,7 +49,8 @@ public static class ExecutionFolders
     /// <summary>
     /// One look at an execution folder: which database it has and the stamp of its files. With the stamp of the last
     /// look, a folder whose own time has not moved needs only a stat of each entry that stamp names (what a rescan of
-    /// an idle tree does, through <paramref name="stats"/>); otherwise one listing finds the entries. Null when the
+    /// an idle tree does, through <paramref name="stats"/>); otherwise a stat of each name of interest finds the
+    /// entries, or, without <paramref name="stats"/> or for an entry of another type, one listing. Null when the
     /// folder is gone.
     /// </summary>
     public static FolderLook? Look(ExecutionFolder folder, string? previousStamp = null, RootStats? stats = null)
@@ -64,6 +65,7 @@ public static class ExecutionFolders
             if (previousStamp is not null && FolderLook.Recheck(folder, previousStamp, stats, folderTicks, lookedAt) is { } again
                 && again.HasStamp(previousStamp))
                 return again;
+            if (FolderLook.StatEach(folder, stats, folderTicks, lookedAt) is { } full) return full;
         }
         else
         {
@@ -72,7 +74,7 @@ public static class ExecutionFolders
             folderTicks = info.LastWriteTimeUtc.Ticks;
         }
 
-        var look = new FolderLook { Path = executionDir, FolderTicks = folderTicks, LookedAtTicks = lookedAt, Listed = true };
+        var look = new FolderLook { Path = executionDir, FolderTicks = folderTicks, LookedAtTicks = lookedAt, Full = true };
         try
         {
             var entries = new FileSystemEnumerable<bool>(executionDir, Visit, NoRecursion)

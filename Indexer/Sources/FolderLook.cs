@@ -34,8 +34,11 @@ public sealed class FolderLook
     /// <summary>When the look began; decides whether <see cref="FolderTicks"/> can be trusted yet.</summary>
     public required long LookedAtTicks { get; init; }
 
-    /// <summary>True when the folder was listed; false when a stat of each entry the last stamp named was enough.</summary>
-    internal bool Listed { get; init; }
+    /// <summary>
+    /// True when every entry of interest was looked for (a stat of each name, or a listing); false when a stat of each
+    /// entry the last stamp named was enough.
+    /// </summary>
+    internal bool Full { get; init; }
 
     bool FolderSettled => FolderTicks < LookedAtTicks - RacyWindow.Ticks;
 
@@ -72,9 +75,38 @@ public sealed class FolderLook
 
     bool Stat(ExecutionFolder folder, RootStats stats, int slot, bool directory)
     {
-        if (!stats.TryStat(folder, Names[slot], out var entry) || entry.IsDirectory != directory) return false;
+        if (!stats.TryStat(folder, Names[slot], out var entry) || (directory ? !entry.IsDirectory : !entry.IsFile)) return false;
         Set(slot, entry.IsDirectory, entry.Length, entry.Ticks);
         return true;
+    }
+
+    /// <summary>
+    /// A full look without a listing: a stat of each name the stamp is made of (the database, its older name only when
+    /// the current one is no file, that database's WAL, <c>in/</c> and <c>out/</c>). It finds what a listing finds, in
+    /// half the system calls. Null when an entry is neither a file nor a folder (a symbolic link, say) or cannot be
+    /// stat'ed: a listing decides those, as it always did.
+    /// </summary>
+    internal static FolderLook? StatEach(ExecutionFolder folder, RootStats stats, long folderTicks, long lookedAt)
+    {
+        var look = new FolderLook { Path = folder.Path, FolderTicks = folderTicks, LookedAtTicks = lookedAt, Full = true };
+        if (!look.TryStat(folder, stats, Db) || (!look.IsFile(Db) && !look.TryStat(folder, stats, LegacyDb))) return null;
+        return look.TryStat(folder, stats, look.DatabaseSlot + WalOffset) && look.TryStat(folder, stats, Inputs)
+            && look.TryStat(folder, stats, Outputs) ? look : null;
+    }
+
+    /// <summary>Records the entry of <paramref name="slot"/> if there is one; false when it is of another type or cannot be stat'ed.</summary>
+    bool TryStat(ExecutionFolder folder, RootStats stats, int slot)
+    {
+        switch (stats.Stat(folder, Names[slot], out var entry))
+        {
+            case StatResult.Missing:
+                return true;
+            case StatResult.Found when entry.IsFile || entry.IsDirectory:
+                Set(slot, entry.IsDirectory, entry.Length, entry.Ticks);
+                return true;
+            default:
+                return false;
+        }
     }
 
     bool IsFile(int slot) => _entries[slot] is { Seen: true, IsDirectory: false };

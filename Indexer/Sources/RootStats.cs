@@ -4,7 +4,7 @@ using System.Text;
 namespace Kodosumi.Indexer.Sources;
 
 /// <summary>An entry's type, size and last-write time, as one stat(2) gives them.</summary>
-public readonly record struct EntryStat(bool IsDirectory, long Length, long Ticks);
+public readonly record struct EntryStat(bool IsDirectory, bool IsFile, long Length, long Ticks);
 
 /// <summary>
 /// Stats entries below the execution root relative to an open handle of it (statx(2) with a directory descriptor).
@@ -16,7 +16,8 @@ public sealed class RootStats : IDisposable
     const int ReadOnlyDirectory = 0x10000 /* O_DIRECTORY */ | 0x80000 /* O_CLOEXEC */;
     const int NoFollow = 0x100; // AT_SYMLINK_NOFOLLOW: the entry itself, as a listing sees it
     const uint TypeSizeTime = 0x1 /* STATX_TYPE */ | 0x40 /* STATX_MTIME */ | 0x200 /* STATX_SIZE */;
-    const int TypeMask = 0xF000, Directory = 0x4000;
+    const int TypeMask = 0xF000, Directory = 0x4000, RegularFile = 0x8000;
+    const int NoSuchEntry = 2 /* ENOENT */, NotADirectory = 20 /* ENOTDIR */;
 
     int _fd;
 
@@ -31,11 +32,14 @@ public sealed class RootStats : IDisposable
     }
 
     /// <summary>Stats <c>{user}/{fid}</c>, or <c>{user}/{fid}/{name}</c>, below the root. False if it cannot (gone, say).</summary>
-    public bool TryStat(ExecutionFolder folder, string? name, out EntryStat stat)
+    public bool TryStat(ExecutionFolder folder, string? name, out EntryStat stat) => Stat(folder, name, out stat) == StatResult.Found;
+
+    /// <summary>Found; Missing when there is no such entry; Failed for any other error (no permission, say).</summary>
+    public StatResult Stat(ExecutionFolder folder, string? name, out EntryStat stat)
     {
         stat = default;
         var length = Encoding.UTF8.GetMaxByteCount(folder.UserId.Length + folder.Fid.Length + (name?.Length ?? 0) + 3);
-        if (length > 4096) return false;
+        if (length > 4096) return StatResult.Failed;
         Span<byte> path = stackalloc byte[length];
         var at = Encoding.UTF8.GetBytes(folder.UserId, path);
         path[at++] = (byte)'/';
@@ -46,10 +50,12 @@ public sealed class RootStats : IDisposable
             at += Encoding.UTF8.GetBytes(name, path[at..]);
         }
         path[at] = 0;
-        if (statx(_fd, ref path[0], NoFollow, TypeSizeTime, out var buffer) != 0) return false;
-        stat = new EntryStat((buffer.Mode & TypeMask) == Directory, (long)buffer.Size,
+        if (statx(_fd, ref path[0], NoFollow, TypeSizeTime, out var buffer) != 0)
+            return Marshal.GetLastPInvokeError() is NoSuchEntry or NotADirectory ? StatResult.Missing : StatResult.Failed;
+        var type = buffer.Mode & TypeMask;
+        stat = new EntryStat(type == Directory, type == RegularFile, (long)buffer.Size,
             DateTime.UnixEpoch.Ticks + buffer.MtimeSeconds * TimeSpan.TicksPerSecond + buffer.MtimeNanoseconds / 100);
-        return true;
+        return StatResult.Found;
     }
 
     public void Dispose()
@@ -69,13 +75,14 @@ public sealed class RootStats : IDisposable
         [FieldOffset(120)] public uint MtimeNanoseconds;
     }
 
-    // No SetLastError: a failure only means "list the folder instead", and statx is the rescan's hot path.
     [DllImport("libc")]
     static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
 
-    [DllImport("libc")]
+    [DllImport("libc", SetLastError = true)]
     static extern int statx(int dirfd, ref byte path, int flags, uint mask, out Statx buffer);
 
     [DllImport("libc")]
     static extern int close(int fd);
 }
+
+public enum StatResult { Found, Missing, Failed }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -45,6 +46,7 @@ public static class SqliteSource
     public static sqlite3 OpenRaw(string path)
     {
         var live = File.Exists(path + "-wal");
+        if (!live && OpenCopy(path) is { } copy) return copy;
         var db = OpenRaw(path, immutable: !live, out var rc);
         if (rc != raw.SQLITE_OK && live && WriterClosedMeanwhile(rc, path))
         {
@@ -58,6 +60,75 @@ public static class SqliteSource
         raw.sqlite3_busy_timeout(db, BusyTimeoutSeconds * 1000);
         return db;
     }
+
+    /// <summary>
+    /// A finished database up to this size is read whole and queried from memory. An open of the file costs some twenty
+    /// system calls (SQLite resolves every part of the path, checks the file again and again, reads the header twice);
+    /// the copy costs five, and a database of a few pages is read with one of them.
+    /// </summary>
+    const long MaxCopyBytes = 4 * 1048576;
+
+    /// <summary>
+    /// The finished database at <paramref name="path"/>, copied into memory SQLite owns; null when it is larger than
+    /// <see cref="MaxCopyBytes"/> or cannot be read (the open of the file then reports why, as it always did).
+    /// </summary>
+    static unsafe sqlite3? OpenCopy(string path)
+    {
+        byte* data = null;
+        try
+        {
+            using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            var length = RandomAccess.GetLength(file);
+            if (length > MaxCopyBytes) return null;
+            data = (byte*)sqlite3_malloc64((ulong)Math.Max(length, 1));
+            if (data is null) return null;
+            var buffer = new Span<byte>(data, (int)length);
+            for (int read, at = 0; at < buffer.Length; at += read)
+            {
+                read = RandomAccess.Read(file, buffer[at..], at);
+                // Shorter than it was a moment ago: it is being replaced; the open of the file decides.
+                if (read == 0) return null;
+            }
+            // A database in WAL mode says so in its header (bytes 18 and 19 are 2), and SQLite would look for its WAL,
+            // which memory has none of. Finished, it holds every row itself: read it as a database in the older mode.
+            if (length >= 20 && buffer[18] == 2 && buffer[19] == 2) buffer[18] = buffer[19] = 1;
+            if (raw.sqlite3_open_v2(":memory:", out var db, raw.SQLITE_OPEN_READWRITE, null) != raw.SQLITE_OK)
+            {
+                db.Dispose();
+                return null;
+            }
+            var owned = data;
+            data = null; // SQLite frees it from here on, even when the call fails
+            int rc;
+            fixed (byte* main = "main\0"u8) rc = sqlite3_deserialize(db.DangerousGetHandle(), main, owned, length, length, DeserializeFreeOnClose | DeserializeReadOnly);
+            if (rc != raw.SQLITE_OK)
+            {
+                db.Dispose();
+                return null;
+            }
+            return db;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+        finally
+        {
+            if (data is not null) sqlite3_free(data);
+        }
+    }
+
+    const uint DeserializeFreeOnClose = 1, DeserializeReadOnly = 4;
+
+    // The library Microsoft.Data.Sqlite loads; SQLitePCLRaw has no binding for sqlite3_deserialize.
+    [DllImport("e_sqlite3")]
+    static extern unsafe int sqlite3_deserialize(IntPtr db, byte* schema, byte* data, long size, long bufferSize, uint flags);
+
+    [DllImport("e_sqlite3")]
+    static extern unsafe void* sqlite3_malloc64(ulong size);
+
+    [DllImport("e_sqlite3")]
+    static extern unsafe void sqlite3_free(void* data);
 
     static sqlite3 OpenRaw(string path, bool immutable, out int rc)
     {

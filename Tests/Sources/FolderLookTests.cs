@@ -54,15 +54,15 @@ public class FolderLookTests
     {
         var dir = SettledExecution();
         var first = FirstLook();
-        Assert.That(first.Listed, Is.True);
+        Assert.That(first.Full, Is.True);
         Assert.That(first.Stamp, Does.Not.StartWith("?"), "an hour-old folder time is trusted");
 
         var again = LookAgain(first.Stamp);
-        Assert.That(again.Listed, Is.False, "only the named entries were stat'ed");
+        Assert.That(again.Full, Is.False, "only the named entries were stat'ed");
         Assert.That(again.Stamp, Is.EqualTo(first.Stamp));
         Assert.That(again.Database, Is.EqualTo(Path.Combine(dir, ExecutionLayout.Database)));
         Assert.That((again.HasInputs, again.HasOutputs), Is.EqualTo((true, true)));
-        Assert.That(ExecutionFolders.Look(Folder, first.Stamp)!.Listed, Is.True, "without root stats every look lists");
+        Assert.That(ExecutionFolders.Look(Folder, first.Stamp)!.Full, Is.True, "without root stats every look lists");
     }
 
     [Test]
@@ -72,7 +72,7 @@ public class FolderLookTests
         SettledExecution();
         var first = FirstLook();
         var again = LookAgain(first.Stamp);
-        Assert.That(again.Listed, Is.False);
+        Assert.That(again.Full, Is.False);
         Assert.That(again.Stamp, Is.EqualTo(first.Stamp));
     }
 
@@ -84,7 +84,7 @@ public class FolderLookTests
         Settle(dir);
         var first = FirstLook();
         var again = LookAgain(first.Stamp);
-        Assert.That(again.Listed, Is.False);
+        Assert.That(again.Full, Is.False);
         Assert.That(again.Database, Is.EqualTo(Path.Combine(dir, ExecutionLayout.LegacyDatabase)));
         Assert.That(again.Stamp, Is.EqualTo(first.Stamp));
     }
@@ -96,7 +96,7 @@ public class FolderLookTests
         var before = FirstLook().Stamp;
         File.WriteAllBytes(Path.Combine(dir, ExecutionLayout.Database + "-wal"), new byte[32]);
         var after = LookAgain(before);
-        Assert.That(after.Listed, Is.True, "the folder's time moved");
+        Assert.That(after.Full, Is.True, "the folder's time moved");
         Assert.That(after.Stamp, Is.Not.EqualTo(before));
     }
 
@@ -122,15 +122,15 @@ public class FolderLookTests
     }
 
     [Test]
-    public void A_named_entry_that_is_gone_makes_a_listing()
+    public void A_named_entry_that_is_gone_makes_a_full_look()
     {
         var dir = SettledExecution();
         var before = FirstLook().Stamp;
         Directory.Delete(Path.Combine(dir, ExecutionLayout.Inputs), recursive: true);
-        // As if the folder's time had not moved: the missing entry alone must send the look to a listing.
+        // As if the folder's time had not moved: the missing entry alone must send the look to a full one.
         File.SetLastWriteTimeUtc(dir, LongAgo);
         var after = LookAgain(before);
-        Assert.That(after.Listed, Is.True);
+        Assert.That(after.Full, Is.True);
         Assert.That(after.HasInputs, Is.False);
         Assert.That(after.Stamp, Is.Not.EqualTo(before));
     }
@@ -144,13 +144,13 @@ public class FolderLookTests
         Assert.That(fresh.Stamp, Does.StartWith("?|"), "a folder time this recent is not trusted");
 
         var again = LookAgain(fresh.Stamp);
-        Assert.That(again.Listed, Is.True, "an unsettled stamp is never enough without a listing");
+        Assert.That(again.Full, Is.True, "an unsettled stamp is never enough without a full look");
         Assert.That(again.Stamp, Is.EqualTo(fresh.Stamp), "nothing changed meanwhile");
 
         File.SetLastWriteTimeUtc(dir, DateTime.UtcNow - FolderLook.RacyWindow - TimeSpan.FromSeconds(1));
         var settled = LookAgain(fresh.Stamp);
         Assert.That(settled.Stamp, Does.Not.StartWith("?"));
-        Assert.That(LookAgain(settled.Stamp).Listed, Is.False, "from then on a stat of each entry is enough");
+        Assert.That(LookAgain(settled.Stamp).Full, Is.False, "from then on a stat of each entry is enough");
     }
 
     [Test]
@@ -160,7 +160,7 @@ public class FolderLookTests
         var current = FirstLook().Stamp;
         var older = current[(current.IndexOf('|') + 1)..];
         var look = LookAgain(older);
-        Assert.That(look.Listed, Is.True);
+        Assert.That(look.Full, Is.True);
         Assert.That(look.Stamp, Is.EqualTo(current));
     }
 
@@ -176,6 +176,39 @@ public class FolderLookTests
 
         File.WriteAllText(Path.Combine(dir, ExecutionLayout.Outputs, "later.txt"), "more");
         Assert.That(FirstLook().HasSameFiles(settled.Stamp), Is.False);
+    }
+
+    /// <summary>Layouts a listing and a stat of each name must agree on, odd ones included.</summary>
+    static IEnumerable<TestCaseData> Layouts()
+    {
+        yield return new TestCaseData((object)new[] { "sqlite3.db", "sqlite3.db-wal", "in/", "out/" }).SetName("{m}(live)");
+        yield return new TestCaseData((object)new[] { "db.sqlite", "db.sqlite-wal", "sqlite3.db-wal" }).SetName("{m}(older name)");
+        yield return new TestCaseData((object)new[] { "sqlite3.db", "db.sqlite", "db.sqlite-wal" }).SetName("{m}(both names)");
+        yield return new TestCaseData((object)new[] { "sqlite3.db/", "db.sqlite", "in" }).SetName("{m}(a folder with the database's name)");
+        yield return new TestCaseData((object)new[] { "sqlite3.db-wal", "out/" }).SetName("{m}(a WAL without its database)");
+        yield return new TestCaseData((object)new[] { "sqlite3.db", "out->in", "in/" }).SetName("{m}(out is a link)");
+        yield return new TestCaseData((object)Array.Empty<string>()).SetName("{m}(empty)");
+    }
+
+    [TestCaseSource(nameof(Layouts))]
+    public void A_stat_of_each_name_sees_what_a_listing_sees(string[] entries)
+    {
+        var dir = Folder.Path;
+        Directory.CreateDirectory(dir);
+        foreach (var entry in entries)
+        {
+            if (entry.Split("->") is [var link, var target]) File.CreateSymbolicLink(Path.Combine(dir, link), target);
+            else if (entry.EndsWith('/')) Directory.CreateDirectory(Path.Combine(dir, entry));
+            else File.WriteAllBytes(Path.Combine(dir, entry), new byte[entry.Length * 100]);
+        }
+        Settle(dir);
+
+        var stated = ExecutionFolders.Look(Folder, null, _stats)!;
+        var listed = ExecutionFolders.Look(Folder)!;
+        Assert.That((stated.Full, listed.Full), Is.EqualTo((true, true)));
+        Assert.That(stated.Stamp, Is.EqualTo(listed.Stamp));
+        Assert.That(stated.Database, Is.EqualTo(listed.Database));
+        Assert.That((stated.HasInputs, stated.HasOutputs), Is.EqualTo((listed.HasInputs, listed.HasOutputs)));
     }
 
     [Test]
