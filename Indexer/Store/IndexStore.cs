@@ -1,6 +1,7 @@
 using System.Globalization;
 using Kodosumi.Shared.Model;
 using LiteDB;
+using LiteDB.Engine;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -288,13 +289,43 @@ public sealed class IndexStore : IDisposable
     /// <summary>ENOSPC or EDQUOT, as .NET reports them on Linux (the errno is the HResult).</summary>
     static bool IsDiskFull(Exception e) => e is IOException { HResult: 28 or 122 } || e.InnerException is { } inner && IsDiskFull(inner);
 
-    static LiteDatabase Open(string path) =>
-        new(new ConnectionString { Filename = path, Connection = ConnectionType.Direct }, CreateMapper());
+    static LiteDatabase Open(string path)
+    {
+        var log = new GroupSyncedFile(LogPath(path));
+        try
+        {
+            return new IndexDatabase(new LiteEngine(new EngineSettings { Filename = path, LogStream = log }), CreateMapper(), log);
+        }
+        catch
+        {
+            log.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Where LiteDB keeps the log of the index at <paramref name="path"/>: <c>index-log.db</c> beside <c>index.db</c>.</summary>
+    static string LogPath(string path) => Path.ChangeExtension(path, null) + "-log" + Path.GetExtension(path);
+
+    /// <summary>The index with its log file, which LiteDB leaves open when it was handed a stream.</summary>
+    sealed class IndexDatabase(LiteEngine engine, BsonMapper mapper, GroupSyncedFile log) : LiteDatabase(engine, mapper)
+    {
+        protected override void Dispose(bool disposing)
+        {
+            try
+            {
+                base.Dispose(disposing);
+            }
+            finally
+            {
+                if (disposing) log.Dispose();
+            }
+        }
+    }
 
     static void MoveAside(string path)
     {
         var stamp = DateTime.UtcNow.ToString("yyyyMMddHHmmss");
-        foreach (var file in new[] { path, Path.ChangeExtension(path, null) + "-log" + Path.GetExtension(path) })
+        foreach (var file in new[] { path, LogPath(path) })
         {
             if (File.Exists(file)) File.Move(file, $"{file}.broken-{stamp}", overwrite: true);
         }
