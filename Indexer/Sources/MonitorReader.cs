@@ -36,23 +36,26 @@ public sealed class MonitorReader : IDisposable
     static readonly string[] KnownKinds =
         ["status", "meta", "error", "inputs", "agent", "action", "result", "final", "upload", "stdout", "stderr", "debug", "lock", "lease"];
 
+    readonly RawDatabase _database;
     readonly sqlite3 _db;
     readonly sqlite3_stmt _page;
 
-    MonitorReader(sqlite3 db, sqlite3_stmt page)
+    MonitorReader(RawDatabase database, sqlite3_stmt page)
     {
-        _db = db;
+        _database = database;
+        _db = database.Handle;
         _page = page;
     }
 
     /// <summary>Opens the database read-only as <see cref="SqliteSource"/> does; throws <see cref="SourceProblemException"/> while it has no monitor table.</summary>
     public static MonitorReader Open(string path)
     {
-        var db = SqliteSource.OpenRaw(path);
+        var database = SqliteSource.OpenRaw(path);
+        var db = database.Handle;
         try
         {
             var rc = raw.sqlite3_prepare_v2(db, PageSql, out var page);
-            if (rc == raw.SQLITE_OK) return new MonitorReader(db, page);
+            if (rc == raw.SQLITE_OK) return new MonitorReader(database, page);
             page.Dispose();
             try
             {
@@ -66,7 +69,7 @@ public sealed class MonitorReader : IDisposable
         }
         catch
         {
-            db.Dispose();
+            SqliteSource.Close(database);
             throw;
         }
     }
@@ -133,6 +136,6 @@ public sealed class MonitorReader : IDisposable
     public void Dispose()
     {
         _page.Dispose();
-        _db.Dispose();
+        SqliteSource.Close(_database);
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
@@ -43,7 +44,7 @@ public static class SqliteSource
     /// The same open through SQLite's own API, for the indexer's hot path: no connection string to build and
     /// parse, no pool group kept per path. Failures throw the <see cref="SqliteException"/> a connection would.
     /// </summary>
-    public static sqlite3 OpenRaw(string path)
+    public static RawDatabase OpenRaw(string path)
     {
         var live = File.Exists(path + "-wal");
         if (!live && OpenCopy(path) is { } copy) return copy;
@@ -58,8 +59,26 @@ public static class SqliteSource
             using (db) SqliteException.ThrowExceptionForRC(rc, db);
         }
         raw.sqlite3_busy_timeout(db, BusyTimeoutSeconds * 1000);
-        return db;
+        return new RawDatabase(db, ImageBytes: -1);
     }
+
+    /// <summary>Closes a database <see cref="OpenRaw(string)"/> opened; a small image's connection is kept for the next one.</summary>
+    public static void Close(RawDatabase database)
+    {
+        if (database.ImageBytes is >= 0 and <= MaxKeptImageBytes && IdleImageConnections.Count < MaxIdleImageConnections)
+            IdleImageConnections.Add(database.Handle);
+        else
+            database.Handle.Dispose();
+    }
+
+    /// <summary>
+    /// Connections for images, kept between reads: opening one (SQLite registers its functions and extensions for each
+    /// connection) cost as much as reading a small database. A kept connection holds its last image until the next
+    /// read replaces it, so only small ones are kept, and no more than readers run at once.
+    /// </summary>
+    static readonly ConcurrentBag<sqlite3> IdleImageConnections = [];
+    const int MaxIdleImageConnections = 8;
+    const long MaxKeptImageBytes = 256 * 1024;
 
     /// <summary>
     /// A finished database up to this size is read whole and queried from memory. An open of the file costs some twenty
@@ -72,7 +91,7 @@ public static class SqliteSource
     /// The finished database at <paramref name="path"/>, copied into memory SQLite owns; null when it is larger than
     /// <see cref="MaxCopyBytes"/> or cannot be read (the open of the file then reports why, as it always did).
     /// </summary>
-    static unsafe sqlite3? OpenCopy(string path)
+    static unsafe RawDatabase? OpenCopy(string path)
     {
         byte* data = null;
         try
@@ -92,13 +111,13 @@ public static class SqliteSource
             // A database in WAL mode says so in its header (bytes 18 and 19 are 2), and SQLite would look for its WAL,
             // which memory has none of. Finished, it holds every row itself: read it as a database in the older mode.
             if (length >= 20 && buffer[18] == 2 && buffer[19] == 2) buffer[18] = buffer[19] = 1;
-            if (raw.sqlite3_open_v2(":memory:", out var db, raw.SQLITE_OPEN_READWRITE, null) != raw.SQLITE_OK)
+            if (!IdleImageConnections.TryTake(out var db) && raw.sqlite3_open_v2(":memory:", out db, raw.SQLITE_OPEN_READWRITE, null) != raw.SQLITE_OK)
             {
                 db.Dispose();
                 return null;
             }
             var owned = data;
-            data = null; // SQLite frees it from here on, even when the call fails
+            data = null; // SQLite frees it from here on (with the image it replaces), even when the call fails
             int rc;
             fixed (byte* main = "main\0"u8) rc = sqlite3_deserialize(db.DangerousGetHandle(), main, owned, length, length, DeserializeFreeOnClose | DeserializeReadOnly);
             if (rc != raw.SQLITE_OK)
@@ -106,7 +125,7 @@ public static class SqliteSource
                 db.Dispose();
                 return null;
             }
-            return db;
+            return new RawDatabase(db, length);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -150,3 +169,6 @@ public static class SqliteSource
         return builder.ToString();
     }
 }
+
+/// <summary>An execution database open for reading: the file itself (<see cref="ImageBytes"/> -1), or an image of it in memory.</summary>
+public readonly record struct RawDatabase(sqlite3 Handle, long ImageBytes);
