@@ -18,18 +18,20 @@ public class GroupSyncedFileTests
     {
         using var log = new GroupSyncedFile(Path.Combine(_dir, "index-log.db"));
         var page = new byte[8192];
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         for (var i = 0; i < 1000; i++)
         {
             log.Write(page, 0, page.Length);
             log.Flush();
         }
-        Assert.That(log.Syncs, Is.Zero, "a flush only asks for a sync");
-        await Wait.Until(() => Task.FromResult(log.Syncs > 0), TimeSpan.FromSeconds(5), "the sync follows within the interval");
+        var intervals = (int)(clock.Elapsed / GroupSyncedFile.SyncInterval);
+        await Wait.Until(() => Task.FromResult(log.Syncs > 0), TimeSpan.FromSeconds(5), "a sync follows the flushes");
         await Task.Delay(GroupSyncedFile.SyncInterval * 3);
-        Assert.That(log.Syncs, Is.EqualTo(1), "one sync covered all 1,000 flushes");
+        var syncs = log.Syncs;
+        Assert.That(syncs, Is.LessThanOrEqualTo(intervals + 1), $"1,000 flushes in {intervals} intervals: at most one sync per interval, and one after");
 
         log.Flush();
-        await Wait.Until(() => Task.FromResult(log.Syncs == 2), TimeSpan.FromSeconds(5), "a later flush asks for another");
+        await Wait.Until(() => Task.FromResult(log.Syncs == syncs + 1), TimeSpan.FromSeconds(5), "a later flush asks for another");
     }
 
     [Test]
