@@ -85,4 +85,5 @@ public sealed class RootStats : IDisposable
     static extern int close(int fd);
 }
 
+/// <summary>What a stat below the root found: the entry, no such entry, or an error that a listing should report.</summary>
 public enum StatResult { Found, Missing, Failed }
