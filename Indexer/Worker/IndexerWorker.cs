@@ -44,6 +44,8 @@ public sealed class IndexerWorker(
     volatile bool _hintsDropped;
     /// <summary>Executions being folded by a reader or a hint, until their change is committed.</summary>
     readonly ConcurrentDictionary<string, bool> _claimed = new(StringComparer.Ordinal);
+    /// <summary>The folders the last scan listed, by fid: the next listing reuses their records.</summary>
+    Dictionary<string, ExecutionFolder>? _listed;
     /// <summary>A full rescan was asked for while a pass was running; it runs after that pass.</summary>
     bool _rescanRequested;
     FolderWatcher? _watcher;
@@ -196,15 +198,18 @@ public sealed class IndexerWorker(
         // Listing 100,000 folders takes a few hundred milliseconds: hints that arrive meanwhile are folded, not held.
         // Only what the index held before the listing can be missing from it; an execution a hint adds meanwhile stays.
         var known = catalog.Fids();
-        var listing = Task.Run(() => ExecutionFolders.Enumerate(_root).ToList(), CancellationToken.None);
+        var previous = _listed;
+        var listing = Task.Run(() => ExecutionFolders.Enumerate(_root, previous).ToList(), CancellationToken.None);
         long? hintSeenAt = null;
         while (!listing.Wait(10, CancellationToken.None))
         {
             if (HintsDue(ref hintSeenAt)) FoldHinted(stop);
         }
         var found = listing.GetAwaiter().GetResult();
-        var present = found.Select(f => f.Fid).ToHashSet(StringComparer.Ordinal);
-        var removed = known.Where(fid => !present.Contains(fid) && catalog.Find(fid) is not null)
+        var present = new Dictionary<string, ExecutionFolder>(found.Count, StringComparer.Ordinal);
+        foreach (var folder in found) present[folder.Fid] = folder;
+        _listed = present;
+        var removed = known.Where(fid => !present.ContainsKey(fid) && catalog.Find(fid) is not null)
             .Select(fid => (IndexChange)new RemoveExecution(fid)).ToList();
         Write(removed);
         Refresh(found, force: false, stop);
