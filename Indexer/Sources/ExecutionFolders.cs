@@ -38,7 +38,7 @@ public static class ExecutionFolders
                     ? same
                     : new ExecutionFolder(user, entry.FileName.ToString(), entry.ToFullPath()), AllEntries)
             {
-                ShouldIncludePredicate = (ref FileSystemEntry entry) => entry.IsDirectory && entry.FileName is not ['.', ..],
+                ShouldIncludePredicate = (ref FileSystemEntry entry) => entry.IsDirectory && !ExecutionLayout.IsHidden(entry.FileName),
             }.ToList();
         }
         catch (Exception e) when (e is DirectoryNotFoundException or UnauthorizedAccessException or IOException)

@@ -18,5 +18,8 @@ public static class ExecutionLayout
     }
 
     /// <summary>Folders whose names start with a dot are not executions (nor users).</summary>
-    public static bool IsHidden(string name) => name.StartsWith('.');
+    public static bool IsHidden(string name) => IsHidden(name.AsSpan());
+
+    /// <inheritdoc cref="IsHidden(string)"/>
+    public static bool IsHidden(ReadOnlySpan<char> name) => name is ['.', ..];
 }
