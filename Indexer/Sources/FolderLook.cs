@@ -25,6 +25,8 @@ public sealed class FolderLook
     const int Db = 0, LegacyDb = 2, WalOffset = 1, Inputs = 4, Outputs = 5;
 
     readonly (bool Seen, bool IsDirectory, long Length, long Ticks)[] _entries = new (bool, bool, long, long)[Names.Length];
+    /// <summary>The last stamp <see cref="HasStamp"/> found equal to this look's.</summary>
+    string? _sameStamp;
 
     public required string Path { get; init; }
 
@@ -130,12 +132,19 @@ public sealed class FolderLook
         }
     }
 
-    /// <summary>True when <paramref name="stamp"/> is this look's stamp; allocates nothing.</summary>
+    /// <summary>
+    /// True when <paramref name="stamp"/> is this look's stamp; allocates nothing. The stamp found equal is remembered:
+    /// a rescan asks about the same stamp twice (the quick look confirms it, then the refresher), and formatting it is
+    /// most of the comparison.
+    /// </summary>
     public bool HasStamp(string? stamp)
     {
         if (stamp is null) return false;
+        if (ReferenceEquals(stamp, _sameStamp)) return true;
         Span<char> buffer = stackalloc char[192];
-        return TryFormat(buffer, out var written) ? buffer[..written].SequenceEqual(stamp) : Format() == stamp;
+        var same = TryFormat(buffer, out var written) ? buffer[..written].SequenceEqual(stamp) : Format() == stamp;
+        if (same) _sameStamp = stamp;
+        return same;
     }
 
     /// <summary>
