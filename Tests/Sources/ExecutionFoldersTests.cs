@@ -11,6 +11,9 @@ public class ExecutionFoldersTests
     [SetUp]
     public void Create() => _root = TempDirs.Create("kodo-tree");
 
+    [TearDown]
+    public void Remove() => TempDirs.Delete(_root);
+
     string Folder(string user, string fid) => Directory.CreateDirectory(Path.Combine(_root, user, fid)).FullName;
 
     [Test]

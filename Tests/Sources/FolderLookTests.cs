@@ -25,7 +25,11 @@ public class FolderLookTests
     }
 
     [TearDown]
-    public void Close() => _stats?.Dispose();
+    public void Close()
+    {
+        _stats?.Dispose();
+        TempDirs.Delete(_root);
+    }
 
     FolderLook FirstLook() => ExecutionFolders.Look(Folder) ?? throw new AssertionException("folder gone");
 

@@ -18,6 +18,9 @@ public class MonitorReaderTests
     [SetUp]
     public void Create() => _dir = TempDirs.Create("kodo-reader");
 
+    [TearDown]
+    public void Remove() => TempDirs.Delete(_dir);
+
     string Finished(string name, params string[] statuses)
     {
         var path = Path.Combine(_dir, name, ExecutionLayout.Database);

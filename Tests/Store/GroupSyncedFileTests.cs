@@ -13,6 +13,9 @@ public class GroupSyncedFileTests
     [SetUp]
     public void Create() => _dir = TempDirs.Create("kodo-log");
 
+    [TearDown]
+    public void Remove() => TempDirs.Delete(_dir);
+
     [Test]
     public async Task A_burst_of_flushes_makes_one_sync_after_them()
     {
