@@ -26,9 +26,10 @@ public static class Report
         Line("idle rescan CPU (s)", r => Get(r, "idle_rescan_cpu_seconds"));
         Line("first rescan after the cold index, CPU (s; compiles the rescan's code)", r => Get(r, "first_rescan_cpu_seconds"));
         Line("freshness p50 / p99 (ms)", r => Get(r, "freshness"));
-        foreach (var q in new[] { "running_agents_24h", "running_agents_24h_first_page", "running_agents_all_first_page", "agent_stats", "timeline_168h_buckets", "errors", "details" })
+        string[] queries = ["running_agents_24h", "running_agents_24h_first_page", "running_agents_all_first_page", "agent_stats", "timeline_168h_buckets", "errors", "details"];
+        foreach (var q in queries)
             Line($"`{q}` p50 / p99 (ms)", r => Get(r, $"latency_{q}"));
-        foreach (var q in new[] { "running_agents_24h", "running_agents_24h_first_page", "running_agents_all_first_page", "agent_stats", "timeline_168h_buckets", "errors", "details" })
+        foreach (var q in queries)
             Line($"`{q}` uncached p50 / p99 (ms)", r => Get(r, $"latency_uncached_{q}"));
         Line("`agent-stats` requests/s (32 clients)", r => Get(r, "rps_agent_stats"));
         Line("`running-agents` requests/s (32 clients)", r => Get(r, "rps_running_agents"));
