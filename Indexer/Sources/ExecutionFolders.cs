@@ -4,7 +4,11 @@ using Kodosumi.Shared;
 namespace Kodosumi.Indexer.Sources;
 
 /// <summary>An execution folder: <c>{root}/{user_id}/{fid}</c>.</summary>
-public sealed record ExecutionFolder(string UserId, string Fid, string Path);
+public sealed record ExecutionFolder(string Root, string UserId, string Fid)
+{
+    /// <summary>Joined when asked for, not kept: at 100,000 executions the paths were 16 MB that an idle rescan never reads.</summary>
+    public string Path => System.IO.Path.Join(Root, UserId, Fid);
+}
 
 /// <summary>A file under an execution's <c>in/</c> or <c>out/</c>, relative to that folder.</summary>
 public sealed record ExecutionFile(string Name, string RelativePath, long Size);
@@ -15,35 +19,39 @@ public static class ExecutionFolders
     /// <summary>
     /// Every execution folder under the root; a missing root is an empty tree. A folder that <paramref name="previous"/>
     /// (the last listing, by fid) holds for the same user is that record again: a rescan of 100,000 folders otherwise
-    /// built 35 MB of records and paths that lived long enough to reach gen 2.
+    /// built 35 MB of records and paths that lived long enough to reach gen 2. The list is sized for the last listing,
+    /// so a rescan grows no arrays on the large object heap.
     /// </summary>
-    public static IEnumerable<ExecutionFolder> Enumerate(string root, Dictionary<string, ExecutionFolder>? previous = null)
+    public static List<ExecutionFolder> Enumerate(string root, Dictionary<string, ExecutionFolder>? previous = null)
     {
-        if (!Directory.Exists(root)) yield break;
+        var folders = new List<ExecutionFolder>(previous?.Count ?? 0);
+        if (!Directory.Exists(root)) return folders;
         foreach (var userDir in SafeDirectories(root))
         {
             var user = System.IO.Path.GetFileName(userDir);
-            if (ExecutionLayout.IsHidden(user)) continue;
-            foreach (var folder in SafeFolders(userDir, user, previous)) yield return folder;
+            if (!ExecutionLayout.IsHidden(user)) AddFolders(root, userDir, user, previous, folders);
         }
+        return folders;
     }
 
-    static List<ExecutionFolder> SafeFolders(string userDir, string user, Dictionary<string, ExecutionFolder>? previous)
+    /// <summary>Adds a user's execution folders; a user folder that cannot be listed to the end adds none.</summary>
+    static void AddFolders(string root, string userDir, string user, Dictionary<string, ExecutionFolder>? previous, List<ExecutionFolder> folders)
     {
         var known = previous?.GetAlternateLookup<ReadOnlySpan<char>>();
+        var before = folders.Count;
         try
         {
-            return new FileSystemEnumerable<ExecutionFolder>(userDir, (ref FileSystemEntry entry) =>
-                known is { } lookup && lookup.TryGetValue(entry.FileName, out var same) && same.UserId == user
+            folders.AddRange(new FileSystemEnumerable<ExecutionFolder>(userDir, (ref FileSystemEntry entry) =>
+                known is { } lookup && lookup.TryGetValue(entry.FileName, out var same) && same.UserId == user && same.Root == root
                     ? same
-                    : new ExecutionFolder(user, entry.FileName.ToString(), entry.ToFullPath()), AllEntries)
+                    : new ExecutionFolder(root, user, entry.FileName.ToString()), AllEntries)
             {
                 ShouldIncludePredicate = (ref FileSystemEntry entry) => entry.IsDirectory && !ExecutionLayout.IsHidden(entry.FileName),
-            }.ToList();
+            });
         }
         catch (Exception e) when (e is DirectoryNotFoundException or UnauthorizedAccessException or IOException)
         {
-            return [];
+            folders.RemoveRange(before, folders.Count - before);
         }
     }
 
@@ -57,7 +65,7 @@ public static class ExecutionFolders
     /// <summary>Resolves a changed path to the execution it belongs to, or null if it is above one.</summary>
     public static ExecutionFolder? FromChangedPath(string root, string changedPath) =>
         NamesBelow(root, changedPath) is [var user, var fid, ..] && !ExecutionLayout.IsHidden(user) && !ExecutionLayout.IsHidden(fid)
-            ? new ExecutionFolder(user, fid, System.IO.Path.Combine(root, user, fid))
+            ? new ExecutionFolder(root, user, fid)
             : null;
 
     /// <summary>The user folder, the execution folder and the rest of a path below the root; null when it is not below it.</summary>
@@ -96,7 +104,7 @@ public static class ExecutionFolders
             folderTicks = info.LastWriteTimeUtc.Ticks;
         }
 
-        var look = new FolderLook { Path = executionDir, FolderTicks = folderTicks, LookedAtTicks = lookedAt, Full = true };
+        var look = new FolderLook { Folder = folder, FolderTicks = folderTicks, LookedAtTicks = lookedAt, Full = true };
         try
         {
             var entries = new FileSystemEnumerable<bool>(executionDir, Visit, NoRecursion)

@@ -24,11 +24,13 @@ public sealed class FolderLook
     ];
     const int Db = 0, LegacyDb = 2, WalOffset = 1, Inputs = 4, Outputs = 5;
 
-    readonly (bool Seen, bool IsDirectory, long Length, long Ticks)[] _entries = new (bool, bool, long, long)[Names.Length];
+    Entries _entries;
     /// <summary>The last stamp <see cref="HasStamp"/> found equal to this look's.</summary>
     string? _sameStamp;
 
-    public required string Path { get; init; }
+    public required ExecutionFolder Folder { get; init; }
+
+    public string Path => Folder.Path;
 
     /// <summary>The folder's own last-write time; it moves whenever an entry is added, removed or renamed.</summary>
     public required long FolderTicks { get; init; }
@@ -64,7 +66,7 @@ public sealed class FolderLook
         Span<Range> parts = stackalloc Range[6];
         var text = stamp.AsSpan();
         if (text.Split(parts, '|') != 5 || text[parts[0]] is "?") return null;
-        var look = new FolderLook { Path = folder.Path, FolderTicks = folderTicks, LookedAtTicks = lookedAt };
+        var look = new FolderLook { Folder = folder, FolderTicks = folderTicks, LookedAtTicks = lookedAt };
         if (text[parts[1]] is not "-")
         {
             var db = look.Stat(folder, stats, Db, directory: false) ? Db : look.Stat(folder, stats, LegacyDb, directory: false) ? LegacyDb : -1;
@@ -90,7 +92,7 @@ public sealed class FolderLook
     /// </summary>
     internal static FolderLook? StatEach(ExecutionFolder folder, RootStats stats, long folderTicks, long lookedAt)
     {
-        var look = new FolderLook { Path = folder.Path, FolderTicks = folderTicks, LookedAtTicks = lookedAt, Full = true };
+        var look = new FolderLook { Folder = folder, FolderTicks = folderTicks, LookedAtTicks = lookedAt, Full = true };
         if (!look.TryStat(folder, stats, Db) || (!look.IsFile(Db) && !look.TryStat(folder, stats, LegacyDb))) return null;
         return look.TryStat(folder, stats, look.DatabaseSlot + WalOffset) && look.TryStat(folder, stats, Inputs)
             && look.TryStat(folder, stats, Outputs) ? look : null;
@@ -181,6 +183,13 @@ public sealed class FolderLook
         written = destination.IsEmpty ? 0 : 1;
         if (written == 1) destination[0] = '-';
         return written == 1;
+    }
+
+    /// <summary>One slot per name, inside the look: an idle rescan makes one look per execution.</summary>
+    [System.Runtime.CompilerServices.InlineArray(6)]
+    struct Entries
+    {
+        (bool Seen, bool IsDirectory, long Length, long Ticks) _first;
     }
 
     /// <summary>"{ticks}" of the folder itself, "?" while unsettled.</summary>

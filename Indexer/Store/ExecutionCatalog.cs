@@ -47,6 +47,7 @@ public sealed class ExecutionCatalog(IndexEvents events)
     long _version;
     int _quarantined, _withProblems;
     CatalogSnapshot? _snapshot;
+    (long Version, string[] Fids)? _fids;
 
     /// <summary>Grows with every applied change; the API derives ETags from it.</summary>
     public long Version => Interlocked.Read(ref _version);
@@ -70,9 +71,15 @@ public sealed class ExecutionCatalog(IndexEvents events)
         lock (_gate) return _byFid.GetValueOrDefault(fid);
     }
 
+    /// <summary>Every fid, as of now; the same array until the version moves (an execution added or removed always moves it).</summary>
     public IReadOnlyList<string> Fids()
     {
-        lock (_gate) return [.. _byFid.Keys];
+        lock (_gate)
+        {
+            if (_fids is { } known && known.Version == _version) return known.Fids;
+            _fids = (_version, [.. _byFid.Keys]);
+            return _fids.Value.Fids;
+        }
     }
 
     public CatalogSnapshot Snapshot()

@@ -46,9 +46,14 @@ public sealed class IndexerWorker(
     readonly ConcurrentDictionary<string, bool> _claimed = new(StringComparer.Ordinal);
     /// <summary>The folders the last scan listed, by fid: the next listing reuses their records.</summary>
     Dictionary<string, ExecutionFolder>? _listed;
+    /// <summary>The listing before that one, cleared and refilled by the next scan: 100,000 entries are megabytes on the large object heap.</summary>
+    Dictionary<string, ExecutionFolder>? _spareListed;
     /// <summary>A full rescan was asked for while a pass was running; it runs after that pass.</summary>
     bool _rescanRequested;
     FolderWatcher? _watcher;
+    /// <summary>Changes written since the last compaction of the heap.</summary>
+    int _writtenSinceCompaction;
+    const int CompactEvery = 25_000;
     /// <summary>Failed index writes since start; a scan during which one failed does not make the service ready.</summary>
     int _writeFailures;
     bool _reopening;
@@ -206,9 +211,11 @@ public sealed class IndexerWorker(
             if (HintsDue(ref hintSeenAt)) FoldHinted(stop);
         }
         var found = listing.GetAwaiter().GetResult();
-        var present = new Dictionary<string, ExecutionFolder>(found.Count, StringComparer.Ordinal);
+        var present = _spareListed ?? new Dictionary<string, ExecutionFolder>(found.Count, StringComparer.Ordinal);
+        present.Clear();
+        present.EnsureCapacity(found.Count);
         foreach (var folder in found) present[folder.Fid] = folder;
-        _listed = present;
+        (_listed, _spareListed) = (present, previous);
         var removed = known.Where(fid => !present.ContainsKey(fid) && catalog.Find(fid) is not null)
             .Select(fid => (IndexChange)new RemoveExecution(fid)).ToList();
         Write(removed);
@@ -371,6 +378,21 @@ public sealed class IndexerWorker(
         // Which executions are live decides which ones the watcher watches.
         _watcher?.Track(changes);
         status.AddFolded(changes.Count(c => c is UpsertExecution { Restamp: false }));
+        CompactAfterBulk(changes.Count);
+    }
+
+    /// <summary>
+    /// A bulk pass (the first scan of 100,000 executions) leaves a fragmented heap: its changes live just long
+    /// enough to reach gen 2 and the background GC only sweeps there. Compacting after every so many changes keeps
+    /// the peak memory near what the catalog holds; a pause of a few hundred milliseconds per 25,000 folds.
+    /// </summary>
+    void CompactAfterBulk(int written)
+    {
+        _writtenSinceCompaction += written;
+        if (_writtenSinceCompaction < CompactEvery) return;
+        _writtenSinceCompaction = 0;
+        System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
     }
 
     /// <summary>Runs a write to the index; a failure is reported and the index reopened. True when it succeeded.</summary>

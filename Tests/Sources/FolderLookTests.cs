@@ -15,7 +15,7 @@ public class FolderLookTests
     string _root = "";
     RootStats? _stats;
     string _user = "user-1";
-    ExecutionFolder Folder => new(_user, "exec-1", Path.Combine(_root, _user, "exec-1"));
+    ExecutionFolder Folder => new(_root, _user, "exec-1");
 
     [SetUp]
     public void Open()
