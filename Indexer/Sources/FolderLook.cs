@@ -46,6 +46,26 @@ public sealed class FolderLook
 
     bool FolderSettled => FolderTicks < LookedAtTicks - RacyWindow.Ticks;
 
+    /// <summary>
+    /// SQLite writes a commit's frames to the WAL, syncs it, and only then publishes the commit: a look in between sees
+    /// the WAL grown, and a read right after it misses the commit, with nothing left to change the stamp once it is
+    /// published. So a WAL written within the racy window is not trusted either: the stamp marks it with "~" and such a
+    /// look is never taken as unchanged; the worker looks again (<see cref="IsRacy"/>).
+    /// </summary>
+    public bool WalSettled
+    {
+        get
+        {
+            var wal = DatabaseSlot + WalOffset;
+            return !IsFile(wal) || _entries[wal].Ticks < LookedAtTicks - RacyWindow.Ticks;
+        }
+    }
+
+    /// <summary>True for a stamp of a look whose WAL was not settled: what it read may lack a commit being published.</summary>
+    public static bool IsRacy(string? stamp) => stamp is not null && stamp.Contains(UnsettledWal);
+
+    const char UnsettledWal = '~';
+
     /// <summary>The slot of a file name this look cares about, or -1.</summary>
     public static int SlotOf(ReadOnlySpan<char> name)
     {
@@ -124,7 +144,7 @@ public sealed class FolderLook
     public bool HasInputs => IsFolder(Inputs);
     public bool HasOutputs => IsFolder(Outputs);
 
-    /// <summary>"{folder}|{database}|{wal}|{in}|{out}"; the folder's part is "?" while its time is unsettled.</summary>
+    /// <summary>"{folder}|{database}|{wal}|{in}|{out}"; the folder's part is "?" while its time is unsettled, the WAL's ends in "~".</summary>
     public string Stamp
     {
         get
@@ -141,7 +161,7 @@ public sealed class FolderLook
     /// </summary>
     public bool HasStamp(string? stamp)
     {
-        if (stamp is null) return false;
+        if (stamp is null || !WalSettled) return false;
         if (ReferenceEquals(stamp, _sameStamp)) return true;
         Span<char> buffer = stackalloc char[192];
         var same = TryFormat(buffer, out var written) ? buffer[..written].SequenceEqual(stamp) : Format() == stamp;
@@ -155,7 +175,7 @@ public sealed class FolderLook
     /// </summary>
     public bool HasSameFiles(string? stamp)
     {
-        if (stamp is null) return false;
+        if (stamp is null || !WalSettled) return false;
         Span<char> buffer = stackalloc char[192];
         var mine = TryFormat(buffer, out var written) ? buffer[..written] : Format().AsSpan();
         var files = mine[(mine.IndexOf('|') + 1)..];
@@ -210,14 +230,16 @@ public sealed class FolderLook
         }
     }
 
-    /// <summary>"{length}@{ticks}" of a regular file, "-" when there is none.</summary>
+    /// <summary>"{length}@{ticks}" of a regular file, "-" when there is none; an unsettled WAL's ends in "~".</summary>
     readonly struct FileStamp(FolderLook look, int slot) : ISpanFormattable
     {
         public bool TryFormat(Span<char> destination, out int written, ReadOnlySpan<char> format, IFormatProvider? provider)
         {
             if (!look.IsFile(slot)) return Missing(destination, out written);
             var (_, _, length, ticks) = look._entries[slot];
-            return destination.TryWrite(CultureInfo.InvariantCulture, $"{length}@{ticks}", out written);
+            return slot == look.DatabaseSlot + WalOffset && !look.WalSettled
+                ? destination.TryWrite(CultureInfo.InvariantCulture, $"{length}@{ticks}{UnsettledWal}", out written)
+                : destination.TryWrite(CultureInfo.InvariantCulture, $"{length}@{ticks}", out written);
         }
 
         public string ToString(string? format, IFormatProvider? provider)

@@ -51,6 +51,9 @@ public sealed class IndexerWorker(
     /// <summary>A full rescan was asked for while a pass was running; it runs after that pass.</summary>
     bool _rescanRequested;
     FolderWatcher? _watcher;
+    /// <summary>Executions to be hinted again shortly: their last fold saw an unsettled WAL.</summary>
+    readonly HashSet<string> _lookingAgain = new(StringComparer.Ordinal);
+    static readonly TimeSpan LookAgainAfter = TimeSpan.FromSeconds(1);
     /// <summary>Changes written since the last compaction of the heap.</summary>
     int _writtenSinceCompaction;
     const int CompactEvery = 25_000;
@@ -378,7 +381,29 @@ public sealed class IndexerWorker(
         // Which executions are live decides which ones the watcher watches.
         _watcher?.Track(changes);
         status.AddFolded(changes.Count(c => c is UpsertExecution { Restamp: false }));
+        LookAgainIfRacy(changes);
         CompactAfterBulk(changes.Count);
+    }
+
+    /// <summary>
+    /// A fold whose look saw a WAL written moments before may lack a commit SQLite was still publishing, and no file
+    /// event follows the publication: the execution is hinted again a second later. Rescans read it too until its WAL
+    /// settles (<see cref="FolderLook.WalSettled"/>), so a commit slower than that to publish waits at most a rescan.
+    /// </summary>
+    void LookAgainIfRacy(IReadOnlyList<IndexChange> changes)
+    {
+        foreach (var change in changes)
+        {
+            if (change is not UpsertExecution { Summary: var summary } || !FolderLook.IsRacy(summary.SourceStamp)) continue;
+            lock (_lookingAgain)
+                if (!_lookingAgain.Add(summary.Fid)) continue;
+            var folder = new ExecutionFolder(_root, summary.UserId, summary.Fid);
+            _ = Task.Delay(LookAgainAfter, time).ContinueWith(_ =>
+            {
+                lock (_lookingAgain) _lookingAgain.Remove(folder.Fid);
+                if (!_hints.Writer.TryWrite(folder)) _hintsDropped = true;
+            }, TaskScheduler.Default);
+        }
     }
 
     /// <summary>

@@ -151,10 +151,32 @@ public class FolderLookTests
         Assert.That(again.Full, Is.True, "an unsettled stamp is never enough without a full look");
         Assert.That(again.Stamp, Is.EqualTo(fresh.Stamp), "nothing changed meanwhile");
 
-        File.SetLastWriteTimeUtc(dir, DateTime.UtcNow - FolderLook.RacyWindow - TimeSpan.FromSeconds(1));
+        Settle(dir);
         var settled = LookAgain(fresh.Stamp);
         Assert.That(settled.Stamp, Does.Not.StartWith("?"));
         Assert.That(LookAgain(settled.Stamp).Full, Is.False, "from then on a stat of each entry is enough");
+    }
+
+    [Test]
+    public void A_wal_written_within_the_racy_window_is_never_taken_as_unchanged()
+    {
+        var dir = SettledExecution();
+        var wal = Path.Combine(dir, ExecutionLayout.Database + "-wal");
+        File.WriteAllBytes(wal, new byte[32]);
+        File.SetLastWriteTimeUtc(dir, LongAgo);
+        var fresh = FirstLook();
+        Assert.That(fresh.WalSettled, Is.False);
+        Assert.That(FolderLook.IsRacy(fresh.Stamp), Is.True, "the stamp says its WAL part is not trusted");
+        Assert.That(fresh.Stamp.Split('|')[2], Does.EndWith("~"));
+        Assert.That(fresh.HasStamp(fresh.Stamp), Is.False, "a commit may still be published without the WAL changing again");
+        Assert.That(fresh.HasSameFiles(fresh.Stamp), Is.False);
+        Assert.That(LookAgain(fresh.Stamp).Full, Is.True);
+
+        File.SetLastWriteTimeUtc(wal, LongAgo);
+        var settled = LookAgain(fresh.Stamp);
+        Assert.That(settled.Stamp, Is.Not.EqualTo(fresh.Stamp), "a settled WAL changes the stamp, so what was read is read again once");
+        Assert.That(FolderLook.IsRacy(settled.Stamp), Is.False);
+        Assert.That(LookAgain(settled.Stamp).HasStamp(settled.Stamp), Is.True);
     }
 
     [Test]
