@@ -56,7 +56,8 @@ public sealed class IndexerWorker(
     static readonly TimeSpan LookAgainAfter = TimeSpan.FromSeconds(1);
     /// <summary>Changes written since the last compaction of the heap.</summary>
     int _writtenSinceCompaction;
-    const int CompactEvery = 25_000;
+    /// <summary>Changes between two compactions during a pass, and the fewest a finished scan compacts after.</summary>
+    const int CompactEvery = 25_000, CompactAfterScan = 5_000;
     /// <summary>Failed index writes since start; a scan during which one failed does not make the service ready.</summary>
     int _writeFailures;
     bool _reopening;
@@ -223,6 +224,8 @@ public sealed class IndexerWorker(
             .Select(fid => (IndexChange)new RemoveExecution(fid)).ToList();
         Write(removed);
         Refresh(found, force: false, stop);
+        // The rest of a bulk pass (the cold index's last thousands) is compacted too, before the service opens.
+        if (_writtenSinceCompaction >= CompactAfterScan) Compact();
         status.LastScanAt = time.GetUtcNow();
         status.LastScanDuration = clock.Elapsed;
         status.LastScanCpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
@@ -414,7 +417,11 @@ public sealed class IndexerWorker(
     void CompactAfterBulk(int written)
     {
         _writtenSinceCompaction += written;
-        if (_writtenSinceCompaction < CompactEvery) return;
+        if (_writtenSinceCompaction >= CompactEvery) Compact();
+    }
+
+    void Compact()
+    {
         _writtenSinceCompaction = 0;
         System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
