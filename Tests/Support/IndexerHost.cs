@@ -1,9 +1,12 @@
 using System.Net;
+using Kodosumi.Indexer.Worker;
 using Kodosumi.Shared.Demo;
 using Kodosumi.Tests.Auth;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Kodosumi.Tests.Support;
@@ -54,6 +57,20 @@ public sealed class IndexerHost(string dataDir, string? indexPath = null, TimeSp
     public async Task<HttpClient> StartAsync(string? asUser = null, bool anonymous = false)
     {
         var client = anonymous ? CreateClient() : ClientFor(asUser ?? Operator);
+        await Wait.Until(async () => (await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK,
+            TimeSpan.FromSeconds(60), "the service did not become ready");
+        return client;
+    }
+
+    /// <summary>This host with the watcher's inotify instances made by <paramref name="watchers"/> (a fault to inject).</summary>
+    public WebApplicationFactory<Program> WithWatchers(WatcherFactory watchers) =>
+        WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton(watchers)));
+
+    /// <summary>An operator's client of <paramref name="factory"/> (this host, reconfigured) once it is ready.</summary>
+    public async Task<HttpClient> StartAsync(WebApplicationFactory<Program> factory)
+    {
+        var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add("KODOSUMI_API_KEY", TestJwt.For(Operator, Secret));
         await Wait.Until(async () => (await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK,
             TimeSpan.FromSeconds(60), "the service did not become ready");
         return client;

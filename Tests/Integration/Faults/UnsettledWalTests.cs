@@ -3,10 +3,7 @@ using System.Text.Json;
 using Kodosumi.Indexer.Worker;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
-using Kodosumi.Tests.Auth;
 using Kodosumi.Tests.Support;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Kodosumi.Tests.Integration.Faults;
 
@@ -35,10 +32,8 @@ public class UnsettledWalTests
         writer.Append("status", "running");
 
         using var host = new IndexerHost(_dataDir, rescan: TimeSpan.FromMinutes(10));
-        using var factory = host.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<WatcherFactory>(new DeafWatchers())));
-        using var client = factory.CreateClient();
-        client.DefaultRequestHeaders.Add("KODOSUMI_API_KEY", TestJwt.For(IndexerHost.Operator, host.Secret));
-        await Wait.Until(async () => (await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(60), "ready");
+        using var factory = host.WithWatchers(new DeafWatchers());
+        using var client = await host.StartAsync(factory);
         Assert.That(await EventCount(client, fid), Is.EqualTo(1), "the first scan folded the row there was");
 
         // Written within a second of that fold, whose look found the WAL written moments before.

@@ -1,14 +1,10 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Text.Json;
 using Kodosumi.Indexer.Worker;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
-using Kodosumi.Tests.Auth;
 using Kodosumi.Tests.Support;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Kodosumi.Tests.Integration.Faults;
 
@@ -35,10 +31,8 @@ public class WatcherFailureTests
         {
             ["Indexer:WatcherRetryDelay"] = "00:00:02",
         });
-        _factory = _host.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<WatcherFactory>(_watchers)));
-        _client = _factory.CreateClient();
-        _client.DefaultRequestHeaders.Add("KODOSUMI_API_KEY", TestJwt.For(IndexerHost.Operator, _host.Secret));
-        await Wait.Until(async () => (await _client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(60), "ready");
+        _factory = _host.WithWatchers(_watchers);
+        _client = await _host.StartAsync(_factory);
         await UntilHealth("Healthy", "watching at start");
     }
 
