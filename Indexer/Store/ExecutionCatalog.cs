@@ -43,6 +43,7 @@ public sealed class ExecutionCatalog(IndexEvents events)
     readonly Dictionary<string, List<ErrorRef>> _errorsByFid = new(StringComparer.Ordinal);
     readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
     readonly Dictionary<string, List<string>> _tagLists = new(StringComparer.Ordinal);
+    readonly Dictionary<byte[], byte[]> _texts = new(ByteContent.Comparer);
     const int MaxSharedStrings = 100_000;
     long _version;
     int _quarantined, _withProblems;
@@ -182,10 +183,19 @@ public sealed class ExecutionCatalog(IndexEvents events)
     {
         var (agent, user, status) = (Shared(s.AgentName), Shared(s.UserId), s.Status is null ? null : Shared(s.Status));
         var tags = SharedTags(s.Tags);
+        var meta = s.MetaJson?.Without(s.Fid, SharedText);
         return ReferenceEquals(agent, s.AgentName) && ReferenceEquals(user, s.UserId) && ReferenceEquals(status, s.Status)
-               && ReferenceEquals(tags, s.Tags)
+               && ReferenceEquals(tags, s.Tags) && ReferenceEquals(meta, s.MetaJson)
             ? s
-            : s with { AgentName = agent, UserId = user, Status = status, Tags = tags };
+            : s with { AgentName = agent, UserId = user, Status = status, Tags = tags, MetaJson = meta };
+    }
+
+    /// <summary>One copy of each meta without its fid: executions of one agent and user share it.</summary>
+    byte[] SharedText(byte[] text)
+    {
+        if (_texts.TryGetValue(text, out var shared)) return shared;
+        if (_texts.Count < MaxSharedStrings) _texts[text] = text;
+        return text;
     }
 
     string Shared(string value)
@@ -233,4 +243,19 @@ public sealed class ExecutionCatalog(IndexEvents events)
         b.Timestamp.CompareTo(a.Timestamp) is var c and not 0 ? c
         : string.CompareOrdinal(b.Fid, a.Fid) is var f and not 0 ? f
         : b.EventId.CompareTo(a.EventId);
+}
+
+/// <summary>Byte arrays compared by content.</summary>
+sealed class ByteContent : IEqualityComparer<byte[]>
+{
+    public static readonly ByteContent Comparer = new();
+
+    public bool Equals(byte[]? x, byte[]? y) => x is null ? y is null : y is not null && x.AsSpan().SequenceEqual(y);
+
+    public int GetHashCode(byte[] bytes)
+    {
+        var hash = new HashCode();
+        hash.AddBytes(bytes);
+        return hash.ToHashCode();
+    }
 }

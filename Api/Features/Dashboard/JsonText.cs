@@ -33,7 +33,20 @@ public sealed class JsonText(Utf8Json json)
     }
 
     /// <summary>Writes the value as a parsed <see cref="JsonElement"/> would write itself.</summary>
-    public static void Write(Utf8JsonWriter writer, JsonText value) => Copy(new Utf8JsonReader(value._json.Utf8), writer);
+    public static void Write(Utf8JsonWriter writer, JsonText value)
+    {
+        var length = value._json.Length;
+        var text = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            value._json.CopyTo(text);
+            Copy(new Utf8JsonReader(text.AsSpan(0, length)), writer);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(text);
+        }
+    }
 
     /// <summary>
     /// What <see cref="JsonElement.WriteTo"/> does for a parsed value: strings and names unescaped and
