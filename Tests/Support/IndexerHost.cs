@@ -54,23 +54,24 @@ public sealed class IndexerHost(string dataDir, string? indexPath = null, TimeSp
     /// A client once <c>/health/ready</c> says the first full scan is done, signed in as <paramref name="asUser"/>
     /// (a role id, default <see cref="Operator"/>) through the <c>KODOSUMI_API_KEY</c> header, or without a token.
     /// </summary>
-    public async Task<HttpClient> StartAsync(string? asUser = null, bool anonymous = false)
-    {
-        var client = anonymous ? CreateClient() : ClientFor(asUser ?? Operator);
-        await Wait.Until(async () => (await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK,
-            TimeSpan.FromSeconds(60), "the service did not become ready");
-        return client;
-    }
+    public Task<HttpClient> StartAsync(string? asUser = null, bool anonymous = false) =>
+        WhenReady(anonymous ? CreateClient() : ClientFor(asUser ?? Operator));
 
     /// <summary>This host with the watcher's inotify instances made by <paramref name="watchers"/> (a fault to inject).</summary>
     public WebApplicationFactory<Program> WithWatchers(WatcherFactory watchers) =>
         WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton(watchers)));
 
     /// <summary>An operator's client of <paramref name="factory"/> (this host, reconfigured) once it is ready.</summary>
-    public async Task<HttpClient> StartAsync(WebApplicationFactory<Program> factory)
+    public Task<HttpClient> StartAsync(WebApplicationFactory<Program> factory)
     {
         var client = factory.CreateClient();
         client.DefaultRequestHeaders.Add("KODOSUMI_API_KEY", TestJwt.For(Operator, Secret));
+        return WhenReady(client);
+    }
+
+    /// <summary><paramref name="client"/> once <c>/health/ready</c> says the first full scan is done.</summary>
+    static async Task<HttpClient> WhenReady(HttpClient client)
+    {
         await Wait.Until(async () => (await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK,
             TimeSpan.FromSeconds(60), "the service did not become ready");
         return client;
