@@ -85,7 +85,6 @@ public static class ExecutionFolders
     /// </summary>
     public static FolderLook? Look(ExecutionFolder folder, string? previousStamp = null, RootStats? stats = null)
     {
-        var executionDir = folder.Path;
         var lookedAt = DateTime.UtcNow.Ticks;
         // The folder's time is read before its entries: whatever changes after it moves it for the next look.
         long folderTicks;
@@ -99,15 +98,20 @@ public static class ExecutionFolders
         }
         else
         {
-            var info = new DirectoryInfo(executionDir);
+            var info = new DirectoryInfo(folder.Path);
             if (!info.Exists) return null;
             folderTicks = info.LastWriteTimeUtc.Ticks;
         }
+        return List(folder, folderTicks, lookedAt);
+    }
 
+    /// <summary>A look by listing the folder; a method of its own, as the listing's callback captures the look.</summary>
+    static FolderLook? List(ExecutionFolder folder, long folderTicks, long lookedAt)
+    {
         var look = new FolderLook { Folder = folder, FolderTicks = folderTicks, LookedAtTicks = lookedAt, Full = true };
         try
         {
-            var entries = new FileSystemEnumerable<bool>(executionDir, Visit, NoRecursion)
+            var entries = new FileSystemEnumerable<bool>(folder.Path, Visit, NoRecursion)
             {
                 ShouldIncludePredicate = (ref FileSystemEntry entry) => FolderLook.SlotOf(entry.FileName) >= 0,
             };

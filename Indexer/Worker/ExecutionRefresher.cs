@@ -104,7 +104,7 @@ public sealed class ExecutionRefresher(IOptions<IndexerOptions> options, TimePro
         {
             try
             {
-                (summary, errors, var recreated) = _transient.Execute(() => Fold(database, start));
+                (summary, errors, var recreated) = FoldRetrying(database, start);
                 refolded |= recreated;
             }
             catch (Exception e) when (e is SqliteException or SourceProblemException or IOException or UnauthorizedAccessException)
@@ -167,6 +167,13 @@ public sealed class ExecutionRefresher(IOptions<IndexerOptions> options, TimePro
         if (problem is not null && problem != previous?.Problem)
             logger.LogWarning("Execution {Path} cannot be indexed yet: {Problem}", path, problem);
     }
+
+    /// <summary>
+    /// A method of its own: a lambda in <see cref="RefreshFolder"/> would capture its locals there, and the closure
+    /// would be allocated for every folder, unchanged ones included.
+    /// </summary>
+    (ExecutionSummary Summary, List<ErrorEvent> Errors, bool Recreated) FoldRetrying(string database, ExecutionSummary start) =>
+        _transient.Execute(() => Fold(database, start));
 
     (ExecutionSummary Summary, List<ErrorEvent> Errors, bool Recreated) Fold(string database, ExecutionSummary start)
     {

@@ -43,7 +43,7 @@ public sealed class IndexerWorker(
     });
     volatile bool _hintsDropped;
     /// <summary>Executions being folded by a reader or a hint, until their change is committed.</summary>
-    readonly ConcurrentDictionary<string, bool> _claimed = new(StringComparer.Ordinal);
+    readonly Claims _claimed = new();
     /// <summary>The folders the last scan listed, by fid: the next listing reuses their records.</summary>
     Dictionary<string, ExecutionFolder>? _listed;
     /// <summary>The listing before that one, cleared and refilled by the next scan: 100,000 entries are megabytes on the large object heap.</summary>
@@ -208,7 +208,7 @@ public sealed class IndexerWorker(
         // Only what the index held before the listing can be missing from it; an execution a hint adds meanwhile stays.
         var known = catalog.Fids();
         var previous = _listed;
-        var listing = Task.Run(() => ExecutionFolders.Enumerate(_root, previous).ToList(), CancellationToken.None);
+        var listing = Task.Run(() => ExecutionFolders.Enumerate(_root, previous), CancellationToken.None);
         long? hintSeenAt = null;
         while (!listing.Wait(10, CancellationToken.None))
         {
@@ -273,9 +273,9 @@ public sealed class IndexerWorker(
                 {
                     var folder = folders[i];
                     // A hinted fold of this execution is under way: it covers this one.
-                    if (!_claimed.TryAdd(folder.Fid, true)) continue;
+                    if (!_claimed.TryClaim(folder.Fid)) continue;
                     if (refresher.Refresh(folder, catalog.Find(folder.Fid), force, stats) is { } change) read.Add(change, stop);
-                    else _claimed.TryRemove(folder.Fid, out _);
+                    else _claimed.Release(folder.Fid);
                 }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -317,7 +317,7 @@ public sealed class IndexerWorker(
         finally
         {
             // After a stop or a failure nothing read stays claimed.
-            foreach (var change in read) _claimed.TryRemove(change.Fid, out _);
+            foreach (var change in read) _claimed.Release(change.Fid);
         }
         Task.WhenAll(started).GetAwaiter().GetResult();
     }
@@ -341,7 +341,7 @@ public sealed class IndexerWorker(
         }
         finally
         {
-            foreach (var change in batch) _claimed.TryRemove(change.Fid, out _);
+            foreach (var change in batch) _claimed.Release(change.Fid);
         }
     }
 
@@ -357,7 +357,7 @@ public sealed class IndexerWorker(
         while (_hints.Reader.TryRead(out var folder))
         {
             if (folder is null) _rescanRequested = true;
-            else if (folders.Contains(folder) || _claimed.TryAdd(folder.Fid, true)) folders.Add(folder);
+            else if (folders.Contains(folder) || _claimed.TryClaim(folder.Fid)) folders.Add(folder);
             else busy.Add(folder);
         }
         foreach (var folder in busy)
@@ -368,7 +368,7 @@ public sealed class IndexerWorker(
         }
         finally
         {
-            foreach (var folder in folders) _claimed.TryRemove(folder.Fid, out _);
+            foreach (var folder in folders) _claimed.Release(folder.Fid);
         }
     }
 
@@ -473,6 +473,26 @@ public sealed class IndexerWorker(
         finally
         {
             _reopening = false;
+        }
+    }
+
+    /// <summary>
+    /// A set under a lock rather than a concurrent dictionary: a rescan claims every folder it reads, and a node per
+    /// claim was 5 MB of garbage per rescan of 100,000 executions.
+    /// </summary>
+    sealed class Claims
+    {
+        readonly HashSet<string> _fids = new(StringComparer.Ordinal);
+        readonly Lock _gate = new();
+
+        public bool TryClaim(string fid)
+        {
+            lock (_gate) return _fids.Add(fid);
+        }
+
+        public void Release(string fid)
+        {
+            lock (_gate) _fids.Remove(fid);
         }
     }
 }
