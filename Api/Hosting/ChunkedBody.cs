@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Kodosumi.Api.Hosting;
 
 /// <summary>
@@ -5,7 +7,9 @@ namespace Kodosumi.Api.Hosting;
 /// about 400 KB: held in one growing array it would cost a copy at every doubling and a large-object
 /// allocation each time, and large-object allocations start full (gen 2) collections of the whole heap.
 /// Chunks grow with the answer (4 KB, then as large as what is written so far, up to 32 KB), so a small
-/// answer stays small.
+/// answer stays small. The chunks come from the shared array pool, and an answer that is not kept goes back to it once
+/// sent (<see cref="Release"/>): at a few hundred distinct queries a second, new chunks were most of what a request
+/// allocated, and so of the collections that paused the others.
 /// </summary>
 public sealed class ChunkedBody
 {
@@ -22,7 +26,7 @@ public sealed class ChunkedBody
         {
             if (_chunks.Count == 0 || _usedInLast == _chunks[^1].Length)
             {
-                _chunks.Add(new byte[(int)Math.Clamp(Length, MinChunk, MaxChunk)]);
+                _chunks.Add(ArrayPool<byte>.Shared.Rent((int)Math.Clamp(Length, MinChunk, MaxChunk)));
                 _usedInLast = 0;
             }
             var n = Math.Min(bytes.Length, _chunks[^1].Length - _usedInLast);
@@ -37,5 +41,14 @@ public sealed class ChunkedBody
     {
         for (var i = 0; i < _chunks.Count; i++)
             await destination.WriteAsync(_chunks[i].AsMemory(0, i == _chunks.Count - 1 ? _usedInLast : _chunks[i].Length), ct);
+    }
+
+    /// <summary>Gives the chunks back to the pool and leaves the body empty: only for an answer that nothing else holds.</summary>
+    public void Release()
+    {
+        foreach (var chunk in _chunks) ArrayPool<byte>.Shared.Return(chunk);
+        _chunks.Clear();
+        _usedInLast = 0;
+        Length = 0;
     }
 }

@@ -71,14 +71,18 @@ public static class ConditionalGet
             }
             // An export, or anything else not JSON, has already gone out as it was written.
             if (buffer.PassedThrough) return;
-            if (response.StatusCode != StatusCodes.Status200OK)
-            {
-                await buffer.Written.CopyToAsync(body, context.RequestAborted);
-                return;
-            }
             var answer = new KeptAnswers.Answer(response.ContentType, buffer.Written);
-            answers.Keep(etag, answer);
-            await Send(response, answer, context.RequestAborted);
+            var kept = response.StatusCode == StatusCodes.Status200OK && answers.Keep(etag, answer);
+            try
+            {
+                if (response.StatusCode == StatusCodes.Status200OK) await Send(response, answer, context.RequestAborted);
+                else await answer.Body.CopyToAsync(body, context.RequestAborted);
+            }
+            finally
+            {
+                // Sent (Kestrel copies what is written), and no other request can reach it.
+                if (!kept) answer.Body.Release();
+            }
         }));
         return app;
     }

@@ -39,20 +39,23 @@ public sealed class KeptAnswers(IOptions<DashboardOptions> options)
         return _answers.TryGetValue(etag, out answer!);
     }
 
-    public void Keep(string etag, Answer answer)
+    /// <summary>True when the answer is kept: then other requests may send it, and its body must stay as it is.</summary>
+    public bool Keep(string etag, Answer answer)
     {
         // One answer larger than a quarter of the store would empty it for itself: it is computed each time.
-        if (answer.Body.Length > _maxBytes / 4) return;
+        if (answer.Body.Length > _maxBytes / 4) return false;
         lock (_gate)
         {
             if (_computedOnce.Add(etag))
             {
                 // Bounded: past it, a query asked for twice may be computed a third time.
                 if (_computedOnce.Count > MaxComputedOnce) _computedOnce.Clear();
-                return;
+                return false;
             }
             if (_bytes + answer.Body.Length > _maxBytes) ClearAnswers();
-            if (_answers.TryAdd(etag, answer)) _bytes += answer.Body.Length;
+            if (!_answers.TryAdd(etag, answer)) return false;
+            _bytes += answer.Body.Length;
+            return true;
         }
     }
 

@@ -208,7 +208,13 @@ public sealed class IndexerWorker(
         // Only what the index held before the listing can be missing from it; an execution a hint adds meanwhile stays.
         var known = catalog.Fids();
         var previous = _listed;
-        var listing = Task.Run(() => ExecutionFolders.Enumerate(_root, previous), CancellationToken.None);
+        // On a thread of its own that, once the service is ready, yields to requests like the readers of the pass.
+        var background = status.Ready;
+        var listing = Task.Factory.StartNew(() =>
+        {
+            if (background) BackgroundThread.YieldToOthers();
+            return ExecutionFolders.Enumerate(_root, previous);
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         long? hintSeenAt = null;
         while (!listing.Wait(10, CancellationToken.None))
         {
@@ -266,7 +272,7 @@ public sealed class IndexerWorker(
         var started = Enumerable.Range(0, running).Select(reader => Task.Factory.StartNew(() =>
         {
             // Each LongRunning task has a thread of its own, which ends with it.
-            if (background) BackgroundThread.LowerPriority();
+            if (background) BackgroundThread.YieldToOthers();
             try
             {
                 for (int i; (i = Interlocked.Increment(ref next)) < folders.Count && !stop.IsCancellationRequested;)

@@ -53,7 +53,7 @@ public sealed class JsonText(Utf8Json json)
     /// escaped again by the writer's encoder, numbers as written, no whitespace. The reader checks the text
     /// as a parse would.
     /// </summary>
-    static void Copy(Utf8JsonReader reader, Utf8JsonWriter writer)
+    internal static void Copy(Utf8JsonReader reader, Utf8JsonWriter writer)
     {
         byte[]? unescaped = null;
         try

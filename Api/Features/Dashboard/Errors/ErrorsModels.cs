@@ -33,8 +33,8 @@ public sealed class ErrorItem
     public required string Fid { get; init; }
     public required string UserId { get; init; }
     public double Timestamp { get; init; }
-    /// <summary>The message parsed as JSON, or <c>{"error": text}</c> when it is not JSON.</summary>
-    public JsonElement Error { get; init; }
+    /// <summary>The message as JSON when it is JSON, or <c>{"error": text}</c>.</summary>
+    public required ErrorMessage Error { get; init; }
     public long EventId { get; init; }
     public string? UserName { get; init; }
     public string? AgentName { get; init; }
