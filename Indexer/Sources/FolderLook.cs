@@ -184,7 +184,7 @@ public struct FolderLook
         return theirs.SequenceEqual(files) || (theirs.IndexOf('|') is var bar and >= 0 && theirs[(bar + 1)..].SequenceEqual(files));
     }
 
-    /// <summary>Five numbers of at most 20 digits, two of them pairs, and their separators: always less.</summary>
+    /// <summary>Seven numbers of at most 20 characters and at most seven separators and marks: 147, always less.</summary>
     const int MaxStampLength = 192;
 
     /// <summary>

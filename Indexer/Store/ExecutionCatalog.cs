@@ -85,6 +85,9 @@ public sealed class ExecutionCatalog(IndexEvents events)
 
     public CatalogSnapshot Snapshot()
     {
+        // Nearly every request finds the current version's snapshot: taken without the lock, so a request never waits
+        // for a rescan's reader that holds it (they run at the lowest priority, and may be preempted inside it).
+        if (Volatile.Read(ref _snapshot) is { } current && current.Version == Version) return current;
         lock (_gate)
         {
             if (_snapshot is { } s && s.Version == _version) return s;
@@ -92,7 +95,9 @@ public sealed class ExecutionCatalog(IndexEvents events)
             Array.Sort(executions, NewestFirst);
             var errors = _errorsByFid.Values.SelectMany(e => e).ToArray();
             Array.Sort(errors, ErrorsNewestFirst);
-            return _snapshot = new CatalogSnapshot(_version, executions, errors);
+            var built = new CatalogSnapshot(_version, executions, errors);
+            Volatile.Write(ref _snapshot, built);
+            return built;
         }
     }
 
