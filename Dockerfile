@@ -12,14 +12,17 @@ COPY Directory.Build.props Directory.Packages.props global.json ./
 COPY Shared/Shared.csproj Shared/
 COPY Indexer/Indexer.csproj Indexer/
 COPY Api/Api.csproj Api/
-RUN dotnet restore Api/Api.csproj
+# For the machine's own architecture, which ReadyToRun compiles for (Api.csproj).
+RUN uname -m | sed 's/^x86_64$/linux-x64/; s/^aarch64$/linux-arm64/' > /rid \
+ && dotnet restore Api/Api.csproj -r "$(cat /rid)"
 # Then everything else .dockerignore lets through (root files such as .editorconfig included).
 COPY . .
 # The page's browser libraries come from npm, which a build container may not reach: they are vendored
 # on the machine first (`dotnet build Api` runs `npm ci` into Api/wwwroot/vendor) and copied in here.
 RUN test -f Api/wwwroot/vendor/d3/d3.min.js \
     || { echo "Api/wwwroot/vendor is missing: run 'dotnet build Api' (needs npm) before 'docker build'" >&2; exit 1; }
-RUN dotnet publish Api/Api.csproj -c Release -o /app --no-restore -p:UseAppHost=false -p:SkipClientVendor=true
+RUN dotnet publish Api/Api.csproj -c Release -r "$(cat /rid)" --self-contained false -o /app --no-restore \
+      -p:UseAppHost=false -p:SkipClientVendor=true
 
 FROM ${RUNTIME_IMAGE}
 # A fixed uid, so that volume ownership can be set from outside (chown 10001 / Kubernetes fsGroup).

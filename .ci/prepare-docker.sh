@@ -104,7 +104,9 @@ if ! has_image "$offline_sdk_image"; then
   restore_dir=$(mktemp -d)
   cp --parents "${restore_inputs[@]}" "$restore_dir/"
   mkdir "$restore_dir/packages"
-  dotnet restore "$restore_dir/Api/Api.csproj" --packages "$restore_dir/packages" >/tmp/restore-offline.log 2>&1 \
+  # For the runtime the Dockerfile publishes for (this machine's architecture), with the ReadyToRun compiler.
+  rid=$(uname -m | sed 's/^x86_64$/linux-x64/; s/^aarch64$/linux-arm64/')
+  dotnet restore "$restore_dir/Api/Api.csproj" -r "$rid" --packages "$restore_dir/packages" >/tmp/restore-offline.log 2>&1 \
     || { tail -20 /tmp/restore-offline.log; exit 1; }
   cat >"$restore_dir/NuGet.Config" <<'EOF'
 <?xml version="1.0" encoding="utf-8"?>
