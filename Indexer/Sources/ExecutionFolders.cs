@@ -1,5 +1,6 @@
 using System.IO.Enumeration;
 using Kodosumi.Shared;
+using Kodosumi.Shared.Model;
 
 namespace Kodosumi.Indexer.Sources;
 
@@ -83,7 +84,7 @@ public static class ExecutionFolders
     /// entries, or, without <paramref name="stats"/> or for an entry of another type, one listing. Null when the
     /// folder is gone.
     /// </summary>
-    public static FolderLook? Look(ExecutionFolder folder, string? previousStamp = null, RootStats? stats = null)
+    public static FolderLook? Look(ExecutionFolder folder, SourceStamp? previousStamp = null, RootStats? stats = null)
     {
         var lookedAt = DateTime.UtcNow.Ticks;
         // The folder's time is read before its entries: whatever changes after it moves it for the next look.
@@ -91,7 +92,7 @@ public static class ExecutionFolders
         if (stats is not null && stats.TryStat(folder, null, out var self) && self.IsDirectory)
         {
             folderTicks = self.Ticks;
-            if (previousStamp is not null && FolderLook.Recheck(folder, previousStamp, stats, folderTicks, lookedAt) is { } again
+            if (previousStamp is { } stamp && FolderLook.Recheck(folder, stamp, stats, folderTicks, lookedAt) is { } again
                 && again.HasStamp(previousStamp))
                 return again;
             if (FolderLook.StatEach(folder, stats, folderTicks, lookedAt) is { } full) return full;

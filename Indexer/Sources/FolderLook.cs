@@ -1,5 +1,5 @@
-using System.Globalization;
 using Kodosumi.Shared;
+using Kodosumi.Shared.Model;
 
 namespace Kodosumi.Indexer.Sources;
 
@@ -26,8 +26,6 @@ public struct FolderLook
     const int Db = 0, LegacyDb = 2, WalOffset = 1, Inputs = 4, Outputs = 5;
 
     Entries _entries;
-    /// <summary>The last stamp <see cref="HasStamp"/> found equal to this look's.</summary>
-    string? _sameStamp;
 
     public required ExecutionFolder Folder { get; init; }
 
@@ -63,9 +61,7 @@ public struct FolderLook
     }
 
     /// <summary>True for a stamp of a look whose WAL was not settled: what it read may lack a commit being published.</summary>
-    public static bool IsRacy(string? stamp) => stamp is not null && stamp.Contains(UnsettledWal);
-
-    const char UnsettledWal = '~';
+    public static bool IsRacy(SourceStamp? stamp) => stamp is { WalUnsettled: true };
 
     /// <summary>The slot of a file name this look cares about, or -1.</summary>
     public static int SlotOf(ReadOnlySpan<char> name)
@@ -82,19 +78,17 @@ public struct FolderLook
     /// entry added, removed or renamed moves the folder's time), so a stat of each of them is the whole look.
     /// Null when the stamp cannot say (an unsettled folder time, another format), or an entry it names is gone.
     /// </summary>
-    internal static FolderLook? Recheck(ExecutionFolder folder, string stamp, RootStats stats, long folderTicks, long lookedAt)
+    internal static FolderLook? Recheck(ExecutionFolder folder, SourceStamp stamp, RootStats stats, long folderTicks, long lookedAt)
     {
-        Span<Range> parts = stackalloc Range[6];
-        var text = stamp.AsSpan();
-        if (text.Split(parts, '|') != 5 || text[parts[0]] is "?") return null;
+        if (!stamp.FolderSettled) return null;
         var look = new FolderLook { Folder = folder, FolderTicks = folderTicks, LookedAtTicks = lookedAt };
-        if (text[parts[1]] is not "-")
+        if (stamp.HasDatabase)
         {
             var db = look.Stat(folder, stats, Db, directory: false) ? Db : look.Stat(folder, stats, LegacyDb, directory: false) ? LegacyDb : -1;
-            if (db < 0 || (text[parts[2]] is not "-" && !look.Stat(folder, stats, db + WalOffset, directory: false))) return null;
+            if (db < 0 || (stamp.HasWal && !look.Stat(folder, stats, db + WalOffset, directory: false))) return null;
         }
-        if (text[parts[3]] is not "-" && !look.Stat(folder, stats, Inputs, directory: true)) return null;
-        if (text[parts[4]] is not "-" && !look.Stat(folder, stats, Outputs, directory: true)) return null;
+        if (stamp.HasInputs && !look.Stat(folder, stats, Inputs, directory: true)) return null;
+        if (stamp.HasOutputs && !look.Stat(folder, stats, Outputs, directory: true)) return null;
         return look;
     }
 
@@ -145,107 +139,35 @@ public struct FolderLook
     public readonly bool HasInputs => IsFolder(Inputs);
     public readonly bool HasOutputs => IsFolder(Outputs);
 
-    /// <summary>"{folder}|{database}|{wal}|{in}|{out}"; the folder's part is "?" while its time is unsettled, the WAL's ends in "~".</summary>
-    public readonly string Stamp
+    /// <summary>The look's stamp; the folder's time is <see cref="SourceStamp.None"/> while it is unsettled.</summary>
+    public readonly SourceStamp Stamp
     {
         get
         {
-            Span<char> buffer = stackalloc char[MaxStampLength];
-            return new string(Format(buffer));
+            var db = DatabaseSlot;
+            var wal = db + WalOffset;
+            return new SourceStamp
+            {
+                FolderTicks = FolderSettled ? FolderTicks : SourceStamp.None,
+                DatabaseLength = IsFile(db) ? _entries[db].Length : SourceStamp.None,
+                DatabaseTicks = IsFile(db) ? _entries[db].Ticks : SourceStamp.None,
+                WalLength = IsFile(wal) ? _entries[wal].Length : SourceStamp.None,
+                WalTicks = IsFile(wal) ? _entries[wal].Ticks : SourceStamp.None,
+                WalUnsettled = !WalSettled,
+                InputsTicks = IsFolder(Inputs) ? _entries[Inputs].Ticks : SourceStamp.None,
+                OutputsTicks = IsFolder(Outputs) ? _entries[Outputs].Ticks : SourceStamp.None,
+            };
         }
     }
 
-    /// <summary>
-    /// True when <paramref name="stamp"/> is this look's stamp; allocates nothing. The stamp found equal is remembered:
-    /// a rescan asks about the same stamp twice (the quick look confirms it, then the refresher), and formatting it is
-    /// most of the comparison.
-    /// </summary>
-    public bool HasStamp(string? stamp)
-    {
-        if (stamp is null || !WalSettled) return false;
-        if (ReferenceEquals(stamp, _sameStamp)) return true;
-        Span<char> buffer = stackalloc char[MaxStampLength];
-        var same = Format(buffer).SequenceEqual(stamp);
-        if (same) _sameStamp = stamp;
-        return same;
-    }
+    /// <summary>True when <paramref name="stamp"/> is this look's stamp, and the look's WAL is settled.</summary>
+    public readonly bool HasStamp(SourceStamp? stamp) => WalSettled && stamp == Stamp;
 
     /// <summary>
     /// True when <paramref name="stamp"/> names the same database, WAL, <c>in/</c> and <c>out/</c> as this look, whatever
     /// it says of the folder's own time (a stamp of an older build has no such part).
     /// </summary>
-    public readonly bool HasSameFiles(string? stamp)
-    {
-        if (stamp is null || !WalSettled) return false;
-        Span<char> buffer = stackalloc char[MaxStampLength];
-        var mine = Format(buffer);
-        var files = mine[(mine.IndexOf('|') + 1)..];
-        var theirs = stamp.AsSpan();
-        return theirs.SequenceEqual(files) || (theirs.IndexOf('|') is var bar and >= 0 && theirs[(bar + 1)..].SequenceEqual(files));
-    }
-
-    /// <summary>Seven numbers of at most 20 characters and at most seven separators and marks: 147, always less.</summary>
-    const int MaxStampLength = 192;
-
-    /// <summary>
-    /// Written by hand: the interpolated-string handler with a formattable struct per part allocated about 200 bytes a
-    /// stamp, most of what an idle rescan of 100,000 folders allocated.
-    /// </summary>
-    readonly ReadOnlySpan<char> Format(Span<char> buffer)
-    {
-        var writer = new StampWriter(buffer);
-        if (FolderSettled) writer.Append(FolderTicks);
-        else writer.Append('?');
-        var db = DatabaseSlot;
-        writer.Append('|');
-        AppendFile(ref writer, db);
-        writer.Append('|');
-        AppendFile(ref writer, db + WalOffset);
-        writer.Append('|');
-        AppendFolder(ref writer, Inputs);
-        writer.Append('|');
-        AppendFolder(ref writer, Outputs);
-        return writer.Written;
-    }
-
-    /// <summary>"{length}@{ticks}" of a regular file, "-" when there is none; an unsettled WAL's ends in "~".</summary>
-    readonly void AppendFile(ref StampWriter writer, int slot)
-    {
-        if (!IsFile(slot))
-        {
-            writer.Append('-');
-            return;
-        }
-        var (_, _, length, ticks) = _entries[slot];
-        writer.Append(length);
-        writer.Append('@');
-        writer.Append(ticks);
-        if (slot == DatabaseSlot + WalOffset && !WalSettled) writer.Append(UnsettledWal);
-    }
-
-    /// <summary>"{ticks}" of a folder, "-" when there is none.</summary>
-    readonly void AppendFolder(ref StampWriter writer, int slot)
-    {
-        if (IsFolder(slot)) writer.Append(_entries[slot].Ticks);
-        else writer.Append('-');
-    }
-
-    ref struct StampWriter(Span<char> buffer)
-    {
-        readonly Span<char> _buffer = buffer;
-        int _length;
-
-        public readonly ReadOnlySpan<char> Written => _buffer[.._length];
-
-        public void Append(char c) => _buffer[_length++] = c;
-
-        public void Append(long value)
-        {
-            if (!value.TryFormat(_buffer[_length..], out var written, default, CultureInfo.InvariantCulture))
-                throw new InvalidOperationException("A stamp outgrew its buffer.");
-            _length += written;
-        }
-    }
+    public readonly bool HasSameFiles(SourceStamp? stamp) => WalSettled && stamp is { } other && other.HasSameFiles(Stamp);
 
     /// <summary>One slot per name, inside the look: an idle rescan makes one look per execution.</summary>
     [System.Runtime.CompilerServices.InlineArray(6)]

@@ -223,6 +223,8 @@ public sealed class IndexStore : IDisposable
         var mapper = new BsonMapper();
         // Meta is held as UTF-8 in memory and stored as the string it always was.
         mapper.RegisterType<Utf8Json?>(json => json?.ToString(), bson => bson.IsNull ? null : Utf8Json.Parse(bson.AsString));
+        // The stamp is held as numbers and stored as its text; a text that is not a stamp reads as none (a refold).
+        mapper.RegisterType(typeof(SourceStamp), stamp => stamp.ToString(), bson => bson.IsString ? SourceStamp.Parse(bson.AsString) : null);
         mapper.Entity<ExecutionSummary>()
             .Id(s => s.Fid)
             .Ignore(s => s.CreatedAt)

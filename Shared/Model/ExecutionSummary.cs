@@ -33,7 +33,7 @@ public sealed record ExecutionSummary
     /// <summary>Fingerprint of the database's first row: a different value means the file was recreated.</summary>
     public string? SourceIdentity { get; init; }
     /// <summary>Sizes and times of the source files when last folded; a rescan refolds when they differ.</summary>
-    public string? SourceStamp { get; init; }
+    public SourceStamp? SourceStamp { get; init; }
     /// <summary>Why the execution could not be read the last time it was tried; null when it read cleanly.</summary>
     public string? Problem { get; init; }
     /// <summary>Reads of the database that failed in a row (after their retries); 0 once it reads cleanly.</summary>

@@ -1,5 +1,6 @@
 using Kodosumi.Indexer.Sources;
 using Kodosumi.Shared;
+using Kodosumi.Shared.Model;
 using Kodosumi.Tests.Support;
 
 namespace Kodosumi.Tests.Sources;
@@ -33,7 +34,7 @@ public class FolderLookTests
 
     FolderLook FirstLook() => ExecutionFolders.Look(Folder) ?? throw new AssertionException("folder gone");
 
-    FolderLook LookAgain(string stamp) => ExecutionFolders.Look(Folder, stamp, _stats) ?? throw new AssertionException("folder gone");
+    FolderLook LookAgain(SourceStamp stamp) => ExecutionFolders.Look(Folder, stamp, _stats) ?? throw new AssertionException("folder gone");
 
     /// <summary>An execution folder with a database, in/ and out/, every time an hour old (as after a finished run).</summary>
     string SettledExecution()
@@ -59,7 +60,7 @@ public class FolderLookTests
         var dir = SettledExecution();
         var first = FirstLook();
         Assert.That(first.Full, Is.True);
-        Assert.That(first.Stamp, Does.Not.StartWith("?"), "an hour-old folder time is trusted");
+        Assert.That(first.Stamp.FolderSettled, Is.True, "an hour-old folder time is trusted");
 
         var again = LookAgain(first.Stamp);
         Assert.That(again.Full, Is.False, "only the named entries were stat'ed");
@@ -78,8 +79,8 @@ public class FolderLookTests
     {
         SettledExecution();
         var folder = Folder;
-        // A copy, as a stamp read back from the index is: equal, not the same string.
-        var stamp = new string(FirstLook().Stamp.AsSpan());
+        // As a stamp read back from the index is: parsed from its text.
+        var stamp = SourceStamp.Parse(FirstLook().Stamp.ToString()) ?? throw new AssertionException("the stamp reads back");
         Assert.That(LookAgain(stamp).HasStamp(stamp), Is.True);
 
         var before = GC.GetAllocatedBytesForCurrentThread();
@@ -168,7 +169,7 @@ public class FolderLookTests
         var dir = SettledExecution();
         File.WriteAllBytes(Path.Combine(dir, ExecutionLayout.Database + "-wal"), new byte[32]);
         var fresh = FirstLook();
-        Assert.That(fresh.Stamp, Does.StartWith("?|"), "a folder time this recent is not trusted");
+        Assert.That(fresh.Stamp.ToString(), Does.StartWith("?|"), "a folder time this recent is not trusted");
 
         var again = LookAgain(fresh.Stamp);
         Assert.That(again.Full, Is.True, "an unsettled stamp is never enough without a full look");
@@ -176,7 +177,7 @@ public class FolderLookTests
 
         Settle(dir);
         var settled = LookAgain(fresh.Stamp);
-        Assert.That(settled.Stamp, Does.Not.StartWith("?"));
+        Assert.That(settled.Stamp.FolderSettled, Is.True);
         Assert.That(LookAgain(settled.Stamp).Full, Is.False, "from then on a stat of each entry is enough");
     }
 
@@ -190,7 +191,7 @@ public class FolderLookTests
         var fresh = FirstLook();
         Assert.That(fresh.WalSettled, Is.False);
         Assert.That(FolderLook.IsRacy(fresh.Stamp), Is.True, "the stamp says its WAL part is not trusted");
-        Assert.That(fresh.Stamp.Split('|')[2], Does.EndWith("~"));
+        Assert.That(fresh.Stamp.ToString().Split('|')[2], Does.EndWith("~"));
         Assert.That(fresh.HasStamp(fresh.Stamp), Is.False, "a commit may still be published without the WAL changing again");
         Assert.That(fresh.HasSameFiles(fresh.Stamp), Is.False);
         Assert.That(LookAgain(fresh.Stamp).Full, Is.True);
@@ -207,7 +208,9 @@ public class FolderLookTests
     {
         SettledExecution();
         var current = FirstLook().Stamp;
-        var older = current[(current.IndexOf('|') + 1)..];
+        var text = current.ToString();
+        var older = SourceStamp.Parse(text[(text.IndexOf('|') + 1)..]) ?? throw new AssertionException("an older stamp reads");
+        Assert.That(older.FolderTicks, Is.EqualTo(SourceStamp.NoFolderPart));
         var look = LookAgain(older);
         Assert.That(look.Full, Is.True);
         Assert.That(look.Stamp, Is.EqualTo(current));
@@ -218,9 +221,11 @@ public class FolderLookTests
     {
         var dir = SettledExecution();
         var settled = FirstLook();
-        var files = settled.Stamp[(settled.Stamp.IndexOf('|') + 1)..];
-        Assert.That(settled.HasSameFiles("?|" + files), Is.True, "a stamp taken while the folder's time was unsettled");
-        Assert.That(settled.HasSameFiles(files), Is.True, "a stamp of an older build, without the folder's time");
+        var text = settled.Stamp.ToString();
+        var files = text[(text.IndexOf('|') + 1)..];
+        Assert.That(settled.HasSameFiles(SourceStamp.Parse("?|" + files)), Is.True, "a stamp taken while the folder's time was unsettled");
+        Assert.That(settled.HasSameFiles(SourceStamp.Parse(files)), Is.True, "a stamp of an older build, without the folder's time");
+        Assert.That(settled.HasStamp(SourceStamp.Parse(files)), Is.False);
         Assert.That(settled.HasSameFiles(settled.Stamp), Is.True);
 
         File.WriteAllText(Path.Combine(dir, ExecutionLayout.Outputs, "later.txt"), "more");

@@ -20,7 +20,7 @@ public class SharedMetaTests
     static Utf8Json Parse(string json) => Utf8Json.Of(JsonDocument.Parse(json).RootElement);
 
     static ExecutionSummary Summary(string fid, string stamp = "1|2@3|-|-|-") =>
-        new() { Fid = fid, UserId = "u", AgentName = "Hymn", Status = "running", MetaJson = Parse(MetaOf(fid)), SourceStamp = stamp };
+        new() { Fid = fid, UserId = "u", AgentName = "Hymn", Status = "running", MetaJson = Parse(MetaOf(fid)), SourceStamp = SourceStamp.Parse(stamp) };
 
     [Test]
     public void A_meta_without_its_fid_is_still_the_text_the_execution_wrote()
