@@ -37,6 +37,7 @@ public static class Report
         Line("peak resident memory after the uncached queries (MB)", r => Get(r, "peak_rss_after_uncached_mb"));
         Line("index file (MB)", r => Get(r, "index_file_mb"));
         Line("data set read into the page cache before the cold index (s)", r => Get(r, "data_warm_seconds"));
+        Line("the same read again (s; about as long as the first when the page cache did not keep it)", r => Get(r, "data_reread_seconds"));
         Line("baseline `running-agents` p50 / p99 (ms)", r => Get(r, "baseline_running_agents"));
         Line("baseline `agent-stats` p50 / p99 (ms)", r => Get(r, "baseline_agent_stats"));
         Line("ratio baseline / service, `running-agents`", r => Ratio(r, "baseline_running_agents", "latency_running_agents_24h"));
