@@ -72,10 +72,12 @@ public static class ConditionalGet
             // An export, or anything else not JSON, has already gone out as it was written.
             if (buffer.PassedThrough) return;
             var answer = new KeptAnswers.Answer(response.ContentType, buffer.Written);
-            var kept = response.StatusCode == StatusCodes.Status200OK && answers.Keep(etag, answer);
+            // Only a 200 is kept and sent with its ETag; any other status goes out as it was written.
+            var ok = response.StatusCode == StatusCodes.Status200OK;
+            var kept = ok && answers.Keep(etag, answer);
             try
             {
-                if (response.StatusCode == StatusCodes.Status200OK) await Send(response, answer, context.RequestAborted);
+                if (ok) await Send(response, answer, context.RequestAborted);
                 else await answer.Body.CopyToAsync(body, context.RequestAborted);
             }
             finally
