@@ -3,13 +3,10 @@ using System.Buffers;
 namespace Kodosumi.Api.Hosting;
 
 /// <summary>
-/// A written answer held in chunks below the large object heap's threshold. A list of 500 executions is
-/// about 400 KB: held in one growing array it would cost a copy at every doubling and a large-object
-/// allocation each time, and large-object allocations start full (gen 2) collections of the whole heap.
-/// Chunks grow with the answer (4 KB, then as large as what is written so far, up to 32 KB), so a small
-/// answer stays small. The chunks come from the shared array pool, and an answer that is not kept goes back to it once
-/// sent (<see cref="Release"/>): at a few hundred distinct queries a second, new chunks were most of what a request
-/// allocated, and so of the collections that paused the others.
+/// A written answer held in chunks below the large object heap's threshold, so a large answer costs no
+/// copy at every doubling and no large-object allocation. Chunks grow with the answer (4 KB, then as large
+/// as what is written so far, up to 32 KB), come from the shared array pool and go back to it once an answer
+/// that is not kept has been sent (<see cref="Release"/>).
 /// </summary>
 public sealed class ChunkedBody
 {
@@ -39,9 +36,16 @@ public sealed class ChunkedBody
 
     public async Task CopyToAsync(Stream destination, CancellationToken ct)
     {
-        for (var i = 0; i < _chunks.Count; i++)
-            await destination.WriteAsync(_chunks[i].AsMemory(0, i == _chunks.Count - 1 ? _usedInLast : _chunks[i].Length), ct);
+        for (var i = 0; i < _chunks.Count; i++) await destination.WriteAsync(Chunk(i), ct);
     }
+
+    ReadOnlyMemory<byte> Chunk(int i) => _chunks[i].AsMemory(0, i == _chunks.Count - 1 ? _usedInLast : _chunks[i].Length);
+
+    /// <summary>A stream that appends to this body (for a compressor to write into).</summary>
+    public Stream AppendStream() => new Appender(this);
+
+    /// <summary>A stream that reads this body from its start; the body must not change while it is read.</summary>
+    public Stream ReadStream() => new Reader(this);
 
     /// <summary>Gives the chunks back to the pool and leaves the body empty: only for an answer that nothing else holds.</summary>
     public void Release()
@@ -51,4 +55,60 @@ public sealed class ChunkedBody
         _usedInLast = 0;
         Length = 0;
     }
+
+    sealed class Appender(ChunkedBody body) : WriteOnlyStream
+    {
+        public override void Write(byte[] buffer, int offset, int count) => body.Write(buffer.AsSpan(offset, count));
+        public override void Write(ReadOnlySpan<byte> buffer) => body.Write(buffer);
+    }
+
+    sealed class Reader(ChunkedBody body) : Stream
+    {
+        int _chunk, _offset;
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            while (_chunk < body._chunks.Count)
+            {
+                var rest = body.Chunk(_chunk).Span[_offset..];
+                if (rest.IsEmpty)
+                {
+                    _chunk++;
+                    _offset = 0;
+                    continue;
+                }
+                var n = Math.Min(rest.Length, buffer.Length);
+                rest[..n].CopyTo(buffer);
+                _offset += n;
+                return n;
+            }
+            return 0;
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => body.Length;
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}
+
+/// <summary>The members a write-only, unseekable stream does not support, written once.</summary>
+public abstract class WriteOnlyStream : Stream
+{
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
 }

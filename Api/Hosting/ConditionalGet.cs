@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using Kodosumi.Api.Auth;
@@ -15,9 +16,9 @@ namespace Kodosumi.Api.Hosting;
 /// users' version (names and rights come from admin.db) and the current window slot (time windows
 /// slide: an answer with <c>hours=24</c> may change with no write at all). A poll whose ETag still
 /// matches is answered 304 before anything is computed. A JSON answer is kept under its ETag, so many
-/// dashboards polling the same view cost one computation. Only JSON is buffered: an answer of another
-/// type (a CSV or NDJSON export) streams from its first write and keeps its ETag (it is a function of
-/// the same inputs). The live stream gets no ETag; file lists and downloads are not part of the index
+/// dashboards polling the same view cost one computation; a large one (an unpaged list) streams as it is
+/// written and is kept gzip-compressed. An answer of another type (a CSV or NDJSON export) streams from
+/// its first write and keeps its ETag (it is a function of the same inputs). The live stream gets no ETag; file lists and downloads are not part of the index
 /// and are left alone.
 /// </summary>
 public static class ConditionalGet
@@ -54,30 +55,38 @@ public static class ConditionalGet
 
             if (answers.TryGet(version, etag, out var cached))
             {
-                await Send(response, cached, context.RequestAborted);
+                await Send(context, cached);
                 return;
             }
 
             var body = response.Body;
-            var buffer = new JsonOnlyBuffer(response, body);
-            response.Body = buffer;
+            var recorder = new AnswerRecorder(response, body, answers.ComputedBefore(etag) ? answers : null);
+            response.Body = recorder;
             try
             {
                 await next();
+                recorder.Complete();
             }
             finally
             {
                 response.Body = body;
+                recorder.Dispose();
             }
-            // An export, or anything else not JSON, has already gone out as it was written.
-            if (buffer.PassedThrough) return;
-            var answer = new KeptAnswers.Answer(response.ContentType, buffer.Written);
             // Only a 200 is kept and sent with its ETag; any other status goes out as it was written.
             var ok = response.StatusCode == StatusCodes.Status200OK;
-            var kept = ok && answers.Keep(etag, answer);
+            if (recorder.Streamed)
+            {
+                // Already sent as it was written; what is kept is its compressed copy, if one was made.
+                if (recorder.Compressed is { } compressed && !(ok && answers.Keep(etag, new KeptAnswers.Answer(response.ContentType, compressed, Gzip: true))))
+                    compressed.Release();
+                return;
+            }
+            if (recorder.PassedThrough) return;
+            var answer = new KeptAnswers.Answer(response.ContentType, recorder.Buffered);
+            var kept = ok && recorder.Keeping && answers.Keep(etag, answer);
             try
             {
-                if (ok) await Send(response, answer, context.RequestAborted);
+                if (ok) await Send(context, answer);
                 else await answer.Body.CopyToAsync(body, context.RequestAborted);
             }
             finally
@@ -119,59 +128,128 @@ public static class ConditionalGet
         response.Headers.ETag = etag;
         // An endpoint that asked for less caching keeps it: an export says no-store, a file not to keep.
         if (string.IsNullOrEmpty(response.Headers.CacheControl)) response.Headers.CacheControl = "private, no-cache";
-        response.Headers.Vary = "Cookie, KODOSUMI_API_KEY, Authorization";
+        response.Headers.Vary = "Cookie, KODOSUMI_API_KEY, Authorization, Accept-Encoding";
     }
 
-    static async Task Send(HttpResponse response, KeptAnswers.Answer answer, CancellationToken ct)
+    static async Task Send(HttpContext context, KeptAnswers.Answer answer)
     {
+        var response = context.Response;
+        var ct = context.RequestAborted;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = answer.ContentType;
-        response.ContentLength = answer.Body.Length;
-        await answer.Body.CopyToAsync(response.Body, ct);
+        if (!answer.Gzip || AcceptsGzip(context.Request))
+        {
+            if (answer.Gzip) response.Headers.ContentEncoding = "gzip";
+            response.ContentLength = answer.Body.Length;
+            await answer.Body.CopyToAsync(response.Body, ct);
+            return;
+        }
+        await using var unzipped = new GZipStream(answer.Body.ReadStream(), CompressionMode.Decompress);
+        await unzipped.CopyToAsync(response.Body, ct);
     }
 
+    static bool AcceptsGzip(HttpRequest request) =>
+        request.GetTypedHeaders().AcceptEncoding.Any(e =>
+            (e.Value.Equals("gzip", StringComparison.OrdinalIgnoreCase) || e.Value.Equals("*", StringComparison.Ordinal)) && e.Quality is not 0);
+
     /// <summary>
-    /// Keeps what an endpoint writes while its answer is JSON (problem details included); an answer of
-    /// any other type (a CSV or NDJSON export) is passed straight on from its first write, so it streams.
+    /// Holds what an endpoint writes while its answer is JSON and small (problem details included), so it goes
+    /// out with a length and can be kept. A JSON answer that grows past <see cref="BufferLimit"/> streams from
+    /// then on, so memory stays flat however many large lists are asked for at once; when it is worth keeping
+    /// (<paramref name="keeper"/>), a gzip copy is made as it streams. An answer of another type (a CSV or
+    /// NDJSON export) is passed straight on from its first write.
     /// </summary>
-    sealed class JsonOnlyBuffer(HttpResponse response, Stream inner) : Stream
+    sealed class AnswerRecorder(HttpResponse response, Stream inner, KeptAnswers? keeper) : WriteOnlyStream
     {
-        bool? _keeping;
+        const int BufferLimit = 1 << 20;
 
-        public bool PassedThrough => _keeping == false;
-        public ChunkedBody Written { get; } = new();
+        bool? _json;
+        GZipStream? _zip;
 
-        bool Keeping => _keeping ??= MediaTypeHeaderValue.TryParse(response.ContentType, out var type)
+        public ChunkedBody Buffered { get; } = new();
+        public bool PassedThrough => _json == false;
+        public bool Streamed { get; private set; }
+        /// <summary>Whether a buffered answer is worth keeping.</summary>
+        public bool Keeping => keeper is not null;
+        /// <summary>The gzip copy of a streamed answer, complete once <see cref="Complete"/> has run; null when none was made.</summary>
+        public ChunkedBody? Compressed { get; private set; }
+
+        bool Json => _json ??= MediaTypeHeaderValue.TryParse(response.ContentType, out var type)
             && (type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
                 || type.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase));
 
         public override void Write(byte[] buffer, int offset, int count)
         {
-            if (Keeping) Written.Write(buffer.AsSpan(offset, count));
-            else inner.Write(buffer, offset, count);
+            if (Json && !Streamed && Buffered.Length + count <= BufferLimit) Buffered.Write(buffer.AsSpan(offset, count));
+            else WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
         }
 
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
             WriteAsync(buffer.AsMemory(offset, count), ct).AsTask();
 
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default)
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default)
         {
-            if (!Keeping) return inner.WriteAsync(buffer, ct);
-            Written.Write(buffer.Span);
-            return ValueTask.CompletedTask;
+            if (!Json)
+            {
+                await inner.WriteAsync(buffer, ct);
+                return;
+            }
+            if (!Streamed && Buffered.Length + buffer.Length <= BufferLimit)
+            {
+                Buffered.Write(buffer.Span);
+                return;
+            }
+            if (!Streamed) await StartStreaming(ct);
+            await inner.WriteAsync(buffer, ct);
+            Record(buffer.Span);
         }
 
-        public override Task FlushAsync(CancellationToken ct) => PassedThrough ? inner.FlushAsync(ct) : Task.CompletedTask;
-        public override void Flush() { }
+        async Task StartStreaming(CancellationToken ct)
+        {
+            Streamed = true;
+            if (keeper is not null)
+            {
+                Compressed = new ChunkedBody();
+                _zip = new GZipStream(Compressed.AppendStream(), CompressionLevel.Fastest);
+                await Buffered.CopyToAsync(_zip, ct);
+            }
+            await Buffered.CopyToAsync(inner, ct);
+            Buffered.Release();
+        }
 
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
+        void Record(ReadOnlySpan<byte> bytes)
+        {
+            if (_zip is null) return;
+            _zip.Write(bytes);
+            // Too large to keep even compressed: stop paying for the copy.
+            if (!keeper!.Fits(Compressed!.Length)) Drop();
+        }
+
+        void Drop()
+        {
+            _zip?.Dispose();
+            _zip = null;
+            Compressed?.Release();
+            Compressed = null;
+        }
+
+        /// <summary>Ends the gzip copy once the endpoint has written everything.</summary>
+        public void Complete()
+        {
+            if (_zip is null) return;
+            _zip.Dispose();
+            _zip = null;
+            if (!keeper!.Fits(Compressed!.Length)) Drop();
+        }
+
+        public override Task FlushAsync(CancellationToken ct) => PassedThrough || Streamed ? inner.FlushAsync(ct) : Task.CompletedTask;
+
+        protected override void Dispose(bool disposing)
+        {
+            // A request that failed midway leaves its copy unfinished: nothing keeps it.
+            if (disposing && _zip is not null) Drop();
+            base.Dispose(disposing);
+        }
     }
 
     static bool IsDashboardGet(HttpContext context) =>

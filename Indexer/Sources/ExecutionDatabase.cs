@@ -17,8 +17,11 @@ public static class ExecutionDatabase
 {
     static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    /// <summary>A page of events in id order, with full messages, and the number of events in all.</summary>
-    public static (long Total, List<MonitorEvent> Events) ReadEvents(string path, int offset, int limit)
+    /// <summary>
+    /// Events ordered by timestamp, then id (Kodosumi's order), with full messages, from <paramref name="offset"/> on
+    /// (at most <paramref name="limit"/> of them, all when null), and the number of events in all.
+    /// </summary>
+    public static (long Total, List<MonitorEvent> Events) ReadEvents(string path, int offset, int? limit)
     {
         using var db = SqliteSource.OpenReadOnly(path);
         using var count = db.CreateCommand();
@@ -33,8 +36,11 @@ public static class ExecutionDatabase
             throw NoMonitorTable();
         }
         using var cmd = db.CreateCommand();
-        cmd.CommandText = "SELECT id, timestamp, kind, CAST(message AS BLOB) FROM monitor ORDER BY id LIMIT $limit OFFSET $offset";
-        cmd.Parameters.AddWithValue("$limit", limit);
+        // Ordered by the value shown (text read as a number, as TimestampOf reads it), so pages follow what a client sees.
+        cmd.CommandText = "SELECT id, timestamp, kind, CAST(message AS BLOB) FROM monitor " +
+                          "ORDER BY coalesce(CAST(timestamp AS REAL), 0), id LIMIT $limit OFFSET $offset";
+        // SQLite reads a negative limit as none.
+        cmd.Parameters.AddWithValue("$limit", limit ?? -1);
         cmd.Parameters.AddWithValue("$offset", offset);
         var events = new List<MonitorEvent>();
         using var reader = cmd.ExecuteReader();

@@ -96,7 +96,7 @@ public class VisibilityTests(string name)
     public async Task Agent_stats_count_only_visible_executions()
     {
         var json = await _client.GetJson($"{Dashboard}/agent-stats");
-        var runtimes = _visible.Where(e => e.Runtime is not null).Select(e => e.Runtime!.Value).ToList();
+        var runtimes = _visible.Where(e => e.HasMeasuredRuntime).Select(e => e.Runtime!.Value).ToList();
         Assert.Multiple(() =>
         {
             Assert.That(json.GetProperty("total_executions").GetInt32(), Is.EqualTo(_visible.Count));
@@ -108,7 +108,7 @@ public class VisibilityTests(string name)
                 Is.EquivalentTo(_visible.CountBy(e => e.AgentName)));
             Assert.That(json.GetProperty("avg_runtime").GetDouble(), Is.EqualTo(runtimes.Average()).Within(1e-6));
             Assert.That(json.GetProperty("error_rate").GetDouble(),
-                Is.EqualTo((double)_visible.Count(e => e.HasError) / _visible.Count).Within(1e-9));
+                Is.EqualTo((double)_visible.Count(e => e.HasErrorText) / _visible.Count).Within(1e-9));
         });
     }
 

@@ -172,7 +172,7 @@ public class DashboardApiTests
     public async Task Agent_stats_match_the_recount()
     {
         var json = await _client.GetJson($"{Api}/agent-stats");
-        var runtimes = _expected.Where(e => e.Runtime is not null).Select(e => e.Runtime!.Value).ToList();
+        var runtimes = _expected.Where(e => e.HasMeasuredRuntime).Select(e => e.Runtime!.Value).ToList();
         Assert.Multiple(() =>
         {
             Assert.That(json.GetProperty("total_executions").GetInt32(), Is.EqualTo(_expected.Count));
@@ -182,7 +182,7 @@ public class DashboardApiTests
                 Is.EquivalentTo(_expected.CountBy(e => e.UserId)));
             Assert.That(json.GetProperty("avg_runtime").GetDouble(), Is.EqualTo(runtimes.Average()).Within(1e-6));
             Assert.That(json.GetProperty("error_rate").GetDouble(),
-                Is.EqualTo((double)_expected.Count(e => e.HasError) / _expected.Count).Within(1e-9));
+                Is.EqualTo((double)_expected.Count(e => e.HasErrorText) / _expected.Count).Within(1e-9));
         });
     }
 

@@ -12,6 +12,10 @@ public sealed record Expected(
     public double StartTime => First ?? Convert.ToUInt32(Fid[..8], 16);
     public double? Runtime => Last - First;
     public bool HasError => Errors > 0 || Status == "error";
+    /// <summary>What Kodosumi's error rate counts: the latest error event has text.</summary>
+    public bool HasErrorText => !string.IsNullOrEmpty(LatestError);
+    /// <summary>The runtimes Kodosumi averages: known and not 0.</summary>
+    public bool HasMeasuredRuntime => Runtime is { } r && r != 0;
 }
 
 /// <summary>Recounts a data directory straight from its files, the way a person checking the index would.</summary>

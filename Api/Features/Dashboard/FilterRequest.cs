@@ -1,5 +1,6 @@
 using FastEndpoints;
 using FluentValidation;
+using Kodosumi.Indexer.Users;
 
 namespace Kodosumi.Api.Features.Dashboard;
 
@@ -11,15 +12,15 @@ public class FilterRequest
 {
     public double Hours { get; init; } = 24;
     [BindFrom("agent_name")] public string? AgentName { get; init; }
-    /// <summary>The exact user id.</summary>
+    /// <summary>A user id, or a user's name (what Kodosumi's own page sends).</summary>
     public string? User { get; init; }
     public string? Status { get; init; }
     public string? Search { get; init; }
     /// <summary>Comma-separated; an execution must carry every one (<c>meta.tags</c>, any case).</summary>
     public string? Tags { get; init; }
 
-    public ExecutionFilter ToFilter(double since) =>
-        new(since, AgentName, User, Status, Search, ExecutionFilter.ParseTags(Tags));
+    public ExecutionFilter ToFilter(double since, UserDirectory users) =>
+        new(since, AgentName, ExecutionFilter.UsersNamed(User, users), Status, Search, ExecutionFilter.ParseTags(Tags));
 }
 
 public static class FilterRequestRules

@@ -1,5 +1,6 @@
 using Kodosumi.Api.Auth;
 using Kodosumi.Indexer.Store;
+using Kodosumi.Indexer.Users;
 using Kodosumi.Shared.Model;
 
 namespace Kodosumi.Api.Features.Dashboard;
@@ -17,9 +18,9 @@ public static class Visible
     /// What a <see cref="FilterRequest"/> matches for the viewer, newest first: the list's export, the
     /// per-agent table and the tag list take their executions from here, so they always count the same ones.
     /// </summary>
-    public static List<ExecutionSummary> Matching(CatalogSnapshot snapshot, FilterRequest request, Viewer viewer, TimeProvider time)
+    public static List<ExecutionSummary> Matching(CatalogSnapshot snapshot, FilterRequest request, Viewer viewer, UserDirectory users, TimeProvider time)
     {
         var since = TimeWindow.Since(request.Hours, time);
-        return InWindow(snapshot, since, viewer).Where(request.ToFilter(since).Matches).ToList();
+        return InWindow(snapshot, since, viewer).Where(request.ToFilter(since, users).Matches).ToList();
     }
 }

@@ -37,14 +37,27 @@ public sealed class AgentStatsEndpoint(ExecutionCatalog catalog, TimeProvider ti
             ByStatus = executions.CountBy(ExecutionRow.StatusOf).ToDictionary(),
             ByUser = executions.CountBy(s => s.UserId).ToDictionary(),
             ByAgent = executions.CountBy(s => s.AgentName).ToDictionary(),
-            AvgRuntime = runtimes.Length == 0 ? 0 : runtimes.Average(),
+            AvgRuntime = KodosumiAverage(runtimes),
             MedianRuntime = RuntimePercentiles.NearestRank(runtimes, 50),
             P95Runtime = RuntimePercentiles.NearestRank(runtimes, 95),
-            ErrorRate = executions.Count == 0 ? 0 : (double)executions.Count(s => s.HasError) / executions.Count,
+            ErrorRate = executions.Count == 0 ? 0 : (double)executions.Count(HasErrorEvent) / executions.Count,
             Running = executions.Count(ExecutionStates.IsRunning),
             ExecutionsWithProblems = executions.Count(s => s.Problem is not null),
             RuntimePercentiles = RuntimePercentiles.OfSorted(runtimes),
             RuntimePercentilesByAgent = executions.GroupBy(s => s.AgentName).ToDictionary(g => g.Key, RuntimePercentiles.Of),
         };
     }
+
+    /// <summary>Kodosumi's mean leaves out runtimes of 0 (a single event) as well as missing ones.</summary>
+    static double KodosumiAverage(double[] runtimes)
+    {
+        var measured = runtimes.Where(r => r != 0).ToArray();
+        return measured.Length == 0 ? 0 : measured.Average();
+    }
+
+    /// <summary>
+    /// Kodosumi counts an execution as failed when its latest error event has text: the same rows its page counts
+    /// from the list's <c>error</c> field, so the page's filtered and overall rates agree.
+    /// </summary>
+    static bool HasErrorEvent(ExecutionSummary s) => !string.IsNullOrEmpty(s.LatestError);
 }

@@ -22,9 +22,9 @@ public sealed class AgentStatsResponse
     public required IReadOnlyDictionary<string, int> ByStatus { get; init; }
     /// <summary>Executions per user id.</summary>
     public required IReadOnlyDictionary<string, int> ByUser { get; init; }
-    /// <summary>Mean runtime in seconds of the executions that have one; 0 when none has.</summary>
+    /// <summary>Mean runtime in seconds of the executions whose runtime is known and not 0 (as Kodosumi); 0 when none has one.</summary>
     public double AvgRuntime { get; init; }
-    /// <summary>Executions with an error (an error event or the error status) divided by all executions.</summary>
+    /// <summary>Executions whose latest error event has text, divided by all executions (Kodosumi's rate).</summary>
     public double ErrorRate { get; init; }
     public required IReadOnlyDictionary<string, int> ByAgent { get; init; }
     public int Running { get; init; }

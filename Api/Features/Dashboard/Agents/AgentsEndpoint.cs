@@ -1,11 +1,12 @@
 using FastEndpoints;
 using Kodosumi.Api.Auth;
 using Kodosumi.Indexer.Store;
+using Kodosumi.Indexer.Users;
 
 namespace Kodosumi.Api.Features.Dashboard.Agents;
 
 /// <summary>One row per agent over the window and filters of the list: runs, errors, runtimes, last run.</summary>
-public sealed class AgentsEndpoint(ExecutionCatalog catalog, TimeProvider time) : Endpoint<AgentsRequest, AgentsResponse>
+public sealed class AgentsEndpoint(ExecutionCatalog catalog, UserDirectory users, TimeProvider time) : Endpoint<AgentsRequest, AgentsResponse>
 {
     public override void Configure()
     {
@@ -15,7 +16,7 @@ public sealed class AgentsEndpoint(ExecutionCatalog catalog, TimeProvider time) 
 
     public override async Task HandleAsync(AgentsRequest req, CancellationToken ct)
     {
-        var matches = Visible.Matching(catalog.Snapshot(), req, Viewer.Of(User), time);
+        var matches = Visible.Matching(catalog.Snapshot(), req, Viewer.Of(User), users, time);
         // The matches are newest first, so each group's first run is its last run.
         var rows = matches.GroupBy(s => s.AgentName).Select(g =>
             {

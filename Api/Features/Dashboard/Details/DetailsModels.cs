@@ -8,7 +8,8 @@ public sealed class DetailsRequest
 {
     public string Fid { get; init; } = "";
     public int Offset { get; init; }
-    public int Limit { get; init; } = 1000;
+    /// <summary>Events per page; without it every event from <see cref="Offset"/> on, as Kodosumi answers.</summary>
+    public int? Limit { get; init; }
 }
 
 public sealed class DetailsValidator : Validator<DetailsRequest>
@@ -18,18 +19,18 @@ public sealed class DetailsValidator : Validator<DetailsRequest>
     public DetailsValidator()
     {
         RuleFor(r => r.Offset).GreaterThanOrEqualTo(0);
-        RuleFor(r => r.Limit).InclusiveBetween(1, MaxLimit);
+        RuleFor(r => r.Limit).InclusiveBetween(1, MaxLimit).When(r => r.Limit is not null);
     }
 }
 
 public sealed class DetailsResponse
 {
     public required ExecutionRow Metadata { get; init; }
-    /// <summary>A page of events in id order (<c>offset</c>, <c>limit</c>).</summary>
+    /// <summary>Every event, or a page of them (<c>offset</c>, <c>limit</c>), ordered by timestamp, then id, as Kodosumi orders them.</summary>
     public required IReadOnlyList<MonitorEvent> Events { get; init; }
     public long TotalEvents { get; init; }
     public int Offset { get; init; }
-    public int Limit { get; init; }
+    public int? Limit { get; init; }
     /// <summary>Set when the database could not be read just now; the metadata still comes from the index.</summary>
     public string? EventsProblem { get; init; }
 }

@@ -41,7 +41,7 @@ public sealed class ExportEndpoint(ExecutionCatalog catalog, UserDirectory users
 
     public override async Task HandleAsync(ExportRequest req, CancellationToken ct)
     {
-        var matches = Visible.Matching(catalog.Snapshot(), req, Viewer.Of(User), time);
+        var matches = Visible.Matching(catalog.Snapshot(), req, Viewer.Of(User), users, time);
         var rows = req.ToSort().Apply(matches, users).Select(s => ExecutionRow.From(s, users));
 
         var response = HttpContext.Response;

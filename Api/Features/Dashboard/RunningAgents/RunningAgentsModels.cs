@@ -16,7 +16,8 @@ public class RunningAgentsQuery : FilterRequest
 
 public sealed class RunningAgentsRequest : RunningAgentsQuery
 {
-    public int Limit { get; init; } = 500;
+    /// <summary>Rows per page; without it (as Kodosumi's page asks) every match is listed.</summary>
+    public int? Limit { get; init; }
     public int Offset { get; init; }
     /// <summary>The <c>next_cursor</c> of the previous page.</summary>
     public string? Cursor { get; init; }
@@ -43,7 +44,7 @@ public sealed class RunningAgentsValidator : Validator<RunningAgentsRequest>
     public RunningAgentsValidator()
     {
         this.AddQueryRules();
-        RuleFor(r => r.Limit).InclusiveBetween(1, MaxLimit);
+        RuleFor(r => r.Limit).InclusiveBetween(1, MaxLimit).When(r => r.Limit is not null);
         RuleFor(r => r.Offset).GreaterThanOrEqualTo(0);
         RuleFor(r => r.Cursor).Must(c => RunningAgentsCursor.TryDecode(c) is not null)
             .When(r => !string.IsNullOrEmpty(r.Cursor))
@@ -62,9 +63,11 @@ public sealed class RunningAgentsResponse
 {
     /// <summary>Every match, not only this page.</summary>
     public int Total { get; init; }
-    public required IReadOnlyList<ExecutionRow> Agents { get; init; }
+    /// <summary>Written as they are turned into rows, so an unpaged list of every execution is never held whole.</summary>
+    public required IEnumerable<ExecutionRow> Agents { get; init; }
     public required RunningAgentsFilters Filters { get; init; }
-    public int Limit { get; init; }
+    /// <summary>The page size asked for; null when the list is not paged.</summary>
+    public int? Limit { get; init; }
     public int Offset { get; init; }
     /// <summary>Matches per status (the page's statistic boxes), before paging.</summary>
     public required IReadOnlyDictionary<string, int> ByStatus { get; init; }

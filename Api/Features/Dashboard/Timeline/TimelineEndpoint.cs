@@ -31,7 +31,9 @@ public sealed class TimelineEndpoint(ExecutionCatalog catalog, UserDirectory use
         var buckets = tags.Count == 0
             ? TimelineCounts.InWindow(visible, inWindow, zone, days)
             : TimelineCounts.Count(newestFirst, newestFirst.Count, new TimeBuckets(zone, days));
-        var rows = newestFirst.Take(req.Limit).Reverse().Select(s => ExecutionRow.From(s, users)).ToList();
+        // Oldest first: the newest `limit` rows (or all of them), read backwards from the end of the listed ones.
+        var listed = Math.Min(req.Limit ?? int.MaxValue, newestFirst.Count);
+        var rows = Enumerable.Range(0, listed).Select(i => ExecutionRow.From(newestFirst[listed - 1 - i], users));
         await Send.OkAsync(new TimelineResponse { Total = newestFirst.Count, Executions = rows, Buckets = buckets }, ct);
     }
 }

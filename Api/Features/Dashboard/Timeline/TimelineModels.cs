@@ -5,9 +5,9 @@ namespace Kodosumi.Api.Features.Dashboard.Timeline;
 
 public sealed class TimelineRequest
 {
-    public double Hours { get; init; } = 168;
-    /// <summary>How many executions to list (the newest ones); the buckets always count them all.</summary>
-    public int Limit { get; init; } = 5000;
+    public double Hours { get; init; } = 24;
+    /// <summary>How many executions to list (the newest ones); every one when not given, as Kodosumi lists them. The buckets always count them all.</summary>
+    public int? Limit { get; init; }
     /// <summary><c>hour</c> (default) or <c>day</c>.</summary>
     public string? Bucket { get; init; }
     /// <summary>IANA time zone of the buckets' hours and days; UTC by default.</summary>
@@ -23,7 +23,7 @@ public sealed class TimelineValidator : Validator<TimelineRequest>
     public TimelineValidator()
     {
         RuleFor(r => r.Hours).GreaterThan(0);
-        RuleFor(r => r.Limit).InclusiveBetween(0, MaxLimit);
+        RuleFor(r => r.Limit).InclusiveBetween(0, MaxLimit).When(r => r.Limit is not null);
         RuleFor(r => r.Bucket).Must(b => string.IsNullOrEmpty(b) || b is TimeBuckets.Hour or TimeBuckets.Day)
             .WithMessage("bucket must be hour or day");
         RuleFor(r => r.Tz).Must(tz => TimeBuckets.FindZone(tz) is not null)
@@ -35,7 +35,7 @@ public sealed class TimelineResponse
 {
     public int Total { get; init; }
     /// <summary>Oldest first, as Kodosumi's page expects.</summary>
-    public required IReadOnlyList<ExecutionRow> Executions { get; init; }
+    public required IEnumerable<ExecutionRow> Executions { get; init; }
     /// <summary>Executions per hour or day and status, oldest first, so a chart needs no rows; empty buckets are left out.</summary>
     public required IReadOnlyList<TimelineBucket> Buckets { get; init; }
 }
