@@ -19,6 +19,7 @@ public static class ApiExtensions
         builder.Services.AddKodosumiHealth();
         builder.Services.AddKodosumiMetrics();
         builder.Services.AddKodosumiOpenApi();
+        builder.Services.AddKodosumiProblemAnswers();
         builder.Services.AddOptions<DashboardOptions>().BindConfiguration(DashboardOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<KeptAnswers>();
         return builder;
@@ -26,6 +27,7 @@ public static class ApiExtensions
 
     public static WebApplication UseKodosumiApi(this WebApplication app)
     {
+        app.UseKodosumiProblemAnswers();
         app.UseKodosumiHttpMetrics();
         // Before the endpoints: every dashboard endpoint needs a user; /health/* and /login stay open.
         app.UseKodosumiAuth();

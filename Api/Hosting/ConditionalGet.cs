@@ -1,3 +1,4 @@
+using Kodosumi.Api.Features.Dashboard;
 using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography;
@@ -253,5 +254,5 @@ public static class ConditionalGet
     }
 
     static bool IsDashboardGet(HttpContext context) =>
-        HttpMethods.IsGet(context.Request.Method) && context.Request.Path.StartsWithSegments("/api/dashboard");
+        HttpMethods.IsGet(context.Request.Method) && context.Request.Path.StartsWithSegments(DashboardRoutes.Prefix);
 }

@@ -1,3 +1,4 @@
+using Kodosumi.Api.Features.Dashboard;
 using Kodosumi.Indexer.Worker;
 
 namespace Kodosumi.Api.Hosting;
@@ -10,7 +11,7 @@ public static class IndexReadyGate
 {
     public static WebApplication UseIndexReadyGate(this WebApplication app)
     {
-        app.UseWhen(context => context.Request.Path.StartsWithSegments("/api/dashboard"), branch => branch.Use(async (context, next) =>
+        app.UseWhen(context => context.Request.Path.StartsWithSegments(DashboardRoutes.Prefix), branch => branch.Use(async (context, next) =>
         {
             var status = context.RequestServices.GetRequiredService<IndexerStatus>();
             if (status.Ready)

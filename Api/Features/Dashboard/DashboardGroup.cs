@@ -2,8 +2,14 @@ using FastEndpoints;
 
 namespace Kodosumi.Api.Features.Dashboard;
 
-/// <summary>Kodosumi mounts its dashboard API at <c>/api/dashboard</c>; so does this service.</summary>
+/// <summary>Where the dashboard API is mounted: <c>/api/dashboard</c>, as Kodosumi mounts it.</summary>
+public static class DashboardRoutes
+{
+    public const string Prefix = "/api/dashboard";
+}
+
+/// <summary>The group every dashboard endpoint belongs to.</summary>
 public sealed class DashboardGroup : Group
 {
-    public DashboardGroup() => Configure("api/dashboard", ep => ep.Description(d => d.WithTags("dashboard")));
+    public DashboardGroup() => Configure(DashboardRoutes.Prefix.TrimStart('/'), ep => ep.Description(d => d.WithTags("dashboard")));
 }
