@@ -222,4 +222,55 @@ public class KodosumiPageTests
         await using var unzipped = new System.IO.Compression.GZipStream(await response.Content.ReadAsStreamAsync(), System.IO.Compression.CompressionMode.Decompress);
         Assert.That(await new StreamReader(unzipped).ReadToEndAsync(), Is.EqualTo(first), "the kept copy as it is, for a client that takes gzip");
     }
+
+    [Test]
+    public async Task Debug_user_answers_the_signed_in_user_as_kodosumi_does()
+    {
+        var alice = DemoDataGenerator.Users[1];
+        using var client = _host.ClientFor(alice.FolderName);
+        var json = await client.GetJson("/api/dashboard/debug/user");
+        Assert.That(json.EnumerateObject().Select(p => p.Name), Is.EquivalentTo(new[] { "user_id", "name", "email", "operator", "active" }));
+        Assert.Multiple(() =>
+        {
+            Assert.That(json.Str("user_id"), Is.EqualTo(alice.FolderName));
+            Assert.That(json.Str("name"), Is.EqualTo(alice.Name));
+            Assert.That(json.Str("email"), Does.Contain("@"));
+            Assert.That(json.GetProperty("operator").GetBoolean(), Is.False);
+            Assert.That(json.GetProperty("active").GetBoolean(), Is.True);
+        });
+    }
+
+    [Test]
+    public async Task Unauthorized_and_not_found_answer_problem_details_that_do_not_tell_another_users_execution_from_none()
+    {
+        using var anonymous = _host.CreateClient();
+        var unauthorized = await anonymous.GetAsync("/api/dashboard/running-agents");
+        Assert.That(unauthorized.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(unauthorized.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+        var problem = JsonDocument.Parse(await unauthorized.Content.ReadAsStringAsync()).RootElement;
+        Assert.That(problem.GetProperty("status").GetInt32(), Is.EqualTo(401));
+        Assert.That(problem.Str("title"), Is.Not.Empty);
+        Assert.That(problem.Str("detail"), Does.Contain("KODOSUMI_API_KEY"), "says how to sign in");
+
+        var bob = DemoDataGenerator.Users[2];
+        var alicesFid = _all.First(e => e.UserId == DemoDataGenerator.Users[1].FolderName).Fid;
+        using var client = _host.ClientFor(bob.FolderName);
+        async Task<(HttpStatusCode, string?, JsonElement)> NotFound(string fid)
+        {
+            var response = await client.GetAsync($"/api/dashboard/execution/{fid}/details");
+            var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+            return (response.StatusCode, response.Content.Headers.ContentType?.MediaType, body);
+        }
+        var (otherStatus, otherType, other) = await NotFound(alicesFid);
+        var (noneStatus, noneType, none) = await NotFound("ffffffffffffffffffffffff");
+        Assert.Multiple(() =>
+        {
+            Assert.That(otherStatus, Is.EqualTo(HttpStatusCode.NotFound));
+            Assert.That((noneStatus, noneType), Is.EqualTo((otherStatus, otherType)));
+            Assert.That(otherType, Is.EqualTo("application/problem+json"));
+            Assert.That(other.Str("detail"), Is.EqualTo(none.Str("detail")).And.Not.Empty);
+            Assert.That(other.Str("title"), Is.EqualTo(none.Str("title")));
+            Assert.That(other.EnumerateObject().Select(p => p.Name), Is.EquivalentTo(none.EnumerateObject().Select(p => p.Name)));
+        });
+    }
 }
