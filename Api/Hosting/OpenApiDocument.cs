@@ -35,6 +35,8 @@ public static class OpenApiDocument
                 {
                     Type = OpenApiSecuritySchemeType.ApiKey, In = OpenApiSecurityApiKeyLocation.Cookie, Name = "kodosumi_jwt",
                 });
+                s.OperationProcessors.Add(new DescribedOperations());
+                s.DocumentProcessors.Add(new ProblemResponses());
                 s.DocumentProcessors.Add(new OperationalRoutes());
                 s.DocumentProcessors.Add(new CatchAllRoutes());
             };

@@ -17,6 +17,8 @@ public partial class OpenApiTests
     string _dataDir = "";
     IndexerHost _host = null!;
     JsonElement _document;
+    Microsoft.OpenApi.Models.OpenApiDocument _parsed = null!;
+    Microsoft.OpenApi.Readers.OpenApiDiagnostic _diagnostic = null!;
 
     [OneTimeSetUp]
     public async Task Start()
@@ -28,7 +30,9 @@ public partial class OpenApiTests
         using var anonymous = _host.CreateClient();
         var response = await anonymous.GetAsync("/openapi/v1.json");
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the document needs no token");
-        _document = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+        var text = await response.Content.ReadAsStringAsync();
+        _document = JsonDocument.Parse(text).RootElement.Clone();
+        _parsed = new Microsoft.OpenApi.Readers.OpenApiStringReader().Read(text, out _diagnostic);
     }
 
     [OneTimeTearDown]
@@ -96,5 +100,69 @@ public partial class OpenApiTests
             checkedOne |= expected.Count > 0;
         }
         Assert.That(checkedOne, "some endpoint has query parameters");
+    }
+
+    /// <summary>Every operation of the parsed document, with its path and method.</summary>
+    IEnumerable<(string Path, string Method, Microsoft.OpenApi.Models.OpenApiOperation Operation)> Operations() =>
+        _parsed.Paths.SelectMany(p => p.Value.Operations.Select(o => (p.Key, o.Key.ToString().ToUpperInvariant(), o.Value)));
+
+    [Test]
+    public void An_openapi_parser_reads_the_document_without_errors()
+    {
+        Assert.That(_diagnostic.Errors, Is.Empty, string.Join("; ", _diagnostic.Errors.Select(e => $"{e.Pointer}: {e.Message}")));
+        Assert.That(Operations().Count(), Is.GreaterThan(10));
+    }
+
+    [Test]
+    public void Every_operation_has_a_summary_and_every_parameter_a_description()
+    {
+        Assert.Multiple(() =>
+        {
+            foreach (var (path, method, operation) in Operations())
+            {
+                Assert.That(operation.Summary, Is.Not.Null.And.Not.Empty, $"{method} {path}");
+                foreach (var parameter in operation.Parameters)
+                    Assert.That(parameter.Description, Is.Not.Null.And.Not.Empty, $"{parameter.Name} of {method} {path}");
+            }
+        });
+    }
+
+    [Test]
+    public void Only_the_login_names_and_passwords_are_required_query_parameters()
+    {
+        var required = Operations().SelectMany(o => o.Operation.Parameters
+                .Where(p => p.In == Microsoft.OpenApi.Models.ParameterLocation.Query && p.Required)
+                .Select(p => $"{o.Method} {o.Path} {p.Name}"))
+            .ToList();
+        Assert.That(required, Is.EquivalentTo(new[] { "GET /login name", "GET /login password" }));
+        var hours = _parsed.Paths["/api/dashboard/running-agents"].Operations[Microsoft.OpenApi.Models.OperationType.Get].Parameters.Single(p => p.Name == "hours");
+        Assert.That(hours.Schema.Default, Is.InstanceOf<Microsoft.OpenApi.Any.OpenApiDouble>().Or.InstanceOf<Microsoft.OpenApi.Any.OpenApiInteger>(), "its default is documented");
+    }
+
+    [TestCase("/api/dashboard/running-agents/export", "text/csv", "application/x-ndjson")]
+    [TestCase("/api/dashboard/stream", "text/event-stream")]
+    [TestCase("/api/dashboard/execution/{fid}/files/{folder}/{path}", "application/octet-stream")]
+    [TestCase("/api/dashboard/running-agents", "application/json")]
+    public void Answers_declare_their_content_types(string path, params string[] types)
+    {
+        var responses = _parsed.Paths[path].Operations[Microsoft.OpenApi.Models.OperationType.Get].Responses;
+        Assert.That(responses.Keys, Does.Not.Contain("204"), "what it answers is a 200 with a body");
+        Assert.That(responses["200"].Content.Keys, Is.EquivalentTo(types));
+    }
+
+    [Test]
+    public void Unauthorized_and_not_found_are_declared_with_problem_details_where_they_happen()
+    {
+        Assert.Multiple(() =>
+        {
+            foreach (var (path, method, operation) in Operations().Where(o => o.Path.StartsWith("/api/dashboard/", StringComparison.Ordinal)))
+            {
+                Assert.That(operation.Responses.TryGetValue("401", out var unauthorized) && unauthorized.Content.ContainsKey("application/problem+json"),
+                    $"401 of {method} {path}");
+                if (path.Contains("{fid}", StringComparison.Ordinal))
+                    Assert.That(operation.Responses.TryGetValue("404", out var notFound) && notFound.Content.ContainsKey("application/problem+json"),
+                        $"404 of {method} {path}");
+            }
+        });
     }
 }

@@ -6,7 +6,9 @@ namespace Kodosumi.Api.Auth.Login;
 
 public sealed class LoginRequest
 {
+    /// <summary>The role's name in Kodosumi's admin.db.</summary>
     public string Name { get; init; } = "";
+    /// <summary>Its password.</summary>
     public string Password { get; init; } = "";
 }
 

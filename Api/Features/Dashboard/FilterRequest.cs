@@ -10,11 +10,15 @@ namespace Kodosumi.Api.Features.Dashboard;
 /// </summary>
 public class FilterRequest
 {
+    /// <summary>Executions that started within the last so many hours (a number &gt; 0); 999999 (what Kodosumi's page sends for "All time") or more means all.</summary>
     public double Hours { get; init; } = 24;
+    /// <summary>Part of the agent's name, in any case.</summary>
     [BindFrom("agent_name")] public string? AgentName { get; init; }
     /// <summary>A user id, or a user's name (what Kodosumi's own page sends).</summary>
     public string? User { get; init; }
+    /// <summary>A status (<c>starting</c>, <c>running</c>, <c>awaiting</c>, <c>finished</c>, <c>error</c>, <c>unknown</c>), in any case.</summary>
     public string? Status { get; init; }
+    /// <summary>Part of the fid, agent name, user id or status, in any case.</summary>
     public string? Search { get; init; }
     /// <summary>Comma-separated; an execution must carry every one (<c>meta.tags</c>, any case).</summary>
     public string? Tags { get; init; }

@@ -6,7 +6,9 @@ namespace Kodosumi.Api.Features.Dashboard.Details;
 
 public sealed class DetailsRequest
 {
+    /// <summary>The execution's id: 24 hex digits.</summary>
     public string Fid { get; init; } = "";
+    /// <summary>Events to skip, in the answer's order (0 or more).</summary>
     public int Offset { get; init; }
     /// <summary>Events per page; without it every event from <see cref="Offset"/> on, as Kodosumi answers.</summary>
     public int? Limit { get; init; }

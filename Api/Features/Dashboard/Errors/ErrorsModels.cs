@@ -6,7 +6,9 @@ namespace Kodosumi.Api.Features.Dashboard.Errors;
 
 public sealed class ErrorsRequest
 {
+    /// <summary>Error events written within the last so many hours (a number &gt; 0); 999999 (what Kodosumi's page sends for "All time") or more means all.</summary>
     public double Hours { get; init; } = 24;
+    /// <summary>At most this many errors are listed (1 to 5000); <c>total</c> counts them all.</summary>
     public int Limit { get; init; } = 100;
 }
 

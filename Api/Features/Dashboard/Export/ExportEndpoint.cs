@@ -37,6 +37,7 @@ public sealed class ExportEndpoint(ExecutionCatalog catalog, UserDirectory users
     {
         Get("running-agents/export");
         Group<DashboardGroup>();
+        Description(d => d.Produces(StatusCodes.Status200OK, typeof(string), "text/csv", "application/x-ndjson"));
     }
 
     public override async Task HandleAsync(ExportRequest req, CancellationToken ct)

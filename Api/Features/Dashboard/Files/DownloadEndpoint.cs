@@ -17,6 +17,7 @@ public sealed class DownloadEndpoint(ExecutionCatalog catalog, IOptions<IndexerO
     {
         Get("execution/{fid}/files/{folder}/{**path}");
         Group<DashboardGroup>();
+        Description(d => d.Produces(StatusCodes.Status200OK, typeof(Stream), "application/octet-stream"));
     }
 
     public override async Task HandleAsync(DownloadRequest req, CancellationToken ct)

@@ -2,6 +2,7 @@ namespace Kodosumi.Api.Features.Dashboard.Files;
 
 public sealed class FilesRequest
 {
+    /// <summary>The execution's id: 24 hex digits.</summary>
     public string Fid { get; init; } = "";
 }
 
@@ -20,8 +21,10 @@ public sealed record FileItem(string Name, long Size, string Path, string Url);
 
 public sealed class DownloadRequest
 {
+    /// <summary>The execution's id: 24 hex digits.</summary>
     public string Fid { get; init; } = "";
     /// <summary><c>in</c> (uploads) or <c>out</c> (downloads).</summary>
     public string Folder { get; init; } = "";
+    /// <summary>The file's path below the folder, as the file list gives it; may contain slashes.</summary>
     public string Path { get; init; } = "";
 }

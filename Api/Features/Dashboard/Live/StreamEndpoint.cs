@@ -40,7 +40,7 @@ public sealed class StreamEndpoint(IndexEvents events, IOptions<StreamOptions> o
     {
         Get("stream");
         Group<DashboardGroup>();
-        Description(d => d.Produces(StatusCodes.Status200OK, contentType: "text/event-stream"));
+        Description(d => d.Produces(StatusCodes.Status200OK, typeof(string), "text/event-stream"));
     }
 
     public override async Task HandleAsync(StreamRequest req, CancellationToken ct)

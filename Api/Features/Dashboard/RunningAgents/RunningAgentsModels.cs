@@ -18,6 +18,7 @@ public sealed class RunningAgentsRequest : RunningAgentsQuery
 {
     /// <summary>Rows per page; without it (as Kodosumi's page asks) every match is listed.</summary>
     public int? Limit { get; init; }
+    /// <summary>Rows to skip (0 or more); not with <c>cursor</c>.</summary>
     public int Offset { get; init; }
     /// <summary>The <c>next_cursor</c> of the previous page.</summary>
     public string? Cursor { get; init; }

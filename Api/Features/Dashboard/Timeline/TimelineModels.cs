@@ -5,6 +5,7 @@ namespace Kodosumi.Api.Features.Dashboard.Timeline;
 
 public sealed class TimelineRequest
 {
+    /// <summary>Executions that started within the last so many hours (a number &gt; 0); 999999 (what Kodosumi's page sends for "All time") or more means all.</summary>
     public double Hours { get; init; } = 24;
     /// <summary>How many executions to list (the newest ones); every one when not given, as Kodosumi lists them. The buckets always count them all.</summary>
     public int? Limit { get; init; }
