@@ -91,7 +91,7 @@ foreach (var size in sizes)
             .RootElement.GetProperty("agents")[0].GetProperty("fid").GetString();
         var queries = new Dictionary<string, string>
         {
-            // Without paging parameters: the default of 500 rows, what a client of Kodosumi's own API gets.
+            // Without paging parameters, as Kodosumi's own page asks: every execution of the last 24 h.
             ["running_agents_24h"] = "/api/dashboard/running-agents",
             // The first page exactly as the dashboard page asks for it.
             ["running_agents_24h_first_page"] = "/api/dashboard/running-agents?hours=24&limit=50&offset=0&sort=-start_time",
@@ -130,6 +130,16 @@ foreach (var size in sizes)
         foreach (var (name, url) in queries) r[$"latency_uncached_{name}"] = await Measure.UncachedHttpLatency(service.Client, url);
         r["peak_rss_after_uncached_mb"] = Math.Round(service.PeakRss() / 1048576.0, 1);
         r["index_file_mb"] = Math.Round(Directory.GetFiles(indexDir).Sum(f => new FileInfo(f).Length) / 1048576.0, 1);
+
+        Console.WriteLine($"[{size:N0}] the unpaged all-time list ...");
+        const string unpaged = "/api/dashboard/running-agents?hours=999999";
+        r["unpaged_all_mb"] = Math.Round(await Measure.TimeToLastByte(service.Client, unpaged) / 1048576.0, 1);
+        r["latency_unpaged_all"] = await Measure.HttpLatency(service.Client, unpaged, samples: 30, warmup: 3);
+        r["latency_unpaged_all_gzip"] = await Measure.HttpLatency(service.Client, unpaged, samples: 30, warmup: 3, gzip: true);
+        r["latency_uncached_unpaged_all"] = await Measure.UncachedHttpLatency(service.Client, unpaged, samples: 20, warmup: 2);
+        var (atOnce, aboveIdle) = await Measure.AtOnce(service.Client, unpaged, parallel: 8, rounds: 3, service.Rss, service.ResetPeakRss, service.PeakRss);
+        r["latency_unpaged_all_8_at_once"] = atOnce;
+        r["unpaged_all_8_at_once_peak_above_idle_mb"] = aboveIdle;
     }
     Directory.Delete(indexDir, recursive: true);
     Console.WriteLine(JsonSerializer.Serialize(r));

@@ -36,6 +36,12 @@ public static class Report
         Line("peak resident memory (MB)", r => Get(r, "peak_rss_mb"));
         Line("peak resident memory after the uncached queries (MB)", r => Get(r, "peak_rss_after_uncached_mb"));
         Line("index file (MB)", r => Get(r, "index_file_mb"));
+        Line("unpaged all-time `running-agents` (MB of JSON)", r => Get(r, "unpaged_all_mb"));
+        Line("unpaged all-time, reused p50 / p99 to the last byte (ms)", r => Get(r, "latency_unpaged_all"));
+        Line("unpaged all-time, reused, gzip accepted p50 / p99 (ms)", r => Get(r, "latency_unpaged_all_gzip"));
+        Line("unpaged all-time, computed each time p50 / p99 (ms)", r => Get(r, "latency_uncached_unpaged_all"));
+        Line("unpaged all-time, 8 at once (each computed) p50 / p99 (ms)", r => Get(r, "latency_unpaged_all_8_at_once"));
+        Line("peak memory above idle with 8 unpaged all-time lists at once (MB)", r => Get(r, "unpaged_all_8_at_once_peak_above_idle_mb"));
         Line("data set read into the page cache before the cold index (s)", r => Get(r, "data_warm_seconds"));
         Line("the same read again (s; about as long as the first when the page cache did not keep it)", r => Get(r, "data_reread_seconds"));
         Line("baseline `running-agents` p50 / p99 (ms)", r => Get(r, "baseline_running_agents"));

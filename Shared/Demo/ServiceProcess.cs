@@ -121,6 +121,9 @@ public sealed class ServiceProcess : IDisposable
     /// <summary>Peak resident memory (VmHWM) in bytes.</summary>
     public long PeakRss() => ReadStatus("VmHWM") * 1024;
 
+    /// <summary>Starts the peak (VmHWM) afresh from the current resident memory (Linux's <c>clear_refs</c>; needs the right to write it).</summary>
+    public void ResetPeakRss() => File.WriteAllText($"/proc/{Pid}/clear_refs", "5");
+
     /// <summary>Resident memory now (VmRSS) in bytes.</summary>
     public long Rss() => ReadStatus("VmRSS") * 1024;
 
