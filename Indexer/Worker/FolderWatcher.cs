@@ -17,8 +17,9 @@ public class WatcherFactory
 /// more than a usual user's limit: the root (user folders appearing or going) and each user folder
 /// (execution folders appearing or going), each without its sub-folders, and each live execution's folder
 /// with everything below it (its database, WAL and files). The worker says after each commit which
-/// executions are live (<see cref="Track(IEnumerable{IndexChange})"/>); one that finished a few minutes ago,
-/// or was quiet for a day, is no longer watched and a later change to it is found by the periodic rescan.
+/// executions are live (<see cref="Track(IEnumerable{IndexChange})"/>): every one that has not finished, however
+/// long it has been quiet (a run awaiting a person's answer for days), and a finished one for a few minutes; a
+/// later change to an execution finished longer ago is found by the periodic rescan.
 /// A new execution folder is watched as soon as it appears. Events are only hints: each changed path is passed on.
 /// The instance failing (its event queue overflowed, the inotify instance or watch limit at the start, the
 /// root deleted or moved) drops every watch and asks for a full rescan; until they are added again, after
@@ -34,8 +35,6 @@ public sealed class FolderWatcher(
     public static readonly TimeSpan SettleDelay = TimeSpan.FromSeconds(1);
     /// <summary>By default a finished or failed execution stays watched this long after its last event: late files, the writer closing its database.</summary>
     public static readonly TimeSpan FinishedWatchTime = TimeSpan.FromMinutes(5);
-    /// <summary>Any other stays watched this long after its last event: a run whose process died stays "running" for ever.</summary>
-    public static readonly TimeSpan QuietWatchTime = TimeSpan.FromDays(1);
 
     /// <summary>The root and user folders: folders appearing or going.</summary>
     const uint FolderEvents = Inotify.Create | Inotify.Delete | Inotify.MovedFrom | Inotify.MovedTo;
@@ -101,11 +100,11 @@ public sealed class FolderWatcher(
     {
         var finished = execution.Status is { } s
             && (s.Equals("finished", StringComparison.OrdinalIgnoreCase) || s.Equals("error", StringComparison.OrdinalIgnoreCase));
+        // Not finished: it may resume at any moment (a person answers), and that moment is when the dashboard is looked at.
+        if (!finished) return DateTimeOffset.MaxValue;
         var last = execution.LastTimestamp is { } t && double.IsFinite(t) ? t : execution.CreatedAt;
         // Clamped: a timestamp far outside the calendar must not throw.
-        var lastEvent = DateTimeOffset.FromUnixTimeMilliseconds((long)(Math.Clamp(last, 0, 2e11) * 1000));
-        // A run is never watched for less long than a finished one.
-        return lastEvent + (finished ? watchFinishedFor : TimeSpan.FromTicks(Math.Max(QuietWatchTime.Ticks, watchFinishedFor.Ticks)));
+        return DateTimeOffset.FromUnixTimeMilliseconds((long)(Math.Clamp(last, 0, 2e11) * 1000)) + watchFinishedFor;
     }
 
     /// <summary>After a commit: watches the executions it shows live, stops watching the others and those removed.</summary>

@@ -135,7 +135,7 @@ public class FolderWatcherTests
     }
 
     [Test]
-    public void An_execution_is_watched_while_it_runs_and_shortly_after_it_finished()
+    public void An_execution_is_watched_until_it_finishes_however_long_it_is_quiet_and_shortly_after()
     {
         var now = DateTimeOffset.UtcNow;
         var fid = Fids.New(now.AddDays(-3), Random.Shared);
@@ -147,15 +147,17 @@ public class FolderWatcherTests
         {
             Assert.That(Live("running", Ago(TimeSpan.FromHours(3))), Is.True, "running, quiet for hours");
             Assert.That(Live("awaiting", Ago(TimeSpan.FromHours(20))), Is.True);
-            Assert.That(Live("running", Ago(TimeSpan.FromDays(2))), Is.False, "a run whose process died long ago");
+            Assert.That(Live("running", Ago(TimeSpan.FromDays(2))), Is.True, "quiet for days: it may still resume");
+            Assert.That(Live("awaiting", Ago(TimeSpan.FromDays(40))), Is.True, "awaiting a person's answer for weeks");
             Assert.That(Live("finished", Ago(TimeSpan.FromMinutes(1))), Is.True, "just finished");
             Assert.That(Live("Error", Ago(TimeSpan.FromMinutes(1))), Is.True);
             Assert.That(Live("finished", Ago(TimeSpan.FromMinutes(10))), Is.False);
             Assert.That(Live("error", Ago(TimeSpan.FromMinutes(10))), Is.False);
-            // Without an event, the folder's creation time (three days ago) counts.
-            Assert.That(Live(null, null), Is.False);
-            Assert.That(Live(null, double.NaN), Is.False);
-            Assert.That(Live("running", double.PositiveInfinity), Is.False);
+            // Without a status it has not finished either.
+            Assert.That(Live(null, null), Is.True);
+            Assert.That(Live(null, double.NaN), Is.True);
+            Assert.That(Live("running", double.PositiveInfinity), Is.True);
+            Assert.That(Live("finished", double.NaN), Is.False, "a finished one without a usable time counts from its creation, three days ago");
             Assert.That(Live("running", 1e300), Is.True, "a timestamp far in the future does not throw");
         });
     }
