@@ -1,3 +1,4 @@
+using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
 
 namespace Kodosumi.Bench;
@@ -18,6 +19,23 @@ public static class DataSets
         File.WriteAllText(done, DateTimeOffset.UtcNow.ToString("O"));
         Console.WriteLine($"  generated in {clock.Elapsed.TotalSeconds:F0} s");
         return dir;
+    }
+
+    /// <summary>
+    /// An execution awaiting a person's answer for three days (a closed WAL database), added before the service starts
+    /// so that it is quiet when indexed; the caller deletes it afterwards. Returns its database.
+    /// </summary>
+    public static string AddQuietRun(string executionRoot)
+    {
+        var started = DateTimeOffset.UtcNow.AddDays(-3);
+        var dir = Path.Combine(Directory.GetDirectories(executionRoot)[0], Fids.New(started, Random.Shared));
+        var database = Path.Combine(dir, "sqlite3.db");
+        using var writer = SqliteCliWriter.Open(database);
+        var t = started.ToUnixTimeMilliseconds() / 1000.0;
+        writer.Append("status", "starting", t);
+        writer.Append("meta", """{"dict": {"summary": "Approval Flow"}}""", t);
+        writer.Append("status", "awaiting", t + 30);
+        return database;
     }
 
     /// <summary>

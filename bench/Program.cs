@@ -66,6 +66,7 @@ foreach (var size in sizes)
     if (reread > 0.5 * (double)r["data_warm_seconds"]! && reread > 10)
         Console.WriteLine($"[{size:N0}] warning: the data set read again took {reread:F0} s: the page cache does not keep it, and the cold index will wait on the disk");
     var indexDir = Path.Combine(Path.GetTempPath(), $"kodo-bench-{Guid.NewGuid():N}");
+    var quietRun = DataSets.AddQuietRun(root);
     using (var service = ServiceProcess.Start(apiDll, data, Path.Combine(indexDir, "index.db"), TimeSpan.FromSeconds(5), echo: Console.Error.WriteLine))
     {
         Console.WriteLine($"[{size:N0}] cold index ...");
@@ -114,13 +115,24 @@ foreach (var size in sizes)
         r["freshness_writes"] = writes;
         try
         {
-            r["freshness"] = await Freshness(service.Client, root, writes);
+            var user = Directory.GetDirectories(root)[0];
+            r["freshness"] = await Freshness(service.Client, Path.Combine(user, Fids.New(DateTimeOffset.UtcNow, Random.Shared), "sqlite3.db"), writes);
         }
         catch (TimeoutException e)
         {
             // Recorded, so the other measures of this size are not lost.
             r["freshness"] = e.Message;
             Console.WriteLine($"  {e.Message}; watcher: {await Health(service.Client, "watcher")}");
+        }
+
+        try
+        {
+            // A run quiet for days that a person answers now: its rows must be as fresh as a live run's.
+            r["freshness_resumed"] = await Freshness(service.Client, quietRun, 50, firstCount: 3);
+        }
+        catch (TimeoutException e)
+        {
+            r["freshness_resumed"] = e.Message;
         }
 
         r["peak_rss_mb"] = Math.Round(service.PeakRss() / 1048576.0, 1);
@@ -142,6 +154,8 @@ foreach (var size in sizes)
         r["unpaged_all_8_at_once_peak_above_idle_mb"] = aboveIdle;
     }
     Directory.Delete(indexDir, recursive: true);
+    // The cached data set stays as generated.
+    Directory.Delete(Path.GetDirectoryName(quietRun)!, recursive: true);
     Console.WriteLine(JsonSerializer.Serialize(r));
 }
 
@@ -154,16 +168,17 @@ static async Task<string> Health(HttpClient client, string key)
     return json.GetProperty("checks").GetProperty("index").GetProperty("data").GetProperty(key).ToString();
 }
 
-/// <summary>From a row committed by a separate writer process to the change being visible in the API.</summary>
-static async Task<Latency> Freshness(HttpClient client, string root, int writes)
+/// <summary>
+/// From a row committed by a separate writer process to the change being visible in the API: <paramref name="writes"/> rows
+/// appended to <paramref name="database"/>, which holds <paramref name="firstCount"/> events before (0: a new execution, deleted after).
+/// </summary>
+static async Task<Latency> Freshness(HttpClient client, string database, int writes, int firstCount = 0)
 {
-    var user = Directory.GetDirectories(root)[0];
-    var fid = Fids.New(DateTimeOffset.UtcNow, Random.Shared);
-    var dir = Path.Combine(user, fid);
+    var fid = Path.GetFileName(Path.GetDirectoryName(database)!);
     var times = new List<double>();
     try
     {
-        using var writer = SqliteCliWriter.Open(Path.Combine(dir, "sqlite3.db"));
+        using var writer = SqliteCliWriter.Open(database);
         for (var i = 1; i <= writes; i++)
         {
             writer.Append("stdout", $"line {i}");
@@ -173,7 +188,7 @@ static async Task<Latency> Freshness(HttpClient client, string root, int writes)
                 using var response = await client.GetAsync($"/api/dashboard/execution/{fid}/details?limit=1");
                 if (response.IsSuccessStatusCode
                     && JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement
-                        .GetProperty("metadata").GetProperty("event_count").GetInt32() == i) break;
+                        .GetProperty("metadata").GetProperty("event_count").GetInt32() == firstCount + i) break;
                 if (clock.Elapsed > TimeSpan.FromSeconds(60)) throw new TimeoutException($"write {i} not visible after 60 s");
             }
             times.Add(clock.Elapsed.TotalMilliseconds);
@@ -182,7 +197,7 @@ static async Task<Latency> Freshness(HttpClient client, string root, int writes)
     finally
     {
         // The cached data set stays as generated.
-        Directory.Delete(dir, recursive: true);
+        if (firstCount == 0) Directory.Delete(Path.GetDirectoryName(database)!, recursive: true);
     }
     return Measure.Percentiles(times);
 }

@@ -26,6 +26,7 @@ public static class Report
         Line("idle rescan CPU (s)", r => Get(r, "idle_rescan_cpu_seconds"));
         Line("first rescan after the cold index, CPU (s; compiles the rescan's code)", r => Get(r, "first_rescan_cpu_seconds"));
         Line("freshness p50 / p99 (ms)", r => Get(r, "freshness"));
+        Line("freshness of a run resumed after days p50 / p99 (ms)", r => Get(r, "freshness_resumed"));
         string[] queries = ["running_agents_24h", "running_agents_24h_first_page", "running_agents_all_first_page", "agent_stats", "timeline_168h_buckets", "errors", "details"];
         foreach (var q in queries)
             Line($"`{q}` p50 / p99 (ms)", r => Get(r, $"latency_{q}"));
