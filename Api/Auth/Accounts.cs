@@ -63,6 +63,9 @@ public sealed class Accounts
         return string.Equals(hyphenated, _fallbackAdmin.Id, StringComparison.OrdinalIgnoreCase) ? _fallbackAdmin : null;
     }
 
+    /// <summary>The password hashes of every account, for a dummy hash of the same cost.</summary>
+    public IEnumerable<string> PasswordHashes => UsingFallbackAdmin ? [_fallbackAdmin.PasswordHash] : _users.All.Select(u => u.PasswordHash);
+
     /// <summary>Kodosumi signs in by the role's name, compared exactly.</summary>
     public KodosumiUser? FindByName(string name)
     {

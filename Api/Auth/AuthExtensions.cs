@@ -33,6 +33,7 @@ public static class AuthExtensions
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<KodosumiTokens>((o, tokens) =>
         {
             o.MapInboundClaims = false; // keep "sub" as "sub"
+            o.IncludeErrorDetails = false; // the challenge says only that the token failed (see KodosumiTokens.Events)
             o.TokenValidationParameters = tokens.ValidationParameters;
             o.Events = KodosumiTokens.Events;
         });

@@ -31,6 +31,20 @@ public sealed class AuthOptions : IValidatableObject
     public TimeSpan FailedLoginWindow { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
+    /// Failed logins of one account name (from any client) within <see cref="FailedLoginWindow"/> before each further
+    /// try of it waits <see cref="AccountSlowdownStep"/> more, up to <see cref="AccountSlowdownMax"/>: slowed, never locked.
+    /// </summary>
+    [Range(1, 1_000_000)] public int AccountSlowdownAfter { get; set; } = 10;
+    public TimeSpan AccountSlowdownStep { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan AccountSlowdownMax { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Marks the session cookie <c>Secure</c> even on plain HTTP: behind a TLS proxy whose <c>X-Forwarded-Proto</c>
+    /// is not believed (see <see cref="TrustedProxies"/>), the service cannot tell the browser uses HTTPS.
+    /// </summary>
+    public bool SecureCookie { get; set; }
+
+    /// <summary>
     /// Reverse proxies (addresses or CIDR networks, e.g. <c>172.16.0.0/12</c>) whose <c>X-Forwarded-For</c> is
     /// believed, so failed logins count against the real client rather than against the proxy. Empty: none.
     /// </summary>
@@ -46,6 +60,9 @@ public sealed class AuthOptions : IValidatableObject
             yield return new ValidationResult($"{Section}:{nameof(AdminId)} must be a UUID, got '{AdminId}'", [nameof(AdminId)]);
         if (TokenLifetime <= TimeSpan.Zero)
             yield return new ValidationResult($"{Section}:{nameof(TokenLifetime)} must be positive", [nameof(TokenLifetime)]);
+        if (AccountSlowdownStep < TimeSpan.Zero || AccountSlowdownMax < AccountSlowdownStep)
+            yield return new ValidationResult($"{Section}:{nameof(AccountSlowdownMax)} must be at least {nameof(AccountSlowdownStep)}, which must not be negative",
+                [nameof(AccountSlowdownMax)]);
         if (FailedLoginWindow <= TimeSpan.Zero)
             yield return new ValidationResult($"{Section}:{nameof(FailedLoginWindow)} must be positive", [nameof(FailedLoginWindow)]);
     }

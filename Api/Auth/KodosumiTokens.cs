@@ -83,17 +83,47 @@ public sealed class KodosumiTokens
         return authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization["Bearer ".Length..].Trim() : null;
     }
 
+    /// <summary>
+    /// True when the request carries more than one <c>kodosumi_jwt</c> cookie (a sibling site can plant a second one
+    /// for a wider path or domain): which one is meant cannot be told, so neither is taken.
+    /// </summary>
+    public static bool HasSeveralCookies(HttpRequest request)
+    {
+        var seen = 0;
+        foreach (var header in request.Headers.Cookie)
+            foreach (var pair in (header ?? "").Split(';'))
+            {
+                var eq = pair.IndexOf('=');
+                if (eq > 0 && pair.AsSpan(0, eq).Trim().Equals(CookieName, StringComparison.OrdinalIgnoreCase) && ++seen > 1) return true;
+            }
+        return false;
+    }
+
     /// <summary>Reads the token from Kodosumi's header or cookie, and checks its role in admin.db on every request.</summary>
     public static JwtBearerEvents Events => new()
     {
         OnMessageReceived = ctx =>
         {
+            if (HasSeveralCookies(ctx.Request))
+            {
+                ctx.Fail("several session cookies");
+                return Task.CompletedTask;
+            }
             // Neither present: the handler falls back to the standard Authorization: Bearer header.
             ctx.Token = KodosumiTokenOf(ctx.Request);
+            var token = ctx.Token ?? AuthenticatingTokenOf(ctx.Request);
+            // Another spelling of a token (padding, %3D in a cookie) is refused rather than told apart from the original.
+            if (token is { Length: > 0 } && !TokenKey.IsCanonical(token)) ctx.Fail("not a compact JWS token");
             return Task.CompletedTask;
         },
         OnTokenValidated = ctx =>
         {
+            // RFC 7515 4.1.11: extensions named in "crit" must be understood; this service understands none.
+            if (ctx.SecurityToken is JsonWebToken { } critical && critical.TryGetHeaderValue<object>("crit", out _))
+            {
+                ctx.Fail("the token names critical extensions");
+                return Task.CompletedTask;
+            }
             if (ctx.SecurityToken is JsonWebToken jwt && ctx.HttpContext.RequestServices.GetRequiredService<RevokedTokens>().IsRevoked(jwt.EncodedToken))
             {
                 ctx.Fail("the token was given up by a logout");
@@ -109,6 +139,14 @@ public sealed class KodosumiTokens
             ctx.Principal = new ClaimsPrincipal(new ClaimsIdentity(
                 [new Claim(SubjectClaim, user.Id), new Claim(NameClaim, user.Name), new Claim(OperatorClaim, user.Operator ? "true" : "false")],
                 ctx.Scheme.Name, NameClaim, null));
+            return Task.CompletedTask;
+        },
+        OnChallenge = ctx =>
+        {
+            // Only that the token failed: why (its expiry time, a revocation) helps whoever holds a stolen one.
+            if (ctx.AuthenticateFailure is not null) ctx.Error = "invalid_token";
+            ctx.ErrorDescription = null;
+            ctx.ErrorUri = null;
             return Task.CompletedTask;
         },
     };

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FastEndpoints;
 using Kodosumi.Api.Auth;
+using Kodosumi.Api.Auth.Login;
 using Kodosumi.Api.Features.Dashboard;
 using Kodosumi.Api.Health;
 using Kodosumi.Api.Metrics;
@@ -29,8 +30,12 @@ public static class ApiExtensions
     {
         app.UseKodosumiProblemAnswers();
         app.UseKodosumiHttpMetrics();
+        app.UseSecurityHeaders();
         // Before the endpoints: every dashboard endpoint needs a user; /health/* and /login stay open.
         app.UseKodosumiAuth();
+        // Before any login body is read: cross-site sign-ins and logouts refused, then the failed-login budget and the size limit.
+        app.UseSameSiteRequests();
+        app.UseLoginGate();
         app.UseIndexReadyGate();
         app.UseConditionalGet();
         app.UseFastEndpoints(c =>

@@ -13,7 +13,7 @@ namespace Kodosumi.Api.Hosting;
 
 /// <summary>
 /// ETags for the dashboard's GETs, derived from the index's version rather than from the answer:
-/// <c>"v{version}-{hash}"</c>, the hash over who asks (user and rights), what (path and query), the
+/// <c>"v{version}-{hash}"</c> for an operator (a non-operator's tag is keyed, see <see cref="PrivateETagOf"/>), the hash over who asks (user and rights), what (path and query), the
 /// users' version (names and rights come from admin.db) and the current window slot (time windows
 /// slide: an answer with <c>hours=24</c> may change with no write at all). A poll whose ETag still
 /// matches is answered 304 before anything is computed. A JSON answer is kept under its ETag, so many
@@ -36,10 +36,15 @@ public static class ConditionalGet
                 return;
             }
 
-            var version = context.RequestServices.GetRequiredService<ExecutionCatalog>().Version;
+            var catalog = context.RequestServices.GetRequiredService<ExecutionCatalog>();
+            var version = catalog.Version;
             var usersVersion = context.RequestServices.GetRequiredService<UserDirectory>().Version;
             var time = context.RequestServices.GetRequiredService<TimeProvider>();
-            var etag = ETagOf(context, version, usersVersion, time.GetUtcNow().Ticks / slot.Ticks);
+            var viewer = Viewer.Of(context.User);
+            var windowSlot = time.GetUtcNow().Ticks / slot.Ticks;
+            var etag = viewer.IsOperator
+                ? ETagOf(context, viewer, version, usersVersion, windowSlot)
+                : PrivateETagOf(context, viewer, catalog.VersionOf(viewer.UserId), usersVersion, windowSlot);
 
             var response = context.Response;
             if (IfNoneMatch(context.Request, etag))
@@ -111,14 +116,28 @@ public static class ConditionalGet
     }
 
     /// <summary>Distinct per user, rights, request, users' version and window slot; ordered by the index version.</summary>
-    static string ETagOf(HttpContext context, long version, long usersVersion, long windowSlot)
+    static string ETagOf(HttpContext context, Viewer viewer, long version, long usersVersion, long windowSlot)
     {
-        var viewer = Viewer.Of(context.User);
-        var identity = string.Create(CultureInfo.InvariantCulture,
-            $"{viewer.UserId}|{viewer.IsOperator}|{usersVersion}|{windowSlot}|{context.Request.Path}{context.Request.QueryString}");
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(identity)).AsSpan(0, 12);
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(Identity(context, viewer, usersVersion, windowSlot))).AsSpan(0, 12);
         return string.Create(CultureInfo.InvariantCulture, $"\"v{version}-{Convert.ToHexStringLower(hash)}\"");
     }
+
+    /// <summary>
+    /// For a viewer who sees only their own executions: from the version of their own last change, under a key of this
+    /// process, so the tag neither counts nor follows what other users did (a plain hash of a small number is undone by
+    /// trying them all).
+    /// </summary>
+    static string PrivateETagOf(HttpContext context, Viewer viewer, long ownVersion, long usersVersion, long windowSlot)
+    {
+        var identity = Identity(context, viewer, usersVersion, windowSlot) + string.Create(CultureInfo.InvariantCulture, $"|{ownVersion}");
+        var mac = HMACSHA256.HashData(PrivateKey, Encoding.UTF8.GetBytes(identity)).AsSpan(0, 16);
+        return $"\"u-{Convert.ToHexStringLower(mac)}\"";
+    }
+
+    static readonly byte[] PrivateKey = RandomNumberGenerator.GetBytes(32);
+
+    static string Identity(HttpContext context, Viewer viewer, long usersVersion, long windowSlot) => string.Create(CultureInfo.InvariantCulture,
+        $"{viewer.UserId}|{viewer.IsOperator}|{usersVersion}|{windowSlot}|{context.Request.Path}{context.Request.QueryString}");
 
     static bool IfNoneMatch(HttpRequest request, string etag) =>
         // No "*": a request with bad parameters must still reach its validator and answer 400.

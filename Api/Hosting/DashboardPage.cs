@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Net;
+using System.Text;
 using Kodosumi.Api.Auth;
 using Kodosumi.Api.Auth.Login;
 
@@ -33,19 +35,19 @@ public static class DashboardPage
                 : Html(http, env, LoginFile, next: SafeNext(next)))
             .ExcludeFromDescription();
 
-        app.MapPost(LoginRoute, (IWebHostEnvironment env, HttpContext http, Logins logins, KodosumiTokens tokens,
+        app.MapPost(LoginRoute, async (IWebHostEnvironment env, HttpContext http, Logins logins, KodosumiTokens tokens,
                 [Microsoft.AspNetCore.Mvc.FromForm] LoginForm? form) =>
             {
                 // A form without any of the fields binds to null: treat it as empty, a failed login, not a 500.
                 form ??= new LoginForm(null, null, null);
                 var next = SafeNext(form.Next);
-                var client = SessionCookie.ClientOf(http);
-                if (logins.IsBlocked(client, out var retryAfter))
+                var outcome = await logins.TryAsync(form.Name ?? "", form.Password ?? "", SessionCookie.ClientOf(http), http.RequestAborted);
+                if (outcome.Limited)
                 {
-                    if (retryAfter is { } wait) http.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString();
+                    LoginGate.SetRetryAfter(http.Response, outcome.RetryAfter);
                     return Html(http, env, LoginFile, next, "Too many failed logins. Try again in a minute.", StatusCodes.Status429TooManyRequests);
                 }
-                if (logins.Verify(form.Name ?? "", form.Password ?? "", client) is not { } user)
+                if (outcome.User is not { } user)
                     return Html(http, env, LoginFile, next, "Wrong name or password.", StatusCodes.Status401Unauthorized);
                 var (token, expires) = tokens.Issue(user);
                 SessionCookie.Set(http, token, expires);
@@ -53,7 +55,7 @@ public static class DashboardPage
                 http.Response.Headers.Location = next;
                 return Results.StatusCode(StatusCodes.Status303SeeOther);
             })
-            .DisableAntiforgery() // SameSite=Lax cookies and no state change but the caller's own session
+            .DisableAntiforgery() // cross-site posts are refused by SameSiteRequests, before this runs
             .ExcludeFromDescription();
         return app;
     }
@@ -63,14 +65,26 @@ public static class DashboardPage
     /// <summary>
     /// Only a path on this site: never an open redirect to another host (<c>//evil</c>, <c>/\evil</c>, <c>https://…</c>).
     /// No control characters either: browsers drop tabs and line breaks from a URL, so <c>/\t/evil</c> is <c>//evil</c>
-    /// (and a line break cannot go into a Location header).
+    /// (and a line break cannot go into a Location header). Characters beyond ASCII are percent-encoded: a header
+    /// carries ASCII only.
     /// </summary>
     public static string SafeNext(string? next) =>
         next is { Length: > 0 } && next[0] == '/' && (next.Length == 1 || (next[1] != '/' && next[1] != '\\'))
         && !next.Any(char.IsControl)
         && Uri.TryCreate(next, UriKind.Relative, out _)
-            ? next
+            ? AsciiOnly(next)
             : Route;
+
+    /// <summary>Each byte of a character beyond ASCII as <c>%XX</c> of its UTF-8, as a browser sends it; ASCII as it is.</summary>
+    static string AsciiOnly(string path)
+    {
+        if (Ascii.IsValid(path)) return path;
+        var text = new StringBuilder();
+        foreach (var b in Encoding.UTF8.GetBytes(path))
+            if (b < 0x80) text.Append((char)b);
+            else text.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
+        return text.ToString();
+    }
 
     static IResult Html(HttpContext http, IWebHostEnvironment env, string file, string next = Route, string error = "",
         int status = StatusCodes.Status200OK)

@@ -133,40 +133,11 @@ public static class ExecutionFolders
 
     static readonly EnumerationOptions NoRecursion = new() { AttributesToSkip = 0, IgnoreInaccessible = false };
 
-    static readonly EnumerationOptions AllFiles = new()
-    {
-        RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint,
-    };
-
     /// <summary>How many regular files are under <paramref name="dir"/>, as <see cref="ListFiles"/> would list them.</summary>
-    public static int CountFiles(string dir)
-    {
-        try
-        {
-            return Directory.Exists(dir) ? Directory.EnumerateFiles(dir, "*", AllFiles).Count() : 0;
-        }
-        catch (DirectoryNotFoundException)
-        {
-            return 0;
-        }
-    }
+    public static int CountFiles(string dir) => RegularFiles.Count(System.IO.Path.GetDirectoryName(dir)!, System.IO.Path.GetFileName(dir));
 
-    /// <summary>Regular files under <paramref name="dir"/>, sub-folders included, symbolic links not followed.</summary>
-    public static IEnumerable<ExecutionFile> ListFiles(string dir)
-    {
-        if (!Directory.Exists(dir)) return [];
-        try
-        {
-            return new DirectoryInfo(dir).EnumerateFiles("*", AllFiles)
-                .Select(f => new ExecutionFile(f.Name, System.IO.Path.GetRelativePath(dir, f.FullName).Replace('\\', '/'), f.Length))
-                .OrderBy(f => f.RelativePath, StringComparer.Ordinal)
-                .ToList();
-        }
-        catch (DirectoryNotFoundException)
-        {
-            return [];
-        }
-    }
+    /// <summary>Regular files under <paramref name="dir"/> (an execution's <c>in/</c> or <c>out/</c>), as <see cref="RegularFiles"/> reads them.</summary>
+    public static IEnumerable<ExecutionFile> ListFiles(string dir) => RegularFiles.List(System.IO.Path.GetDirectoryName(dir)!, System.IO.Path.GetFileName(dir));
 
     static IEnumerable<string> SafeDirectories(string dir)
     {

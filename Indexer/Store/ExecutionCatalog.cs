@@ -46,12 +46,22 @@ public sealed class ExecutionCatalog(IndexEvents events)
     readonly Dictionary<byte[], byte[]> _texts = new(ByteContent.Comparer);
     const int MaxSharedStrings = 100_000;
     long _version;
+    // Per user: the version of the last change to their executions; read without the lock by every request.
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _userVersions = new(StringComparer.OrdinalIgnoreCase);
+    long _loadedVersion;
     int _quarantined, _withProblems;
     CatalogSnapshot? _snapshot;
     (long Version, string[] Fids)? _fids;
 
     /// <summary>Grows with every applied change; the API derives ETags from it.</summary>
     public long Version => Interlocked.Read(ref _version);
+
+    /// <summary>
+    /// The version of the last change to <paramref name="userId"/>'s executions (or of the last load): what a user who
+    /// sees only their own executions may learn, where <see cref="Version"/> counts every user's changes.
+    /// </summary>
+    public long VersionOf(string userId) =>
+        _userVersions.TryGetValue(userId, out var version) ? version : Interlocked.Read(ref _loadedVersion);
 
     public int Count
     {
@@ -113,6 +123,8 @@ public sealed class ExecutionCatalog(IndexEvents events)
             foreach (var s in summaries) Put(s);
             foreach (var e in errors) ErrorsOf(e.Fid).Add(RefOf(e, _byFid.GetValueOrDefault(e.Fid)));
             _version++;
+            _userVersions.Clear();
+            Interlocked.Exchange(ref _loadedVersion, _version);
             // Live clients may have been told of changes that did not reach the disk.
             events.PublishReset();
         }
@@ -125,13 +137,19 @@ public sealed class ExecutionCatalog(IndexEvents events)
         lock (_gate)
         {
             var visible = false;
+            var touched = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             foreach (var change in changes)
             {
                 switch (change)
                 {
                     case UpsertExecution upsert:
                         var previous = Put(upsert.Summary);
-                        visible |= upsert.Refolded || !SameButStamp(previous, upsert.Summary);
+                        if (upsert.Refolded || !SameButStamp(previous, upsert.Summary))
+                        {
+                            visible = true;
+                            touched.Add(upsert.Summary.UserId);
+                            if (previous is not null) touched.Add(previous.UserId);
+                        }
                         if (upsert.Refolded) _errorsByFid.Remove(upsert.Fid);
                         List<ErrorEvent> added = [];
                         if (upsert.NewErrors.Count > 0)
@@ -147,6 +165,7 @@ public sealed class ExecutionCatalog(IndexEvents events)
                         visible = true;
                         if (_byFid.Remove(remove.Fid, out var removed))
                         {
+                            touched.Add(removed.UserId);
                             if (removed.Quarantine is not null) _quarantined--;
                             if (removed.Problem is not null) _withProblems--;
                             events.PublishRemoved(removed);
@@ -158,6 +177,8 @@ public sealed class ExecutionCatalog(IndexEvents events)
             // A file touched without new rows (a checkpoint, a closed writer) only moves its stamp:
             // answers and their ETags stay valid.
             if (visible) _version++;
+            // After the version moved: a user's version never names a change the snapshot of that version lacks.
+            foreach (var user in touched) _userVersions[user] = _version;
         }
         events.Signal();
     }

@@ -33,6 +33,9 @@ public sealed class IndexEvents(int capacity = IndexEvents.DefaultCapacity)
     // A ring: the event with sequence n sits at n % capacity; the newest capacity events are kept.
     readonly IndexEvent[] _ring = new IndexEvent[capacity];
     long _last;
+    long _lastReset;
+    // Per user: the sequence of their last event, so a user's stream can say where it stands without counting others' events.
+    readonly Dictionary<string, long> _lastOfUser = new(StringComparer.OrdinalIgnoreCase);
     TaskCompletionSource _published = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Random per process.</summary>
@@ -47,6 +50,12 @@ public sealed class IndexEvents(int capacity = IndexEvents.DefaultCapacity)
     public long LastSequence
     {
         get { lock (_gate) return _last; }
+    }
+
+    /// <summary>The sequence of the last event <paramref name="userId"/>'s executions had (or of the last reset, which is everyone's); 0 if none.</summary>
+    public long LastVisibleTo(string userId)
+    {
+        lock (_gate) return Math.Max(_lastOfUser.GetValueOrDefault(userId), _lastReset);
     }
 
     /// <summary>
@@ -104,6 +113,8 @@ public sealed class IndexEvents(int capacity = IndexEvents.DefaultCapacity)
     void Add(string type, ExecutionSummary execution, string? previousStatus, double? timestamp, long? errorEventId)
     {
         _last++;
+        if (type == IndexEvent.Reset) _lastReset = _last;
+        else _lastOfUser[execution.UserId] = _last;
         _ring[_last % capacity] = new IndexEvent(_last, type, execution.Fid, execution.UserId, execution.AgentName, execution.Status,
             previousStatus, timestamp, errorEventId);
     }

@@ -19,6 +19,7 @@ public sealed class IndexStore : IDisposable
 
     const string Executions = "executions";
     const string Errors = "errors";
+    const string Revoked = "revoked";
 
     readonly string _path;
     readonly long _minFreeBytes;
@@ -204,6 +205,39 @@ public sealed class IndexStore : IDisposable
         _db.Rollback();
     }
 
+    /// <summary>
+    /// Keeps a token given up by a logout (by its key) until its expiry, so a restart does not accept it again. A
+    /// failed write is left to the caller: the revocation still holds in memory.
+    /// </summary>
+    public void KeepRevoked(string key, long expiresUnixSeconds)
+    {
+        ThrowIfClosed();
+        try
+        {
+            _db.GetCollection<RevokedToken>(Revoked).Upsert(new RevokedToken { Id = key, ExpiresUnixSeconds = expiresUnixSeconds });
+        }
+        catch (LiteException e)
+        {
+            throw new IOException($"The revocation was not written: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The revocations not expired at <paramref name="nowUnixSeconds"/>; expired ones are deleted on the way.</summary>
+    public List<RevokedToken> RevokedAt(long nowUnixSeconds)
+    {
+        try
+        {
+            var revoked = _db.GetCollection<RevokedToken>(Revoked);
+            revoked.DeleteMany(r => r.ExpiresUnixSeconds <= nowUnixSeconds);
+            return revoked.FindAll().ToList();
+        }
+        catch (Exception e) when (e is LiteException or IOException or ObjectDisposedException)
+        {
+            _logger.LogWarning("Revoked tokens not read from the index: {Reason}", e.Message);
+            return [];
+        }
+    }
+
     public void Dispose()
     {
         try
@@ -336,6 +370,14 @@ public sealed class IndexStore : IDisposable
             if (File.Exists(file)) File.Move(file, $"{file}.broken-{stamp}", overwrite: true);
         }
     }
+}
+
+/// <summary>A token given up by a logout: the key of what the token is (not of its spelling) and when it expires.</summary>
+public sealed class RevokedToken
+{
+    public string Id { get; set; } = "";
+    /// <summary>Unix seconds, as the token's <c>exp</c>: no time zone for the mapper to get wrong.</summary>
+    public long ExpiresUnixSeconds { get; set; }
 }
 
 /// <summary>The index volume is below <see cref="IndexerOptions.MinFreeMegabytes"/>: nothing was written, so the index needs no reopening.</summary>

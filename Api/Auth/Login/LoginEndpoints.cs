@@ -10,14 +10,14 @@ public abstract class LoginEndpointBase(Logins logins, KodosumiTokens tokens) : 
 {
     public override async Task HandleAsync(LoginRequest req, CancellationToken ct)
     {
-        var client = SessionCookie.ClientOf(HttpContext);
-        if (logins.IsBlocked(client, out var retryAfter))
+        var outcome = await logins.TryAsync(req.Name, req.Password, SessionCookie.ClientOf(HttpContext), ct);
+        if (outcome.Limited)
         {
-            if (retryAfter is { } wait) HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString();
-            await Send.StringAsync("too many failed logins; try again later", StatusCodes.Status429TooManyRequests, cancellation: ct);
+            LoginGate.SetRetryAfter(HttpContext.Response, outcome.RetryAfter);
+            await Send.StringAsync(LoginGate.LimitedMessage, StatusCodes.Status429TooManyRequests, cancellation: ct);
             return;
         }
-        if (logins.Verify(req.Name, req.Password, client) is not { } user)
+        if (outcome.User is not { } user)
         {
             await Send.UnauthorizedAsync(ct);
             return;

@@ -1,48 +1,55 @@
-using System.Threading.RateLimiting;
 using BCrypt.Net;
 using Kodosumi.Indexer.Users;
 using Microsoft.Extensions.Options;
 
 namespace Kodosumi.Api.Auth.Login;
 
+/// <summary>What a login try came to: a user, a refusal, or no try at all (the client's budget is used up).</summary>
+public readonly record struct LoginOutcome(KodosumiUser? User, bool Limited, TimeSpan RetryAfter);
+
 /// <summary>
-/// Checks a name and password as Kodosumi does (bcrypt hash in <c>roles.password</c>, inactive roles refused)
-/// and limits failed attempts per client address with a fixed-window rate limiter, so only failures count:
-/// a user who signs in correctly is never slowed down.
+/// Checks a name and password as Kodosumi does (bcrypt hash in <c>roles.password</c>, inactive roles refused),
+/// within each client's budget of failed tries (<see cref="ClientBudget"/>) and slowed down for a name under
+/// attack (<see cref="AccountSlowdown"/>).
 /// </summary>
-public sealed class Logins : IDisposable
+public sealed class Logins
 {
-    static readonly string UnknownNameHash = BCrypt.Net.BCrypt.HashPassword(Guid.NewGuid().ToString(), workFactor: 12);
-
     readonly Accounts _accounts;
-    readonly PartitionedRateLimiter<string> _failures;
+    readonly ClientBudget _clients;
+    readonly AccountSlowdown _names;
 
-    public Logins(Accounts accounts, IOptions<AuthOptions> options)
+    public Logins(Accounts accounts, IOptions<AuthOptions> options, TimeProvider time)
     {
         _accounts = accounts;
-        var o = options.Value;
-        _failures = PartitionedRateLimiter.Create<string, string>(client => RateLimitPartition.GetFixedWindowLimiter(client,
-            _ => new FixedWindowRateLimiterOptions { PermitLimit = o.FailedLoginLimit, Window = o.FailedLoginWindow, QueueLimit = 0 }));
+        _clients = new ClientBudget(options.Value.FailedLoginLimit, options.Value.FailedLoginWindow, time);
+        _names = new AccountSlowdown(options.Value, time);
     }
 
-    /// <summary>True once the client has used up its failed attempts for the current window.</summary>
-    public bool IsBlocked(string client, out TimeSpan? retryAfter)
-    {
-        // Asking for zero permits only tests whether any are left.
-        using var lease = _failures.AttemptAcquire(client, 0);
-        retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : null;
-        return !lease.IsAcquired;
-    }
+    /// <summary>True once the client has used up its failed tries for the current window.</summary>
+    public bool IsBlocked(string client, out TimeSpan retryAfter) => _clients.IsBlocked(client, out retryAfter);
 
-    /// <summary>The active role with this name and password, or null (and one failure counted against the client).</summary>
-    public KodosumiUser? Verify(string name, string password, string client)
+    public async Task<LoginOutcome> TryAsync(string name, string password, string client, CancellationToken ct)
     {
-        var user = _accounts.FindByName(name);
-        // Checked even for an unknown name, so the time of the answer does not tell which names exist.
-        var matches = PasswordMatches(password, user?.PasswordHash ?? UnknownNameHash);
-        if (user is { Active: true } && matches) return user;
-        _failures.AttemptAcquire(client).Dispose();
-        return null;
+        if (!_clients.TryBegin(client, out var retryAfter)) return new LoginOutcome(null, true, retryAfter);
+        var failed = true;
+        try
+        {
+            if (_names.DelayFor(name) is { } delay && delay > TimeSpan.Zero) await Task.Delay(delay, ct);
+            var user = _accounts.FindByName(name);
+            // Checked even for an unknown name, against a hash of the same cost, so the time tells nothing of which names exist.
+            var matches = PasswordMatches(password, user?.PasswordHash ?? DummyHashes.Like(_accounts.PasswordHashes));
+            if (user is { Active: true } && matches)
+            {
+                failed = false;
+                return new LoginOutcome(user, false, TimeSpan.Zero);
+            }
+            _names.Failed(name);
+            return new LoginOutcome(null, false, TimeSpan.Zero);
+        }
+        finally
+        {
+            _clients.End(client, failed);
+        }
     }
 
     static bool PasswordMatches(string password, string hash)
@@ -56,6 +63,4 @@ public sealed class Logins : IDisposable
             return false; // not a bcrypt hash: nobody can sign in with it
         }
     }
-
-    public void Dispose() => _failures.Dispose();
 }

@@ -1,3 +1,7 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Options;
+
 namespace Kodosumi.Api.Auth.Login;
 
 /// <summary>The browser session: Kodosumi's token in the <c>kodosumi_jwt</c> cookie, out of reach of scripts.</summary>
@@ -13,11 +17,25 @@ public static class SessionCookie
     {
         HttpOnly = true,
         SameSite = SameSiteMode.Lax,
-        Secure = context.Request.IsHttps,
+        // Behind a TLS proxy: its X-Forwarded-Proto once trusted (Auth:TrustedProxies), or Auth:SecureCookie.
+        Secure = context.Request.IsHttps || context.RequestServices.GetRequiredService<IOptions<AuthOptions>>().Value.SecureCookie,
         Path = "/",
         Expires = expires,
     };
 
-    /// <summary>The client a failed login counts against (the proxy's forwarded address once trusted, see <c>Auth:TrustedProxies</c>).</summary>
-    public static string ClientOf(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+    /// <summary>
+    /// The client a failed login counts against (the proxy's forwarded address once trusted, see <c>Auth:TrustedProxies</c>).
+    /// An IPv6 client counts by its /64: one host is usually given a whole /64, so each of its addresses is the same client.
+    /// </summary>
+    public static string ClientOf(HttpContext context) => ClientOf(context.Connection.RemoteIpAddress);
+
+    public static string ClientOf(IPAddress? address)
+    {
+        if (address is null) return "unknown";
+        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        if (address.AddressFamily != AddressFamily.InterNetworkV6) return address.ToString();
+        var bytes = address.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new IPAddress(bytes) + "/64";
+    }
 }

@@ -30,12 +30,12 @@ public sealed class DownloadEndpoint(ExecutionCatalog catalog, IOptions<IndexerO
         }
         if (catalog.Find(req.Fid) is not { } summary
             || !Viewer.Of(User).CanSee(summary)
-            || SafeFiles.Resolve(Path.Combine(options.Value.ExecutionRoot, summary.UserId, summary.Fid, req.Folder), req.Path) is not { } file)
+            || SafeFiles.Open(Path.Combine(options.Value.ExecutionRoot, summary.UserId, summary.Fid), req.Folder, req.Path) is not { } file)
         {
             await Send.NotFoundAsync(ct);
             return;
         }
         if (!ContentTypes.TryGetContentType(file.Name, out var contentType)) contentType = "application/octet-stream";
-        await Send.StreamAsync(file.OpenRead(), file.Name, file.Length, contentType, cancellation: ct);
+        await Send.StreamAsync(file.Stream, file.Name, file.Length, contentType, cancellation: ct);
     }
 }

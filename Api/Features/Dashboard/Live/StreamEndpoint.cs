@@ -53,23 +53,25 @@ public sealed class StreamEndpoint(IndexEvents events, IOptions<StreamOptions> o
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no"; // nginx would otherwise hold events back
 
-        var (after, resetReason) = Resume(req.ResumeFrom);
+        var (after, resetReason) = Resume(viewer, req.ResumeFrom);
         // The token that signed this request in, whichever way it came (cookie, header or bearer).
         var token = KodosumiTokens.AuthenticatingTokenOf(HttpContext.Request);
         var expires = (await HttpContext.AuthenticateAsync()).Properties?.ExpiresUtc;
         try
         {
             await Write(response, "retry: 3000\n\n" + HeartbeatFrame(heartbeat), ct);
-            if (resetReason is not null) await WriteReset(response, after, resetReason, ct);
+            if (resetReason is not null) await WriteReset(response, viewer, after, resetReason, ct);
             var lastWrite = time.GetTimestamp();
             while (!ct.IsCancellationRequested && StillAllowed(viewer, token, expires))
             {
                 var (batch, next) = events.Read(after);
                 if (batch is null)
                 {
-                    // This client fell further behind than the ring reaches.
+                    // This client fell further behind than the ring reaches; a user none of whose events were lost is not told.
+                    var missed = viewer.IsOperator || events.LastVisibleTo(viewer.UserId) > after;
                     after = events.LastSequence;
-                    await WriteReset(response, after, "events were missed", ct);
+                    if (!missed) continue;
+                    await WriteReset(response, viewer, after, "events were missed", ct);
                     lastWrite = time.GetTimestamp();
                     continue;
                 }
@@ -77,8 +79,8 @@ public sealed class StreamEndpoint(IndexEvents events, IOptions<StreamOptions> o
                 foreach (var e in batch)
                 {
                     after = e.Sequence;
-                    if (e.Type == IndexEvent.Reset) AppendEvent(sent, Reset, after, new { reason = "the index was reloaded" });
-                    else if (viewer.CanSee(e.UserId)) AppendEvent(sent, e.Type, after, Message(e));
+                    if (e.Type == IndexEvent.Reset) AppendEvent(sent, viewer, Reset, after, new { reason = "the index was reloaded" });
+                    else if (viewer.CanSee(e.UserId)) AppendEvent(sent, viewer, e.Type, after, Message(e));
                 }
                 if (sent.Length > 0)
                 {
@@ -106,12 +108,17 @@ public sealed class StreamEndpoint(IndexEvents events, IOptions<StreamOptions> o
         && (token is null || !revoked.IsRevoked(token))
         && accounts.Find(viewer.UserId) is { Active: true } user && user.Operator == viewer.IsOperator;
 
-    /// <summary>Where to start: after the client's last event, or from now (with the reason for a reset).</summary>
-    (long After, string? ResetReason) Resume(string? lastEventId)
+    /// <summary>
+    /// Where to start: after the client's last event, or from now (with the reason for a reset). A non-operator whose
+    /// own last event is not after their id has missed nothing, however much others did meanwhile.
+    /// </summary>
+    (long After, string? ResetReason) Resume(Viewer viewer, string? lastEventId)
     {
         var now = events.LastSequence;
-        if (lastEventId is null || !StreamEventId.TryParse(lastEventId, out var epoch, out var sequence)) return (now, null);
-        if (epoch != events.Epoch) return (now, "the service restarted");
+        if (lastEventId is null) return (now, null);
+        if (!StreamEventId.TryRead(viewer, lastEventId, out var epoch, out var sequence) || epoch != events.Epoch)
+            return (now, "the service restarted");
+        if (!viewer.IsOperator && sequence >= events.LastVisibleTo(viewer.UserId)) return (now, null);
         return events.Read(sequence).Events is null ? (now, "events were missed") : (sequence, null);
     }
 
@@ -131,10 +138,11 @@ public sealed class StreamEndpoint(IndexEvents events, IOptions<StreamOptions> o
     static StreamMessage Message(IndexEvent e) =>
         new(e.Fid, e.UserId, e.AgentName, e.Status ?? "unknown", e.PreviousStatus, e.Timestamp, e.ErrorEventId);
 
-    Task WriteReset(HttpResponse response, long after, string reason, CancellationToken ct)
+    /// <summary>A reset names where the client now stands: for a non-operator, at their own last event (others' do not move it).</summary>
+    Task WriteReset(HttpResponse response, Viewer viewer, long after, string reason, CancellationToken ct)
     {
         var frame = new StringBuilder();
-        AppendEvent(frame, Reset, after, new { reason });
+        AppendEvent(frame, viewer, Reset, viewer.IsOperator ? after : Math.Min(after, events.LastVisibleTo(viewer.UserId)), new { reason });
         return Write(response, frame.ToString(), ct);
     }
 
@@ -147,8 +155,8 @@ public sealed class StreamEndpoint(IndexEvents events, IOptions<StreamOptions> o
 
     // SSE frames are written here rather than with SseFormatter, which would need an SseItem per frame.
     // System.Text.Json writes one line, so each event's data is a single data: line.
-    void AppendEvent(StringBuilder frame, string type, long sequence, object data) =>
-        frame.Append("id: ").Append(StreamEventId.Format(events.Epoch, sequence)).Append('\n')
+    void AppendEvent(StringBuilder frame, Viewer viewer, string type, long sequence, object data) =>
+        frame.Append("id: ").Append(StreamEventId.Format(events.Epoch, viewer, sequence)).Append('\n')
             .Append("event: ").Append(type).Append('\n')
             .Append("data: ").Append(JsonSerializer.Serialize(data, Json)).Append("\n\n");
 
