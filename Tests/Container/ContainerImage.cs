@@ -72,6 +72,18 @@ public sealed partial class ContainerImage
         }
     }
 
+    /// <summary>The built image's labels, as <c>docker image inspect</c> shows them.</summary>
+    public static async Task<Dictionary<string, string>> LabelsAsync()
+    {
+        var start = new ProcessStartInfo("docker", ["image", "inspect", "--format", "{{json .Config.Labels}}", Name])
+            { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("docker did not start");
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"docker image inspect: {await process.StandardError.ReadToEndAsync()}");
+        return System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(output) ?? [];
+    }
+
     /// <summary>The committed files of HEAD in a new temp folder, nothing else.</summary>
     static string ExportHead()
     {
