@@ -81,7 +81,7 @@ public sealed class IndexerContainer : IAsyncDisposable
     }
 
     /// <summary>What the process wrote to stdout and stderr so far.</summary>
-    public Task<(string Stdout, string Stderr)> LogsAsync() => _container.GetLogsAsync();
+    public Task<(string Stdout, string Stderr)> LogsAsync() => _container.GetLogsAsync(timestampsEnabled: false);
 
     public async Task<JsonNode> GetJsonAsync(string path)
     {
