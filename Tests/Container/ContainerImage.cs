@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using System.Text.RegularExpressions;
 using DotNet.Testcontainers.Builders;
 using DotNet.Testcontainers.Configurations;
+using Kodosumi.Tests.Support;
 
 namespace Kodosumi.Tests.Container;
 
@@ -12,7 +12,7 @@ namespace Kodosumi.Tests.Container;
 /// where that is a failure.
 /// </summary>
 [SetUpFixture]
-public sealed partial class ContainerImage
+public sealed class ContainerImage
 {
     public const string Name = "kodosumi-indexer:container-tests";
 
@@ -23,7 +23,7 @@ public sealed partial class ContainerImage
     static bool _built;
 
     /// <summary><c>Version</c> in Directory.Build.props: the one the image is built with and must report.</summary>
-    public static string Version { get; } = ReadVersion();
+    public static string Version => RepositoryFiles.Version;
 
     /// <summary>Call first in every fixture of this namespace.</summary>
     public static void RequireDocker()
@@ -87,7 +87,7 @@ public sealed partial class ContainerImage
     /// <summary>The committed files of HEAD in a new temp folder, nothing else.</summary>
     static string ExportHead()
     {
-        var repository = CommonDirectoryPath.GetSolutionDirectory().DirectoryPath;
+        var repository = RepositoryFiles.Root;
         var target = Directory.CreateTempSubdirectory("kodosumi-image-context-").FullName;
         var archive = Path.Combine(target, "..", Path.GetFileName(target) + ".tar");
         try
@@ -110,14 +110,4 @@ public sealed partial class ContainerImage
         process.WaitForExit();
         if (process.ExitCode != 0) throw new InvalidOperationException($"{program} {string.Join(' ', args)}: exit {process.ExitCode}: {error}");
     }
-
-    static string ReadVersion()
-    {
-        var props = File.ReadAllText(Path.Combine(CommonDirectoryPath.GetSolutionDirectory().DirectoryPath, "Directory.Build.props"));
-        return VersionElement().Match(props) is { Success: true } match ? match.Groups[1].Value
-            : throw new InvalidOperationException("Directory.Build.props has no <Version>");
-    }
-
-    [GeneratedRegex("<Version>([^<]+)</Version>")]
-    private static partial Regex VersionElement();
 }

@@ -14,7 +14,7 @@ namespace Kodosumi.Tests.Hosting;
 /// </summary>
 public class BuildOutputTests
 {
-    static readonly string ApiDll = Path.Combine(FindRepository(), "Api", "bin",
+    static readonly string ApiDll = Path.Combine(RepositoryFiles.Root, "Api", "bin",
         typeof(BuildOutputTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration, "net10.0", "Kodosumi.Api.dll");
 
     [Test]
@@ -22,7 +22,7 @@ public class BuildOutputTests
     {
         var (exitCode, output) = await RunToEndAsync("--version");
         Assert.That(exitCode, Is.Zero);
-        Assert.That(output.Trim(), Is.EqualTo(Container.ContainerImage.Version));
+        Assert.That(output.Trim(), Is.EqualTo(RepositoryFiles.Version));
     }
 
     [Test]
@@ -90,12 +90,5 @@ public class BuildOutputTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    static string FindRepository()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "KodosumiIndexer.sln"))) return dir.FullName;
-        throw new InvalidOperationException("KodosumiIndexer.sln not found above " + AppContext.BaseDirectory);
     }
 }
