@@ -1,6 +1,7 @@
 # Sourced by .ci/run (set -euo pipefail is in force): a real Docker engine and local base images for the
 # container tests. No registry is reachable from here, so the images the Dockerfile builds FROM are made
-# from a debootstrap root file system and this machine's own .NET, and cached keyed on their inputs.
+# from a debootstrap root file system, this machine's certificate bundle, its own .NET and Debian's Node,
+# and cached keyed on their inputs.
 # See ../shared/ci-notes.md. Exports what the tests need; prints how long it took.
 
 prep_started=$SECONDS
@@ -69,9 +70,24 @@ if ! has_image "$base_image"; then
   step_done "imported $base_image"
 fi
 
-# 2. Runtime image (as mcr.microsoft.com/dotnet/aspnet) and SDK image (as .../sdk): base + this machine's .NET.
+# 2. The same base trusting this machine's certificate bundle: a build container reaches NuGet, npm and
+# Debian's archive only through it. Every stand-in image below starts from this one.
+ca_bundle=${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}
+ca_key=$( { echo "$base_image"; cat "$ca_bundle"; } | key)
+ca_image=kodosumi-ci/debian-ca:$suite-$ca_key
+if ! has_image "$ca_image"; then
+  ca_dir=$(mktemp -d)
+  cp "$ca_bundle" "$ca_dir/ca-certificates.crt"
+  build_from "$ca_image" "FROM $base_image
+COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt" "$ca_dir/ca-certificates.crt"
+  rm -rf "$ca_dir"
+  step_done "built $ca_image"
+fi
+
+# 3. Runtime image (as mcr.microsoft.com/dotnet/aspnet) and SDK image (as .../sdk): that base + this machine's .NET.
 dotnet_root=/usr/share/dotnet
-dotnet_key=$( { echo "$base_image"; dotnet --list-runtimes; dotnet --list-sdks; } | key)
+dotnet_key=$( { echo "$ca_image"; dotnet --list-runtimes; dotnet --list-sdks; } | key)
 runtime_image=kodosumi-ci/aspnet:10.0-$dotnet_key
 sdk_image=kodosumi-ci/sdk:10.0-$dotnet_key
 dotnet_env='ENV DOTNET_RUNNING_IN_CONTAINER=true DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1'
@@ -79,7 +95,7 @@ if ! has_image "$runtime_image"; then
   runtime=$(mktemp -d)
   mkdir "$runtime/dotnet"
   cp -a "$dotnet_root"/{dotnet,host,shared,LICENSE.txt,ThirdPartyNotices.txt} "$runtime/dotnet/"
-  build_from "$runtime_image" "FROM $base_image
+  build_from "$runtime_image" "FROM $ca_image
 COPY dotnet /usr/share/dotnet
 RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet
 $dotnet_env" "$runtime/dotnet"
@@ -87,45 +103,22 @@ $dotnet_env" "$runtime/dotnet"
   step_done "built $runtime_image"
 fi
 if ! has_image "$sdk_image"; then
-  build_from "$sdk_image" "FROM $base_image
+  # Certificate revocation lists are not reachable from here: package signatures are checked offline.
+  build_from "$sdk_image" "FROM $ca_image
 COPY dotnet /usr/share/dotnet
 RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet
-$dotnet_env" "$dotnet_root"
+$dotnet_env NUGET_CERT_REVOCATION_MODE=offline" "$dotnet_root"
   step_done "built $sdk_image"
 fi
 
-# 3. NuGet is unreachable inside a build: restore the image's projects here into a package folder and
-# give the SDK image that folder as its only source. The project's Dockerfile then builds unchanged.
-restore_inputs=(Directory.Build.props Directory.Packages.props global.json Shared/Shared.csproj Indexer/Indexer.csproj Api/Api.csproj)
-offline_key=$( { echo "$sdk_image"; cat "${restore_inputs[@]}"; } | key)
-offline_sdk_image=kodosumi-ci/sdk-offline:10.0-$offline_key
-if ! has_image "$offline_sdk_image"; then
-  # A copy of the project files, so the work tree's obj/ keeps pointing at the usual package folder.
-  restore_dir=$(mktemp -d)
-  cp --parents "${restore_inputs[@]}" "$restore_dir/"
-  mkdir "$restore_dir/packages"
-  # For the runtime the Dockerfile publishes for (this machine's architecture), with the ReadyToRun compiler.
-  rid=$(uname -m | sed 's/^x86_64$/linux-x64/; s/^aarch64$/linux-arm64/')
-  dotnet restore "$restore_dir/Api/Api.csproj" -r "$rid" --packages "$restore_dir/packages" >/tmp/restore-offline.log 2>&1 \
-    || { tail -20 /tmp/restore-offline.log; exit 1; }
-  cat >"$restore_dir/NuGet.Config" <<'EOF'
-<?xml version="1.0" encoding="utf-8"?>
-<configuration>
-  <packageSources>
-    <clear />
-    <add key="local" value="/opt/nuget-local" />
-  </packageSources>
-</configuration>
-EOF
-  build_from "$offline_sdk_image" "FROM $sdk_image
-COPY packages /opt/nuget-local
-COPY NuGet.Config /root/.nuget/NuGet/NuGet.Config
-# A local folder has no vulnerability data; auditing is done by the restore on the machine.
-ENV NuGetAudit=false" "$restore_dir/packages" "$restore_dir/NuGet.Config"
-  rm -rf "$restore_dir"
-  step_done "built $offline_sdk_image"
+# 4. Node image (as node:20-bookworm-slim): that base + Debian's nodejs and npm, for the Dockerfile's npm ci.
+node_image=kodosumi-ci/node:bookworm-$ca_key
+if ! has_image "$node_image"; then
+  build_from "$node_image" "FROM $ca_image
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null && rm -rf /var/lib/apt/lists/*"
+  step_done "built $node_image"
 fi
 
 # Build arguments for the project's Dockerfile, read by Tests/Container.
-export KODOSUMI_DOCKER_BUILD_ARGS="SDK_IMAGE=$offline_sdk_image RUNTIME_IMAGE=$runtime_image"
+export KODOSUMI_DOCKER_BUILD_ARGS="SDK_IMAGE=$sdk_image RUNTIME_IMAGE=$runtime_image NODE_IMAGE=$node_image"
 echo "prepare-docker: ready in $((SECONDS - prep_started)) s: $(docker version --format 'engine {{.Server.Version}}'), $KODOSUMI_DOCKER_BUILD_ARGS"

@@ -1,4 +1,5 @@
 using Kodosumi.Api.Auth.Login;
+using Kodosumi.Api.Hosting;
 using Kodosumi.Indexer.Users;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -15,9 +16,9 @@ public static class AuthExtensions
             .BindConfiguration(AuthOptions.Section)
             .Configure<IConfiguration>((o, config) =>
             {
-                if (config[AuthOptions.SecretKeySetting] is { } secret) o.SecretKey = secret;
+                if (SecretSettings.Read(config, AuthOptions.SecretKeySetting) is { } secret) o.SecretKey = secret;
                 // Kodosumi's names for its first user, unless this service's own settings say otherwise.
-                if (config[$"{AuthOptions.Section}:{nameof(AuthOptions.AdminPassword)}"] is null && config["KODO_ADMIN_PASSWORD"] is { Length: > 0 } password)
+                if (config[$"{AuthOptions.Section}:{nameof(AuthOptions.AdminPassword)}"] is null && SecretSettings.Read(config, "KODO_ADMIN_PASSWORD") is { Length: > 0 } password)
                     o.AdminPassword = password;
                 if (config[$"{AuthOptions.Section}:{nameof(AuthOptions.AdminEmail)}"] is null && config["KODO_ADMIN_EMAIL"] is { Length: > 0 } email)
                     o.AdminEmail = email;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Kodosumi.Api.Hosting;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -14,7 +15,10 @@ public static class HealthEndpoints
         return services;
     }
 
-    /// <summary><c>/health/live</c>: the process answers. <c>/health/ready</c>: the index is built and writable.</summary>
+    /// <summary>
+    /// <c>/health/live</c>: the process answers. <c>/health/ready</c>: the index is built and writable.
+    /// Both name the running version.
+    /// </summary>
     public static void MapKodosumiHealth(this WebApplication app)
     {
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteJson });
@@ -27,6 +31,7 @@ public static class HealthEndpoints
         var body = new
         {
             status = report.Status.ToString(),
+            version = BuildVersion.Value,
             checks = report.Entries.ToDictionary(e => e.Key, e => new
             {
                 status = e.Value.Status.ToString(),

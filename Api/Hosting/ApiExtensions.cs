@@ -15,6 +15,8 @@ public static class ApiExtensions
     public static WebApplicationBuilder AddKodosumiApi(this WebApplicationBuilder builder)
     {
         if (string.IsNullOrEmpty(builder.Configuration["urls"])) builder.WebHost.UseUrls(DefaultUrl);
+        builder.AddKodosumiConsoleLogs();
+        builder.AddKodosumiTelemetry();
         builder.Services.AddKodosumiAuth();
         builder.Services.AddFastEndpoints();
         builder.Services.AddKodosumiHealth();

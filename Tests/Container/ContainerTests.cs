@@ -1,4 +1,7 @@
+using System.Diagnostics;
+using System.Net;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using DotNet.Testcontainers.Volumes;
 using Kodosumi.Shared.Demo;
 using NUnit.Framework.Interfaces;
@@ -44,9 +47,9 @@ public sealed class ContainerTests
         _data?.Dispose();
     }
 
-    async Task<IndexerContainer> StartAsync(bool readOnlyData = true)
+    async Task<IndexerContainer> StartAsync(bool readOnlyData = true, string? workingDirectory = null)
     {
-        var container = await IndexerContainer.StartAsync(_data, _index!, readOnlyData);
+        var container = await IndexerContainer.StartAsync(_data, _index!, readOnlyData, workingDirectory);
         _containers.Add(container);
         return container;
     }
@@ -162,5 +165,84 @@ public sealed class ContainerTests
         Assert.That(await container.StopAsync(), Is.Zero);
 
         Assert.That(_data.Listing(), Is.EqualTo(before));
+    }
+
+    [Test]
+    public async Task Docker_stop_with_two_open_streams_returns_within_two_seconds_with_exit_code_0_and_the_index_closed_cleanly()
+    {
+        var expectedTotal = _data.ExecutionDirs().Count;
+        var first = await StartAsync();
+        using var stream1 = await first.OpenStreamAsync();
+        using var stream2 = await first.OpenStreamAsync();
+
+        var stopping = Stopwatch.StartNew();
+        var exitCode = await first.StopAsync();
+        stopping.Stop();
+        var (stdout, _) = await first.LogsAsync();
+        Assert.Multiple(() =>
+        {
+            Assert.That(exitCode, Is.Zero, "SIGTERM ends the process cleanly, not the kill after docker's timeout");
+            // The issue's bound: open streams must not hold the shutdown until the host's timeout.
+            Assert.That(stopping.Elapsed, Is.LessThan(TimeSpan.FromSeconds(2)), "docker stop returned late");
+            Assert.That(stdout, Does.Not.Contain("not checkpointed"), "the index was closed and checkpointed");
+        });
+
+        // Closed cleanly: the next container reads the index as it was left, folding nothing again.
+        var second = await StartAsync();
+        var health = await second.ReadinessAsync();
+        Assert.That(health["executions_indexed"]!.GetValue<long>(), Is.EqualTo(expectedTotal));
+        Assert.That(health["folded_since_start"]!.GetValue<long>(), Is.Zero, health.ToJsonString());
+    }
+
+    [Test]
+    public async Task The_version_of_Directory_Build_props_is_in_the_labels_the_live_answer_and_the_build_info_metric()
+    {
+        var labels = await ContainerImage.LabelsAsync();
+        var container = await StartAsync();
+
+        var live = await container.GetJsonAsync("/health/live");
+        var metrics = await (await container.GetAsync("/metrics")).Content.ReadAsStringAsync();
+        Assert.Multiple(() =>
+        {
+            Assert.That(labels.GetValueOrDefault("org.opencontainers.image.version"), Is.EqualTo(ContainerImage.Version));
+            Assert.That(labels.GetValueOrDefault("org.opencontainers.image.licenses"), Is.EqualTo("Apache-2.0"));
+            Assert.That(labels.GetValueOrDefault("org.opencontainers.image.source"), Does.StartWith("https://"));
+            Assert.That(live["version"]!.GetValue<string>(), Is.EqualTo(ContainerImage.Version));
+            Assert.That(metrics, Does.Contain($"kodosumi_indexer_build_info{{version=\"{ContainerImage.Version}\"}} 1"));
+        });
+    }
+
+    [Test]
+    public async Task Started_from_the_root_directory_it_serves_the_page_with_its_npm_libraries_and_logs_one_json_object_per_line()
+    {
+        var container = await StartAsync(workingDirectory: "/");
+
+        using var page = await container.GetAsync("/admin/dashboard");
+        using var d3 = await container.GetAsync("/vendor/d3/d3.min.js");
+        using var beer = await container.GetAsync("/vendor/beercss/beer.min.css");
+        for (var i = 0; i < 5; i++) await container.GetJsonAsync("/api/dashboard/agent-stats");
+        var (stdout, _) = await container.LogsAsync();
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var entries = lines.Select(line => JsonNode.Parse(line)!.AsObject()).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(page.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the page is found below the application's folder, not the working directory");
+            Assert.That(page.Content.Headers.ContentType?.MediaType, Is.EqualTo("text/html"));
+            Assert.That(d3.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the Node stage's D3 is in the image");
+            Assert.That(beer.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the Node stage's Beer CSS is in the image");
+            Assert.That(entries, Is.Not.Empty);
+            foreach (var entry in entries)
+            {
+                Assert.That(DateTimeOffset.TryParse(entry["Timestamp"]?.GetValue<string>(), out _), Is.True, entry.ToJsonString());
+                Assert.That(entry["LogLevel"]?.GetValue<string>(), Is.Not.Null.And.Not.Empty, entry.ToJsonString());
+                Assert.That(entry["Category"]?.GetValue<string>(), Is.Not.Null.And.Not.Empty, entry.ToJsonString());
+                Assert.That(entry["Message"]?.GetValue<string>(), Is.Not.Null, entry.ToJsonString());
+            }
+            // Structured fields stay fields: the scan's folder is a value of its own, not only text in the message.
+            Assert.That(entries.Any(e => e["State"]?["Root"]?.GetValue<string>() == "/data/execution"), Is.True, stdout);
+            // Requests and health probes (Docker's HEALTHCHECK ran) leave nothing at the default level.
+            Assert.That(entries.Where(e => e["Category"]!.GetValue<string>().StartsWith("Microsoft.AspNetCore.Hosting", StringComparison.Ordinal)
+                || e["Category"]!.GetValue<string>().StartsWith("Microsoft.Extensions.Diagnostics.HealthChecks", StringComparison.Ordinal)), Is.Empty, stdout);
+        });
     }
 }

@@ -20,9 +20,14 @@ public sealed class IndexerContainer : IAsyncDisposable
     IndexerContainer(IContainer container) => _container = container;
 
     /// <summary>Starts a container and waits until Docker reports it healthy through the image's own HEALTHCHECK.</summary>
-    public static async Task<IndexerContainer> StartAsync(DataSet data, IVolume indexVolume, bool readOnlyData = true)
+    /// <param name="workingDirectory">Where the process starts (the image's own is /app): the service must not depend on it.</param>
+    public static async Task<IndexerContainer> StartAsync(DataSet data, IVolume indexVolume, bool readOnlyData = true,
+        string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var container = new ContainerBuilder(ContainerImage.Name)
+        var builder = new ContainerBuilder(ContainerImage.Name);
+        if (workingDirectory is not null) builder = builder.WithWorkingDirectory(workingDirectory);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) builder = builder.WithEnvironment(name, value);
+        var container = builder
             .WithBindMount(data.Root, "/data", readOnlyData ? AccessMode.ReadOnly : AccessMode.ReadWrite)
             .WithVolumeMount(indexVolume, "/var/lib/kodosumi-indexer")
             .WithPortBinding(Port, assignRandomHostPort: true)
@@ -58,6 +63,25 @@ public sealed class IndexerContainer : IAsyncDisposable
         // The dashboard needs a signed-in user: the demo's operator, with the image's default secret.
         DefaultRequestHeaders = { { "KODOSUMI_API_KEY", TestJwt.For(DemoDataGenerator.Users[0].FolderName) } },
     };
+
+    public Task<HttpResponseMessage> GetAsync(string path) => Http.GetAsync(path);
+
+    /// <summary>
+    /// Opens the live stream and returns once its first frame (retry and heartbeat) arrived: the server holds it open.
+    /// The response is the caller's to dispose.
+    /// </summary>
+    public async Task<HttpResponseMessage> OpenStreamAsync()
+    {
+        var response = await Http.GetAsync("/api/dashboard/stream", HttpCompletionOption.ResponseHeadersRead);
+        response.EnsureSuccessStatusCode();
+        var body = await response.Content.ReadAsStreamAsync();
+        var first = new byte[1];
+        if (await body.ReadAsync(first) == 0) throw new InvalidOperationException("the stream ended before its first frame");
+        return response;
+    }
+
+    /// <summary>What the process wrote to stdout and stderr so far.</summary>
+    public Task<(string Stdout, string Stderr)> LogsAsync() => _container.GetLogsAsync(timestampsEnabled: false);
 
     public async Task<JsonNode> GetJsonAsync(string path)
     {

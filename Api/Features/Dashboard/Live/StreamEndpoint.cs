@@ -20,9 +20,11 @@ namespace Kodosumi.Api.Features.Dashboard.Live;
 /// opens the stream and follows every quiet interval: clients learn the interval from it and can tell a
 /// live stream from one a buffering proxy holds back. The stream
 /// ends when the token expires or is given up, or the role is deactivated or changes rights; the
-/// client's reconnect is then checked like any request.
+/// client's reconnect is then checked like any request. It also ends when the service stops, so that a
+/// shutdown does not wait for open streams.
 /// </summary>
-public sealed class StreamEndpoint(IndexEvents events, IOptions<StreamOptions> options, TimeProvider time, Accounts accounts, RevokedTokens revoked)
+public sealed class StreamEndpoint(IndexEvents events, IOptions<StreamOptions> options, TimeProvider time, Accounts accounts, RevokedTokens revoked,
+    IHostApplicationLifetime lifetime)
     : Endpoint<StreamRequest>
 {
     public const string Reset = IndexEvent.Reset;
@@ -43,8 +45,10 @@ public sealed class StreamEndpoint(IndexEvents events, IOptions<StreamOptions> o
         Description(d => d.Produces(StatusCodes.Status200OK, typeof(string), "text/event-stream"));
     }
 
-    public override async Task HandleAsync(StreamRequest req, CancellationToken ct)
+    public override async Task HandleAsync(StreamRequest req, CancellationToken requestAborted)
     {
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, lifetime.ApplicationStopping);
+        var ct = stopping.Token;
         var viewer = Viewer.Of(User);
         var heartbeat = options.Value.HeartbeatInterval;
         var response = HttpContext.Response;
@@ -98,7 +102,7 @@ public sealed class StreamEndpoint(IndexEvents events, IOptions<StreamOptions> o
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            // The client went away.
+            // The client went away, or the service is stopping.
         }
     }
 
