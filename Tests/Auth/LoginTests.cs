@@ -118,6 +118,9 @@ public class LoginTests
             var response = await Login(client, way, name, password);
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized), way.ToString());
             Assert.That(response.Headers.Contains("Set-Cookie"), Is.False);
+            Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"), way.ToString());
+            // The same words whether the name or the password was wrong.
+            Assert.That(await response.Content.ReadAsStringAsync(), Does.Contain("Wrong name or password"), way.ToString());
         }
     }
 

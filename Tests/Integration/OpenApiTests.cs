@@ -155,6 +155,12 @@ public partial class OpenApiTests
     {
         Assert.Multiple(() =>
         {
+            foreach (var (path, method) in new[] { ("/login", Microsoft.OpenApi.Models.OperationType.Get), ("/login", Microsoft.OpenApi.Models.OperationType.Post), ("/api/login", Microsoft.OpenApi.Models.OperationType.Post) })
+            {
+                var responses = _parsed.Paths[path].Operations[method].Responses;
+                Assert.That(responses.TryGetValue("401", out var refused) && refused.Content.ContainsKey("application/problem+json"), $"401 of {method} {path}");
+                Assert.That(responses.Keys, Does.Contain("429"), $"{method} {path}");
+            }
             foreach (var (path, method, operation) in Operations().Where(o => o.Path.StartsWith("/api/dashboard/", StringComparison.Ordinal)))
             {
                 Assert.That(operation.Responses.TryGetValue("401", out var unauthorized) && unauthorized.Content.ContainsKey("application/problem+json"),

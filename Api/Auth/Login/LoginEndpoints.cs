@@ -19,13 +19,21 @@ public abstract class LoginEndpointBase(Logins logins, KodosumiTokens tokens) : 
         }
         if (outcome.User is not { } user)
         {
-            await Send.UnauthorizedAsync(ct);
+            await Send.ResultAsync(TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized,
+                detail: "Wrong name or password, or the role is inactive."));
             return;
         }
         var (token, expires) = tokens.Issue(user);
         SessionCookie.Set(HttpContext, token, expires);
         await Send.OkAsync(new LoginResponse { Name = user.Name, Id = user.Id, KodosumiApiKey = token }, ct);
     }
+
+    /// <summary>What a sign-in answers besides its token, for the API description.</summary>
+    protected void DescribeRefusals(bool hasBody = true) => Description(d =>
+    {
+        d.ProducesProblem(StatusCodes.Status401Unauthorized).Produces(StatusCodes.Status429TooManyRequests, typeof(string), "text/plain");
+        if (hasBody) d.Produces(StatusCodes.Status413PayloadTooLarge);
+    });
 }
 
 /// <summary><c>GET /login?name=&amp;password=</c></summary>
@@ -35,6 +43,7 @@ public sealed class LoginQueryEndpoint(Logins logins, KodosumiTokens tokens) : L
     {
         Get("/login");
         AllowAnonymous();
+        DescribeRefusals(hasBody: false);
     }
 }
 
@@ -46,6 +55,7 @@ public sealed class LoginFormEndpoint(Logins logins, KodosumiTokens tokens) : Lo
         Post("/login");
         AllowFormData(urlEncoded: true);
         AllowAnonymous();
+        DescribeRefusals();
     }
 }
 
@@ -56,6 +66,7 @@ public sealed class LoginJsonEndpoint(Logins logins, KodosumiTokens tokens) : Lo
     {
         Post("/api/login");
         AllowAnonymous();
+        DescribeRefusals();
     }
 }
 
