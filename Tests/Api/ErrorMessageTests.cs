@@ -7,6 +7,7 @@ namespace Kodosumi.Tests.Api;
 /// An error message written straight into the answer is what Kodosumi's rule gives by parsing it: the message as
 /// JSON when it is one JSON value, else <c>{"error": text}</c>.
 /// </summary>
+[Category("Unit")]
 public class ErrorMessageTests
 {
     static readonly string TooDeep = new string('[', 70) + new string(']', 70);

@@ -6,6 +6,7 @@ using Kodosumi.Shared.Model;
 namespace Kodosumi.Tests.Api;
 
 /// <summary>The hand-written row writer answers the same bytes as the serializer writing the row's properties.</summary>
+[Category("Unit")]
 public class ExecutionRowWriterTests
 {
     static JsonSerializerOptions Options(bool withWriter)

@@ -8,6 +8,7 @@ using static Kodosumi.Tests.Auth.AuthDataSet;
 namespace Kodosumi.Tests.Auth;
 
 /// <summary>The dashboard page needs a user: without one the browser is sent to the sign-in page and back.</summary>
+[Category("Integration")]
 public class DashboardPageTests
 {
     static HttpClient Browser() => Host.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });

@@ -4,6 +4,7 @@ using static Kodosumi.Tests.Auth.AuthDataSet;
 namespace Kodosumi.Tests.Auth;
 
 /// <summary>A user asking for files of their own execution cannot reach anything outside its folder.</summary>
+[Category("Integration")]
 public class DownloadSafetyTests
 {
     HttpClient _alice = null!;

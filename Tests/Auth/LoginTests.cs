@@ -7,6 +7,7 @@ using static Kodosumi.Tests.Auth.AuthDataSet;
 namespace Kodosumi.Tests.Auth;
 
 /// <summary>Kodosumi's login: a name and password against admin.db's bcrypt hashes, a cookie and a token back.</summary>
+[Category("Integration")]
 public class LoginTests
 {
     public enum Way { Query, Form, Json }

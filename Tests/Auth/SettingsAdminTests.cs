@@ -10,6 +10,7 @@ namespace Kodosumi.Tests.Auth;
 /// Without admin.db the one account comes from settings; and a secret shorter than 256 bits, which
 /// Kodosumi (PyJWT) accepts, works here too.
 /// </summary>
+[Category("Integration")]
 public class SettingsAdminTests
 {
     const string ShortSecret = "s3cret";

@@ -9,6 +9,7 @@ using static Kodosumi.Tests.Auth.AuthDataSet;
 namespace Kodosumi.Tests.Auth;
 
 /// <summary>Kodosumi's tokens, made by the test-side signer, are accepted; every kind of bad token gets 401.</summary>
+[Category("Integration")]
 public class TokenTests
 {
     static HttpRequestMessage Get(string url) => new(HttpMethod.Get, url);

@@ -10,6 +10,7 @@ namespace Kodosumi.Tests.Auth;
 /// Two users and an operator over one data set: every endpoint answers exactly the executions each may
 /// see, as recounted from the files (<see cref="Recount"/>), and another user's fid looks like no fid at all.
 /// </summary>
+[Category("Integration")]
 [TestFixture("admin")]
 [TestFixture("alice")]
 [TestFixture("bob")]

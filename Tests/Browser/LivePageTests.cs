@@ -10,6 +10,7 @@ namespace Kodosumi.Tests.Browser;
 /// The page on the live stream: a separate <c>sqlite3</c> process changes the data while the page is
 /// open, and the page shows it through the stream, or by polling while the stream is down.
 /// </summary>
+[Category("Browser")]
 public class LivePageTests : BrowserTest
 {
     const int Hour = 3_600_000;

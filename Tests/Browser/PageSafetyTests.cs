@@ -8,6 +8,7 @@ using Microsoft.Playwright;
 namespace Kodosumi.Tests.Browser;
 
 /// <summary>HTML in the data stays text; failures, logins, refreshes and offline assets behave.</summary>
+[Category("Browser")]
 public class PageSafetyTests : BrowserTest
 {
     [Test]

@@ -10,6 +10,7 @@ namespace Kodosumi.Tests.Browser;
 /// The page's use of the query features: the per-agent table with percentiles, the tag filter, the export
 /// links and the timeline's server buckets, checked against the execution databases recounted with plain SQL.
 /// </summary>
+[Category("Browser")]
 public class QueryFeaturesPageTests : BrowserTest
 {
     static string ExecutionRoot => Path.Combine(DashboardSite.DataDir, "execution");

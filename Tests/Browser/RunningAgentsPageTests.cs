@@ -3,6 +3,7 @@ using Kodosumi.Tests.Support;
 
 namespace Kodosumi.Tests.Browser;
 
+[Category("Browser")]
 public class RunningAgentsPageTests : BrowserTest
 {
     [Test]

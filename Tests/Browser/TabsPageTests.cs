@@ -4,6 +4,7 @@ using Kodosumi.Tests.Support;
 
 namespace Kodosumi.Tests.Browser;
 
+[Category("Browser")]
 public class TabsPageTests : BrowserTest
 {
     [Test]

@@ -9,6 +9,7 @@ using NUnit.Framework.Interfaces;
 namespace Kodosumi.Tests.Container;
 
 /// <summary>The shipped image, run by a real Docker engine beside a generated Kodosumi data directory.</summary>
+[Category("Container")]
 [TestFixture]
 public sealed class ContainerTests
 {

@@ -4,6 +4,7 @@ using Kodosumi.Tests.Support;
 namespace Kodosumi.Tests.Deploy;
 
 /// <summary>deploy/'s Kubernetes manifest and Compose file, parsed, hold the settings a careful deployment needs.</summary>
+[Category("Unit")]
 public partial class DeployFileTests
 {
     static string DeployFile(string name) => RepositoryFiles.PathOf("deploy", name);

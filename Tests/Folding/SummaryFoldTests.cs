@@ -3,6 +3,7 @@ using Kodosumi.Shared.Model;
 
 namespace Kodosumi.Tests.Folding;
 
+[Category("Unit")]
 public class SummaryFoldTests
 {
     static readonly ExecutionSummary Empty = new() { Fid = "6b0d549b6f03475a9600a35a", UserId = "u" };

@@ -12,6 +12,7 @@ namespace Kodosumi.Tests.Hosting;
 /// The service's own build output run as a process, the way a systemd unit without a working directory runs it:
 /// <c>dotnet …/Kodosumi.Api.dll</c> started from <c>/</c>.
 /// </summary>
+[Category("Integration")]
 public class BuildOutputTests
 {
     static readonly string ApiDll = Path.Combine(RepositoryFiles.Root, "Api", "bin",

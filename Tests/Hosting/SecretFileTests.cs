@@ -7,6 +7,7 @@ using Kodosumi.Tests.Support;
 namespace Kodosumi.Tests.Hosting;
 
 /// <summary><c>KODO_SECRET_KEY_FILE</c> and <c>KODO_ADMIN_PASSWORD_FILE</c>: secrets as Docker and Kubernetes mount them.</summary>
+[Category("Integration")]
 public class SecretFileTests
 {
     string _dataDir = "";

@@ -5,6 +5,7 @@ using Kodosumi.Tests.Support;
 namespace Kodosumi.Tests.Hosting;
 
 /// <summary>With <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> set, traces and metrics reach an OTLP/HTTP receiver the test runs.</summary>
+[Category("Integration")]
 public class TelemetryTests
 {
     [Test]

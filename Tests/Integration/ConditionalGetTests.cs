@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Kodosumi.Tests.Integration;
 
 /// <summary>ETags from the index's version: 304 while nothing changed, 200 with a new ETag after a separate writer commits.</summary>
+[Category("Integration")]
 public class ConditionalGetTests
 {
     string _dataDir = "";

@@ -9,6 +9,7 @@ namespace Kodosumi.Tests.Integration;
 /// Keyset paging while a separate writer process adds executions between pages, some newer than every
 /// row, some in the middle of the order: every execution that existed at the start appears exactly once.
 /// </summary>
+[Category("Integration")]
 public class CursorUnderInsertsTests
 {
     string _dataDir = "";

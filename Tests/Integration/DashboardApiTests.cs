@@ -9,6 +9,7 @@ namespace Kodosumi.Tests.Integration;
 /// Every dashboard endpoint over a generated data set, checked against a recount made straight from the
 /// SQLite files and folders (<see cref="Recount"/>), not by the code under test.
 /// </summary>
+[Category("Integration")]
 public class DashboardApiTests
 {
     const string Api = "/api/dashboard";

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Kodosumi.Tests.Integration;
 
 /// <summary>The answers kept for reuse under their ETags stay within Dashboard:KeptAnswersBytes, however many queries differ.</summary>
+[Category("Integration")]
 public class KeptAnswersTests
 {
     const long Limit = 200_000;

@@ -10,6 +10,7 @@ namespace Kodosumi.Tests.Integration;
 /// Plays Kodosumi's own dashboard page (v1.1.1): the same calls with exactly its parameters (no limit, its time
 /// ranges, its User filter sending a name), the same arithmetic over the answers, against a recount of the files.
 /// </summary>
+[Category("Integration")]
 public class KodosumiPageTests
 {
     /// <summary>The page's time ranges; "All time" is sent as 999999.</summary>

@@ -8,6 +8,7 @@ using Kodosumi.Tests.Support;
 namespace Kodosumi.Tests.Integration;
 
 /// <summary>A separate writer process appends to an execution while the service runs.</summary>
+[Category("Integration")]
 public class LiveIndexingTests
 {
     const string Api = "/api/dashboard";

@@ -7,6 +7,7 @@ using Kodosumi.Tests.Support;
 namespace Kodosumi.Tests.Integration;
 
 /// <summary>/metrics scraped without a token, its text format parsed and checked against a recount of the files.</summary>
+[Category("Integration")]
 public partial class MetricsTests
 {
     string _dataDir = "";

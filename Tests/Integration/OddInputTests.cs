@@ -11,6 +11,7 @@ namespace Kodosumi.Tests.Integration;
 /// Broken and unusual execution folders beside good ones: each bad one is logged once with its path,
 /// marked in its problem field and retried, and never stops the rest.
 /// </summary>
+[Category("Integration")]
 public class OddInputTests
 {
     const string Api = "/api/dashboard";

@@ -12,6 +12,7 @@ namespace Kodosumi.Tests.Integration;
 /// overflowing REAL (<c>9e999</c>), which SQLite keeps as infinity in <c>timestamp REAL NOT NULL</c>.
 /// Everyone who can see such an execution must still get answers, never a 500.
 /// </summary>
+[Category("Integration")]
 public class OddTimestampTests
 {
     string _dataDir = "";

@@ -12,6 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Kodosumi.Tests.Integration;
 
 /// <summary>The generated OpenAPI document against what the app really maps.</summary>
+[Category("Integration")]
 public partial class OpenApiTests
 {
     string _dataDir = "";

@@ -5,6 +5,7 @@ using Kodosumi.Tests.Support;
 namespace Kodosumi.Tests.Integration;
 
 /// <summary>The index outlives the process: a restart reuses it and folds only what changed meanwhile.</summary>
+[Category("Integration")]
 public class RestartTests
 {
     [Test]

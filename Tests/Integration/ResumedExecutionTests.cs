@@ -10,6 +10,7 @@ namespace Kodosumi.Tests.Integration;
 /// Executions that have not finished but have been quiet for days (a run awaiting a person's answer, a WAL left
 /// by an earlier writer) show a new row as soon as a separate writer commits it, without waiting for a rescan.
 /// </summary>
+[Category("Integration")]
 public class ResumedExecutionTests
 {
     const string Api = "/api/dashboard";

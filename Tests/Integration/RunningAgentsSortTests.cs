@@ -8,6 +8,7 @@ namespace Kodosumi.Tests.Integration;
 /// The page's additions to running-agents: <c>sort</c> (applied before paging, so each page is the right
 /// slice of all matches) and <c>by_status</c> (matches per status, for the statistic boxes).
 /// </summary>
+[Category("Integration")]
 public class RunningAgentsSortTests
 {
     const string Api = "/api/dashboard/running-agents";

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Configuration;
 
 namespace Kodosumi.Tests.Integration;
 
+[Category("Integration")]
 public class SettingsTests
 {
     /// <summary>The host with exactly the settings a test gives, as environment variables would.</summary>

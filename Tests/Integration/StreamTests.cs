@@ -13,6 +13,7 @@ namespace Kodosumi.Tests.Integration;
 /// The live stream read by a real SSE parser over HTTP, while a separate <c>sqlite3</c> process writes
 /// the executions: status changes, new executions and errors arrive, filtered per user, resumable.
 /// </summary>
+[Category("Integration")]
 public class StreamTests
 {
     const string Stream = "/api/dashboard/stream";

@@ -11,6 +11,7 @@ namespace Kodosumi.Tests.Integration;
 /// 2026 clock changes in Europe/Berlin (29 March, 25 October). The expected buckets come from the
 /// machine's own tz database through <see cref="TimeZoneInfo"/>, not from the service's NodaTime.
 /// </summary>
+[Category("Integration")]
 public class TimelineBucketTests
 {
     const string Timeline = "/api/dashboard/timeline?hours=999999&limit=0";

@@ -9,6 +9,7 @@ namespace Kodosumi.Tests.Resilience;
 /// restarting each time: the index never holds a summary ahead of or behind its own cursor, and in the end it
 /// equals the recount, nothing lost and nothing counted twice.
 /// </summary>
+[Category("Resilience")]
 public class CrashConsistencyTests
 {
     const int Kills = 50;

@@ -6,6 +6,7 @@ using Kodosumi.Tests.Support;
 namespace Kodosumi.Tests.Resilience;
 
 /// <summary>Executions deleted while the service runs (finished ones, and live ones with a writer still open) leave no descriptor or mapping behind.</summary>
+[Category("Resilience")]
 public class FileHandleTests
 {
     [Test]

@@ -13,6 +13,7 @@ namespace Kodosumi.Tests.Resilience;
 /// health and log, nothing is shown that was not committed, and once space returns indexing resumes and the
 /// index (also after a SIGKILL) equals the recount.
 /// </summary>
+[Category("Resilience")]
 public class FullDiskTests
 {
     /// <param name="volume">

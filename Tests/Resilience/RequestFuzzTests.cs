@@ -15,6 +15,7 @@ namespace Kodosumi.Tests.Resilience;
 /// service as its own process over real HTTP (and some as raw bytes past any client's checks): never a 5xx,
 /// and the process stays up with its numbers intact.
 /// </summary>
+[Category("Resilience")]
 public partial class RequestFuzzTests
 {
     const int Requests = 3000;

@@ -6,6 +6,7 @@ using Kodosumi.Tests.Support;
 namespace Kodosumi.Tests.Resilience;
 
 /// <summary>SIGTERM in the middle of a cold index, and a damaged index file found at start, with the service as its own process.</summary>
+[Category("Resilience")]
 public class StopAndDamageTests
 {
     const int Generated = 3000;

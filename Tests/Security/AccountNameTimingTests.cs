@@ -6,6 +6,7 @@ using static Kodosumi.Tests.Security.SecurityService;
 namespace Kodosumi.Tests.Security;
 
 /// <summary>Issue 21, point 9: a wrong login takes as long for an unknown name as for a known one, so its time names no account.</summary>
+[Category("Integration")]
 public class AccountNameTimingTests
 {
     static async Task<TimeSpan> TimeLogin(HttpClient client, string name)

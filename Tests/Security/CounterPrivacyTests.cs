@@ -9,6 +9,7 @@ namespace Kodosumi.Tests.Security;
 /// Issue 21, point 8: a user who sees only their own executions learns nothing of other users' activity from ETags,
 /// stream ids or resets.
 /// </summary>
+[Category("Integration")]
 public class CounterPrivacyTests
 {
     const string Stats = "/api/dashboard/agent-stats";

@@ -8,6 +8,7 @@ namespace Kodosumi.Tests.Security;
 /// Issue 21, point 6: another site cannot make a browser sign in (login CSRF) or out; API clients, which send
 /// neither <c>Sec-Fetch-Site</c> nor <c>Origin</c>, and Kodosumi's own page on the same site keep working.
 /// </summary>
+[Category("Integration")]
 public class CrossSiteTests
 {
     const string Stats = "/api/dashboard/agent-stats";

@@ -8,6 +8,7 @@ using static Kodosumi.Tests.Security.SecurityService;
 namespace Kodosumi.Tests.Security;
 
 /// <summary>Issue 21, point 3: tries counted before they are checked, IPv6 clients by /64, and a name under attack slowed down.</summary>
+[Category("Integration")]
 public class FailedLoginLimitTests
 {
     static async Task<HttpStatusCode> Login(HttpClient client, string name, string password, string address)

@@ -10,6 +10,7 @@ namespace Kodosumi.Tests.Security;
 /// Issue 21, point 4: <c>in/</c> and <c>out/</c> hold what a writer of the data directory put there; only regular
 /// files of one link are listed, counted and served, never through a link, and never with an open that blocks.
 /// </summary>
+[Category("Integration")]
 public class FileSafetyTests
 {
     static string Files(Expected e) => $"/api/dashboard/execution/{e.Fid}/files";

@@ -8,6 +8,7 @@ using static Kodosumi.Tests.Security.SecurityService;
 namespace Kodosumi.Tests.Security;
 
 /// <summary>Issue 21, point 2: login routes take small bodies only, and a client out of tries is answered before its body is read.</summary>
+[Category("Integration")]
 public class LoginBodyTests
 {
     static HttpRequestMessage Login(string route, int passwordLength, string client)

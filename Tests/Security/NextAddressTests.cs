@@ -4,6 +4,7 @@ using static Kodosumi.Tests.Security.SecurityService;
 namespace Kodosumi.Tests.Security;
 
 /// <summary>Issue 21, point 5: a way back with characters beyond ASCII is sent on percent-encoded, never a 500.</summary>
+[Category("Integration")]
 public class NextAddressTests
 {
     [Test]

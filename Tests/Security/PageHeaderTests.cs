@@ -8,6 +8,7 @@ using static Kodosumi.Tests.Security.SecurityService;
 namespace Kodosumi.Tests.Security;
 
 /// <summary>Issue 21, point 7: the pages allow only this service's own code, stay out of frames, and the cookie is Secure behind a TLS proxy.</summary>
+[Category("Integration")]
 public partial class PageHeaderTests
 {
     [Test]

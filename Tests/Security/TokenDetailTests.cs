@@ -8,6 +8,7 @@ using static Kodosumi.Tests.Security.SecurityService;
 namespace Kodosumi.Tests.Security;
 
 /// <summary>Issue 21, point 10: the challenge says only that the token failed; unknown critical extensions and two session cookies are refused.</summary>
+[Category("Integration")]
 public class TokenDetailTests
 {
     const string Stats = "/api/dashboard/agent-stats";

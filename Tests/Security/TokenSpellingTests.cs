@@ -6,6 +6,7 @@ using static Kodosumi.Tests.Security.SecurityService;
 namespace Kodosumi.Tests.Security;
 
 /// <summary>Issue 21, point 1: a logged-out token stays refused in every spelling, by the API and the stream, and after a restart.</summary>
+[Category("Integration")]
 public class TokenSpellingTests
 {
     const string Stats = "/api/dashboard/agent-stats";

@@ -4,6 +4,7 @@ using Kodosumi.Tests.Support;
 namespace Kodosumi.Tests.Sources;
 
 /// <summary>The listing of a real execution tree, and its reuse of the last listing's records.</summary>
+[Category("Unit")]
 public class ExecutionFoldersTests
 {
     string _root = "";

@@ -9,6 +9,7 @@ namespace Kodosumi.Tests.Sources;
 /// A look at a real execution folder. A rescan of an idle tree stats only the entries the last stamp named; every
 /// kind of change must still change the stamp, and a folder changed within the racy window is listed again.
 /// </summary>
+[Category("Unit")]
 public class FolderLookTests
 {
     static readonly DateTime LongAgo = DateTime.UtcNow.AddHours(-1);

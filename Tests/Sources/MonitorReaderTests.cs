@@ -11,6 +11,7 @@ namespace Kodosumi.Tests.Sources;
 /// Reads of real execution databases written by the sqlite3 CLI in WAL mode: a finished one is read from an image in
 /// memory on a connection that is reused for the next database, a live one from the file with its WAL.
 /// </summary>
+[Category("Unit")]
 public class MonitorReaderTests
 {
     string _dir = "";

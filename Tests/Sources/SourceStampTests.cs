@@ -6,6 +6,7 @@ namespace Kodosumi.Tests.Sources;
 /// The stamp is held as numbers and stored as text: every stamp must read back equal, the text must stay the format
 /// indexes already hold, and a text that is no stamp must read as none (which refolds the execution) rather than as one.
 /// </summary>
+[Category("Unit")]
 public class SourceStampTests
 {
     const long T = 638_700_000_000_000_000;

@@ -6,6 +6,7 @@ using LiteDB.Engine;
 namespace Kodosumi.Tests.Store;
 
 /// <summary>LiteDB's log on a real file: many flushes make one sync, and every commit is in the file LiteDB reopens.</summary>
+[Category("Unit")]
 public class GroupSyncedFileTests
 {
     string _dir = "";

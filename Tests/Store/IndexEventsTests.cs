@@ -4,6 +4,7 @@ using Kodosumi.Shared.Model;
 namespace Kodosumi.Tests.Store;
 
 /// <summary>The events the catalog announces as it applies changes, and the bounded ring they are resumed from.</summary>
+[Category("Unit")]
 public class IndexEventsTests
 {
     const string Fid = "6b05909d8cdccfd0d55eba2e";

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 namespace Kodosumi.Tests.Store;
 
 /// <summary>The LiteDB index itself, opened and reopened as the service does.</summary>
+[Category("Unit")]
 public class IndexStoreTests
 {
     string _dir = "";

@@ -10,6 +10,7 @@ namespace Kodosumi.Tests.Store;
 /// The catalog holds a meta without its fid once for every execution of the same agent and user; whatever reads
 /// it (the index's string, an answer, a comparison) sees the text each execution wrote.
 /// </summary>
+[Category("Unit")]
 public class SharedMetaTests
 {
     const string FidA = "6b10aa816659d98e44ca5c78", FidB = "6b10aa8a2a939dc9a38ae4da";

@@ -2,6 +2,7 @@ using Kodosumi.Indexer.Worker;
 
 namespace Kodosumi.Tests.Worker;
 
+[Category("Unit")]
 public class BackgroundThreadTests
 {
     /// <summary>The scheduling policy of the calling thread, field 41 of /proc/thread-self/stat (0 normal, 5 SCHED_IDLE).</summary>

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Kodosumi.Tests.Worker;
 
 /// <summary>The watcher on a real folder tree: what it passes on when execution folders appear.</summary>
+[Category("Unit")]
 public class FolderWatcherTests
 {
     [Test]

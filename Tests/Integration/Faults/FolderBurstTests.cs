@@ -10,6 +10,7 @@ namespace Kodosumi.Tests.Integration.Faults;
 /// Thousands of execution folders, databases and files already inside, appear at once while the service runs.
 /// Periodic rescans are ten minutes apart: the watcher's events, or the rescan its overflow asks for, must find them all.
 /// </summary>
+[Category("Integration")]
 public class FolderBurstTests
 {
     const int PerWay = 1000;

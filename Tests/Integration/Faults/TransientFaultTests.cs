@@ -13,6 +13,7 @@ namespace Kodosumi.Tests.Integration.Faults;
 /// then quarantined, and recovers by itself; a file that is not a database is marked once and left alone
 /// until it changes. Each test has its own host, since the quarantine's timing is part of what is tested.
 /// </summary>
+[Category("Integration")]
 public class TransientFaultTests
 {
     const string Api = "/api/dashboard";

@@ -12,6 +12,7 @@ namespace Kodosumi.Tests.Integration.Faults;
 /// a commit that no later file event announces. Here the watcher hears nothing and rescans are ten minutes apart:
 /// a row committed after such a fold is found only because the execution is looked at again by itself.
 /// </summary>
+[Category("Integration")]
 public class UnsettledWalTests
 {
     string _dataDir = "";

@@ -13,6 +13,7 @@ namespace Kodosumi.Tests.Integration.Faults;
 /// and why, and the watcher comes back by itself. Periodic rescans are ten minutes apart here, so whatever
 /// is found in time was found by the recovery, not by the schedule.
 /// </summary>
+[Category("Integration")]
 public class WatcherFailureTests
 {
     const string Api = "/api/dashboard";

@@ -16,6 +16,7 @@ namespace Kodosumi.Tests.Integration.Faults;
 /// of its own, whose <c>/proc/sys/user/max_inotify_*</c> limits are set to zero there (the machine's own
 /// limits are untouched). It indexes by rescans, says degraded and why, and watches once the limit is raised.
 /// </summary>
+[Category("Integration")]
 public class WatcherLimitTests
 {
     [TestCase("max_inotify_watches", "inotify watches")]

@@ -12,6 +12,7 @@ namespace Kodosumi.Tests.Integration.Query;
 /// The export streams every row of the list (same filters, same order, no page limit): CSV read back with
 /// CsvHelper, NDJSON line by line, both equal to the JSON list.
 /// </summary>
+[Category("Integration")]
 public class ExportTests
 {
     const string Export = Dashboard + "/running-agents/export";

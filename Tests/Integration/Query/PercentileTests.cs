@@ -9,6 +9,7 @@ namespace Kodosumi.Tests.Integration.Query;
 /// Runtime percentiles (nearest rank: the value at rank ceil(p/100 × n) of the n sorted runtimes) in
 /// agent-stats and the per-agent table, computed here in decimal arithmetic from the recount.
 /// </summary>
+[Category("Integration")]
 public class PercentileTests
 {
     static readonly int[] Percents = [50, 90, 95, 99];

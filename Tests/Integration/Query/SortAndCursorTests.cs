@@ -9,6 +9,7 @@ namespace Kodosumi.Tests.Integration.Query;
 /// <c>sort</c>/<c>order</c> and keyset paging on running-agents, against an independent sort of the
 /// recounted executions: the documented order is the key in the asked direction, ties newest first.
 /// </summary>
+[Category("Integration")]
 public class SortAndCursorTests
 {
     const string List = Dashboard + "/running-agents";

@@ -8,6 +8,7 @@ namespace Kodosumi.Tests.Integration.Query;
 /// The tag filter matches in any case, so the tag list must count the same way: a count it shows is the
 /// number of executions its filter then lists.
 /// </summary>
+[Category("Integration")]
 public class TagCaseTests
 {
     static readonly string[][] TagsWritten = [["Research"], ["research", "web"], ["RESEARCH", "research"], ["Web"], []];

@@ -6,6 +6,7 @@ using static Kodosumi.Tests.Integration.Query.QueryDataSet;
 namespace Kodosumi.Tests.Integration.Query;
 
 /// <summary>The <c>tags</c> filter (every tag listed, any case) and the tag list, against tags read from the databases here.</summary>
+[Category("Integration")]
 public class TagsTests
 {
     static List<string> Fids(JsonElement json, string list) => json.GetProperty(list).EnumerateArray().Select(r => r.Str("fid")).ToList();
