@@ -13,7 +13,8 @@ public static class ProblemAnswers
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
         {
             c.ProblemDetails.Detail ??= DetailFor(c.HttpContext.Response.StatusCode, c.HttpContext.Request.Path);
-            c.ProblemDetails.Instance ??= c.HttpContext.Request.Path;
+            // Byte for byte the same for every fid it does not show: no path, no trace id.
+            c.ProblemDetails.Extensions.Remove("traceId");
         });
 
     /// <summary>Outermost, so that it sees the status every later part of the pipeline set.</summary>
