@@ -212,11 +212,13 @@ public sealed class IndexStore : IDisposable
     public void KeepRevoked(string key, long expiresUnixSeconds)
     {
         ThrowIfClosed();
+        EnsureFreeSpace();
         try
         {
             _db.GetCollection<RevokedToken>(Revoked).Upsert(new RevokedToken { Id = key, ExpiresUnixSeconds = expiresUnixSeconds });
         }
-        catch (LiteException e)
+        // A failed engine, or one being reopened after a failed write.
+        catch (Exception e) when (e is LiteException or ObjectDisposedException)
         {
             throw new IOException($"The revocation was not written: {e.Message}", e);
         }

@@ -23,16 +23,25 @@ public class FileSafetyTests
         return [.. json.GetProperty(list).EnumerateArray().Select(f => f.Str("path"))];
     }
 
+    /// <summary>Waits until the index counts <paramref name="expected"/> files in the execution's <c>out/</c>.</summary>
+    static Task IndexCounts(HttpClient client, Expected e, int expected, string what) =>
+        Wait.Until(async () => (await client.GetJson($"/api/dashboard/execution/{e.Fid}/details")).GetProperty("metadata")
+            .GetProperty("download_count").GetInt32() == expected, TimeSpan.FromSeconds(20), what);
+
     [Test]
-    public async Task A_fifo_is_neither_listed_nor_opened_and_many_of_them_do_not_starve_the_service()
+    public async Task A_fifo_is_neither_listed_counted_nor_opened_and_many_of_them_do_not_starve_the_service()
     {
         var e = ExecutionOf(Alice, skip: 0);
         var outDir = Path.Combine(ExecutionRoot, e.UserId, e.Fid, "out");
         Directory.CreateDirectory(outDir);
+        var regular = Directory.GetFiles(outDir, "*", SearchOption.AllDirectories).Length;
         var fifo = Path.Combine(outDir, $"pipe-{Guid.NewGuid():N}");
         Assert.That(MakeFifo(fifo, 0x1B6), Is.Zero, "mkfifo");
         using var client = WithToken(await SignIn(Alice));
         Assert.That(await Listed(client, e, "downloads"), Has.None.EqualTo(Path.GetFileName(fifo)));
+        // A file beside it moves the folder for the index, which then counts the regular files only.
+        await File.WriteAllTextAsync(Path.Combine(outDir, $"plain-{Guid.NewGuid():N}.txt"), "hers");
+        await IndexCounts(client, e, regular + 1, "the index counts the regular files, not the FIFO");
 
         // An open that blocked would never answer: the client gives up after a generous while instead of hanging.
         using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(20));
@@ -44,11 +53,12 @@ public class FileSafetyTests
     }
 
     [Test]
-    public async Task A_hard_link_to_a_file_elsewhere_is_neither_listed_nor_served()
+    public async Task A_hard_link_to_a_file_elsewhere_is_neither_listed_counted_nor_served()
     {
         var e = ExecutionOf(Alice, skip: 1);
         var outDir = Path.Combine(ExecutionRoot, e.UserId, e.Fid, "out");
         Directory.CreateDirectory(outDir);
+        var regular = Directory.GetFiles(outDir, "*", SearchOption.AllDirectories).Length;
         var elsewhere = Path.Combine(DataDir, $"secret-{Guid.NewGuid():N}.txt");
         await File.WriteAllTextAsync(elsewhere, "not for alice");
         var linked = $"linked-{Guid.NewGuid():N}.txt";
@@ -62,6 +72,7 @@ public class FileSafetyTests
         Assert.That(listed, Has.No.Member(linked));
         Assert.That((await client.GetAsync(Download(e, "out", linked))).StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
         Assert.That(await client.GetStringAsync(Download(e, "out", plain)), Is.EqualTo("hers"));
+        await IndexCounts(client, e, regular + 1, "the index counts the regular file, not the link");
     }
 
     [Test]

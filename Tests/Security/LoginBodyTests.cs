@@ -66,8 +66,10 @@ public class LoginBodyTests
         var before = service.PeakRss();
         const int Bodies = 32;
         var body = new byte[8 * 1024 * 1024];
-        Encoding.ASCII.GetBytes("{\"name\":\"nobody\",\"password\":\"").CopyTo(body, 0);
-        Array.Fill(body, (byte)'x', 30, body.Length - 32);
+        // Valid JSON throughout: a parser has to take in the whole password before it can say anything.
+        var head = Encoding.ASCII.GetBytes("{\"name\":\"nobody\",\"password\":\"");
+        head.CopyTo(body, 0);
+        Array.Fill(body, (byte)'x', head.Length, body.Length - head.Length - 2);
         Encoding.ASCII.GetBytes("\"}").CopyTo(body, body.Length - 2);
         using var client = Anonymous(service);
         var statuses = await Task.WhenAll(Enumerable.Range(0, Bodies).Select(async _ =>
