@@ -44,6 +44,8 @@ public sealed class IndexerContainer : IAsyncDisposable
                 p.HostConfig!.ReadonlyRootfs = true;
                 p.HostConfig.CapDrop = ["ALL"];
                 p.HostConfig.SecurityOpt = ["no-new-privileges:true"];
+                // The image's own health check (the daemon keeps its command), run every second instead of every 10 s.
+                p.Healthcheck = new Docker.DotNet.Models.HealthcheckConfig { Interval = TimeSpan.FromSeconds(1) };
             })
             .WithWaitStrategy(Wait.ForUnixContainer().UntilContainerIsHealthy())
             .Build();
