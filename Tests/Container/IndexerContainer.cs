@@ -9,7 +9,10 @@ using Kodosumi.Tests.Auth;
 
 namespace Kodosumi.Tests.Container;
 
-/// <summary>One container of the image, with a data directory bind-mounted at /data and an index volume.</summary>
+/// <summary>
+/// One container of the image, with a data directory bind-mounted at /data and an index volume, run read-only
+/// with a tmpfs /tmp, no capabilities and no new privileges.
+/// </summary>
 public sealed class IndexerContainer : IAsyncDisposable
 {
     const ushort Port = 3371;
@@ -31,11 +34,18 @@ public sealed class IndexerContainer : IAsyncDisposable
             .WithBindMount(data.Root, "/data", readOnlyData ? AccessMode.ReadOnly : AccessMode.ReadWrite)
             .WithVolumeMount(indexVolume, "/var/lib/kodosumi-indexer")
             .WithPortBinding(Port, assignRandomHostPort: true)
-            // Publish on loopback only: nothing outside this machine needs the test's service.
+            .WithTmpfsMount("/tmp")
             .WithCreateParameterModifier(p =>
             {
+                // Publish on loopback only: nothing outside this machine needs the test's service.
                 foreach (var bindings in p.HostConfig?.PortBindings?.Values ?? [])
                 foreach (var binding in bindings) binding.HostIP = "127.0.0.1";
+                // Hardened as deploy/docker-compose.yml runs it: the service must work that way.
+                p.HostConfig!.ReadonlyRootfs = true;
+                p.HostConfig.CapDrop = ["ALL"];
+                p.HostConfig.SecurityOpt = ["no-new-privileges:true"];
+                // The image's own health check (the daemon keeps its command), run every second instead of every 10 s.
+                p.Healthcheck = new Docker.DotNet.Models.HealthcheckConfig { Interval = TimeSpan.FromSeconds(1) };
             })
             .WithWaitStrategy(Wait.ForUnixContainer().UntilContainerIsHealthy())
             .Build();
