@@ -7,16 +7,20 @@ namespace Kodosumi.Api.Features.Dashboard;
 /// <summary>
 /// The filters of Kodosumi's running-agents query, applied to index summaries, plus <see cref="Tags"/>
 /// (an addition): an execution matches when its <c>meta.tags</c> hold every tag listed, in any case.
-/// <see cref="UserIds"/> is null when no user is asked for.
+/// <see cref="UserIds"/> is null when no user is asked for; an execution matches any of <see cref="Statuses"/>.
 /// </summary>
-public sealed record ExecutionFilter(double Since, string? AgentName, IReadOnlySet<string>? UserIds, string? Status, string? Search,
-    IReadOnlyList<string>? Tags = null)
+public sealed record ExecutionFilter(TimeRange Range, string? AgentName, IReadOnlySet<string>? UserIds, IReadOnlyList<string> Statuses,
+    string? Search, IReadOnlyList<string>? Tags = null)
 {
+    /// <summary>Whether the filter keeps every execution of its window, so a window's precomputed counts are its answer.</summary>
+    public bool KeepsAll =>
+        string.IsNullOrEmpty(AgentName) && UserIds is null && Statuses.Count == 0 && string.IsNullOrEmpty(Search) && Tags is not { Count: > 0 };
+
     public bool Matches(ExecutionSummary s) =>
-        s.StartTime >= Since
+        Range.Contains(s.StartTime)
         && (string.IsNullOrEmpty(AgentName) || s.AgentName.Contains(AgentName, StringComparison.OrdinalIgnoreCase))
         && (UserIds is null || UserIds.Contains(s.UserId))
-        && (string.IsNullOrEmpty(Status) || string.Equals(ExecutionRow.StatusOf(s), Status, StringComparison.OrdinalIgnoreCase))
+        && (Statuses.Count == 0 || Statuses.Contains(ExecutionRow.StatusOf(s), StringComparer.OrdinalIgnoreCase))
         && (string.IsNullOrEmpty(Search) || MatchesSearch(s, Search))
         && (Tags is not { Count: > 0 } || HasTags(s, Tags));
 
@@ -43,7 +47,7 @@ public sealed record ExecutionFilter(double Since, string? AgentName, IReadOnlyS
         return ids;
     }
 
-    /// <summary>The <c>tags</c> parameter: a comma-separated list; blanks are ignored.</summary>
-    public static IReadOnlyList<string> ParseTags(string? tags) =>
-        string.IsNullOrWhiteSpace(tags) ? [] : tags.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+    /// <summary>The <c>tags</c> or <c>status</c> parameter: a comma-separated list; blanks are ignored.</summary>
+    public static IReadOnlyList<string> ParseList(string? list) =>
+        string.IsNullOrWhiteSpace(list) ? [] : list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 }

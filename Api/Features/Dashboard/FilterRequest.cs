@@ -8,28 +8,30 @@ namespace Kodosumi.Api.Features.Dashboard;
 /// The window and filters that the list, its export, the per-agent table and the tag list share, so
 /// that they always count the same executions.
 /// </summary>
-public class FilterRequest
+public class FilterRequest : RangeRequest
 {
-    /// <summary>Executions that started within the last so many hours (a number &gt; 0); 999999 (what Kodosumi's page sends for "All time") or more means all.</summary>
-    public double Hours { get; init; } = 24;
+    public FilterRequest() : base(24) { }
+
+    protected FilterRequest(double defaultHours) : base(defaultHours) { }
+
     /// <summary>Part of the agent's name, in any case.</summary>
     [BindFrom("agent_name")] public string? AgentName { get; init; }
     /// <summary>A user id, or a user's name (what Kodosumi's own page sends).</summary>
     public string? User { get; init; }
-    /// <summary>A status (<c>starting</c>, <c>running</c>, <c>awaiting</c>, <c>finished</c>, <c>error</c>, <c>unknown</c>), in any case.</summary>
+    /// <summary>A status (<c>starting</c>, <c>running</c>, <c>awaiting</c>, <c>finished</c>, <c>error</c>, <c>unknown</c>), in any case; several comma-separated match any of them.</summary>
     public string? Status { get; init; }
     /// <summary>Part of the fid, agent name, user id or status, in any case.</summary>
     public string? Search { get; init; }
     /// <summary>Comma-separated; an execution must carry every one (<c>meta.tags</c>, any case).</summary>
     public string? Tags { get; init; }
 
-    public ExecutionFilter ToFilter(double since, UserDirectory users) =>
-        new(since, AgentName, ExecutionFilter.UsersNamed(User, users), Status, Search, ExecutionFilter.ParseTags(Tags));
+    public ExecutionFilter ToFilter(TimeRange range, UserDirectory users) =>
+        new(range, AgentName, ExecutionFilter.UsersNamed(User, users), ExecutionFilter.ParseList(Status), Search, ExecutionFilter.ParseList(Tags));
 }
 
 public static class FilterRequestRules
 {
     /// <summary>The rules every <see cref="FilterRequest"/> shares, added to an endpoint's own validator.</summary>
     public static void AddFilterRules<T>(this AbstractValidator<T> validator) where T : FilterRequest =>
-        validator.RuleFor(r => r.Hours).GreaterThan(0);
+        validator.AddRangeRules();
 }

@@ -8,11 +8,11 @@ namespace Kodosumi.Api.Features.Dashboard;
 public static class Visible
 {
     /// <summary>
-    /// The executions that started at or after <paramref name="since"/> and that the viewer may see, newest
-    /// first: a prefix of the snapshot's order, so the window costs no sort.
+    /// The executions that started in <paramref name="range"/> and that the viewer may see, newest first: a
+    /// stretch of the snapshot's order, so the window costs no sort.
     /// </summary>
-    public static IEnumerable<ExecutionSummary> InWindow(CatalogSnapshot snapshot, double since, Viewer viewer) =>
-        snapshot.NewestFirst.TakeWhile(s => s.StartTime >= since).Where(viewer.CanSee);
+    public static IEnumerable<ExecutionSummary> InWindow(CatalogSnapshot snapshot, TimeRange range, Viewer viewer) =>
+        snapshot.NewestFirst.SkipWhile(s => s.StartTime >= range.Until).TakeWhile(s => s.StartTime >= range.Since).Where(viewer.CanSee);
 
     /// <summary>
     /// What a <see cref="FilterRequest"/> matches for the viewer, newest first: the list's export, the
@@ -20,7 +20,7 @@ public static class Visible
     /// </summary>
     public static List<ExecutionSummary> Matching(CatalogSnapshot snapshot, FilterRequest request, Viewer viewer, UserDirectory users, TimeProvider time)
     {
-        var since = TimeWindow.Since(request.Hours, time);
-        return InWindow(snapshot, since, viewer).Where(request.ToFilter(since, users).Matches).ToList();
+        var range = request.ToRange(time);
+        return InWindow(snapshot, range, viewer).Where(request.ToFilter(range, users).Matches).ToList();
     }
 }

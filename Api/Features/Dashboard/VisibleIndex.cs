@@ -77,6 +77,14 @@ public sealed class VisibleIndex
         return low;
     }
 
+    /// <summary>The rows that started in <paramref name="range"/>, newest first: those after its end skipped, those before its start cut off.</summary>
+    public ArraySegment<ExecutionSummary> Window(TimeRange range)
+    {
+        var start = range.HasEnd ? CountSince(range.Until) : 0;
+        var end = Math.Max(start, CountSince(range.Since));
+        return new ArraySegment<ExecutionSummary>(Rows, start, end - start);
+    }
+
     /// <summary>Executions per status among the first <paramref name="count"/> rows, in the order the statuses first appear.</summary>
     public Dictionary<string, int> ByStatus(int count)
     {

@@ -9,6 +9,7 @@ import * as timeline from './timeline.js';
 import * as stats from './stats.js';
 import * as files from './files.js';
 import * as tagFilter from './tags.js';
+import * as range from './range.js';
 
 /** Timings; a test (or an embedding page) may override them through globalThis.kodosumiDashboard. */
 const timing = {
@@ -22,8 +23,8 @@ const timing = {
 const tabs = { running, errors, timeline, stats };
 const $ = (id) => document.getElementById(id);
 
-/** What every tab needs: the time range, the chosen tag ('' for all), and user names learnt from any answer. */
-const ctx = { hours: 24, tag: '', userNames: new Map() };
+/** What every tab needs: the time range (hours, or from/to), the chosen tag ('' for all), and user names learnt from any answer. */
+const ctx = { hours: 24, from: '', to: '', tag: '', userNames: new Map() };
 let active = 'running';
 let loading = null;
 let pending = false;
@@ -158,8 +159,7 @@ function setup() {
     a.addEventListener('click', () => selectTab(a.dataset.tab));
     a.addEventListener('keydown', (e) => { if (e.key === 'Enter') selectTab(a.dataset.tab); });
   }
-  $('hours').addEventListener('change', (e) => {
-    ctx.hours = Number(e.target.value);
+  range.setup(ctx, () => {
     running.resetPaging();
     refresh();
   });

@@ -1,11 +1,12 @@
 // Errors: one card per error event, newest first, with the stack trace folded in a <details>.
 import { getJson } from './api.js';
+import { params as rangeParams } from './range.js';
 import { el, clear, icon, emptyState, formatCount, formatTime } from './dom.js';
 
 const LIMIT = 100;
 
 export async function load(ctx) {
-  const { data } = await getJson('errors', { hours: ctx.hours, limit: LIMIT });
+  const { data } = await getJson('errors', { ...rangeParams(ctx), limit: LIMIT });
   const list = clear(document.getElementById('errors-list'));
   document.getElementById('errors-summary').textContent = data.total > data.errors.length
     ? `${formatCount(data.total)} errors in this time range; the newest ${formatCount(data.errors.length)} are shown.`

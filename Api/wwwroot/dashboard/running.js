@@ -1,6 +1,7 @@
 // Running Agents: statistic boxes, filters, a sortable table paged by the server (limit/offset),
 // so 100,000 executions cost one page of rows in the browser; export links for every matching row.
 import { getJson, url } from './api.js';
+import { params as rangeParams } from './range.js';
 import { el, clear, icon, option, box, statusBadge, emptyState, formatCount, formatDuration, formatTime, STATUS_ORDER } from './dom.js';
 
 const $ = (id) => document.getElementById(id);
@@ -47,11 +48,11 @@ export function resetPaging() {
 }
 
 export async function load(ctx) {
-  const filters = { hours: ctx.hours, search: state.search, agent_name: state.agent, user: state.user, status: state.status, tags: ctx.tag };
+  const filters = { ...rangeParams(ctx), search: state.search, agent_name: state.agent, user: state.user, status: state.status, tags: ctx.tag };
   renderExportLinks(filters);
   const [page, stats] = await Promise.all([
     getJson('running-agents', { ...filters, limit: state.limit, offset: state.offset, sort: state.sort }),
-    getJson('agent-stats', { hours: ctx.hours, tags: ctx.tag }),
+    getJson('agent-stats', { ...rangeParams(ctx), tags: ctx.tag }),
   ]);
   const data = page.data;
   for (const u of data.filters.users) if (u.name) ctx.userNames.set(u.id, u.name);

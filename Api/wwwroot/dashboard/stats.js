@@ -1,18 +1,19 @@
 // Statistics: summary figures, runtime percentiles, two D3 pie charts (status distribution, executions
 // per user) and a table per agent (/agents), all for the time range and tag.
 import { getJson } from './api.js';
+import { params as rangeParams } from './range.js';
 import { el, clear, box, emptyState, formatCount, formatDuration, formatPercent, formatTime, STATUS_COLORS } from './dom.js';
 
 const d3 = globalThis.d3;
 const SIZE = 240;
 
 export async function load(ctx) {
-  const filters = { hours: ctx.hours, tags: ctx.tag };
+  const filters = { ...rangeParams(ctx), tags: ctx.tag };
   const [{ data }, agents] = await Promise.all([getJson('agent-stats', filters), getJson('agents', filters)]);
   const unknownUsers = Object.keys(data.by_user).filter((id) => !ctx.userNames.has(id));
   if (unknownUsers.length > 0) {
     // The user names come with the running-agents filters.
-    const names = await getJson('running-agents', { hours: ctx.hours, limit: 1 });
+    const names = await getJson('running-agents', { ...rangeParams(ctx), limit: 1 });
     for (const u of names.data.filters.users) if (u.name) ctx.userNames.set(u.id, u.name);
   }
 

@@ -1,6 +1,7 @@
 // Timeline: executions per hour (per day beyond 48 hours), stacked by status, drawn with D3 from the
 // server's buckets (no rows are fetched: limit=0), counted in the browser's own time zone.
 import { ApiUnreachable, getJson } from './api.js';
+import { params as rangeParams, bounds, spanHours } from './range.js';
 import { el, clear, emptyState, formatCount, STATUS_COLORS, STATUS_ORDER } from './dom.js';
 
 const d3 = globalThis.d3;
@@ -12,9 +13,9 @@ const DAILY_AFTER_HOURS = 48;
 export const timeZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
 
 export async function load(ctx) {
-  const daily = ctx.hours > DAILY_AFTER_HOURS;
-  const { data, utc } = await fetchTimeline({ hours: ctx.hours, limit: 0, bucket: daily ? 'day' : 'hour', tz: timeZone(), tags: ctx.tag });
-  const bins = binsOf(data.buckets, ctx.hours, daily);
+  const daily = spanHours(ctx) > DAILY_AFTER_HOURS;
+  const { data, utc } = await fetchTimeline({ ...rangeParams(ctx), limit: 0, bucket: daily ? 'day' : 'hour', tz: timeZone(), tags: ctx.tag });
+  const bins = binsOf(data.buckets, ctx, daily);
   const statuses = STATUS_ORDER.filter((s) => bins.some((b) => b.counts[s])).concat(
     [...new Set(bins.flatMap((b) => Object.keys(b.counts)))].filter((s) => !STATUS_ORDER.includes(s)));
 
@@ -50,13 +51,12 @@ let zoneUnknown = false;
  * the server's bucket that starts in it. The server counted in this browser's zone, so a bucket's start is
  * a bin's start; flooring only guards against an answer counted elsewhere.
  */
-function binsOf(buckets, hours, daily) {
+function binsOf(buckets, ctx, daily) {
   const interval = daily ? d3.timeDay : d3.timeHour;
-  const now = new Date();
-  const from = hours >= 999999
-    ? new Date((buckets[0]?.start ?? now.getTime() / 1000) * 1000)
-    : new Date(now.getTime() - hours * 3600 * 1000);
-  const bins = interval.range(interval.floor(from), interval.offset(interval.floor(now), 1))
+  const earliest = buckets.length > 0 ? new Date(buckets[0].start * 1000) : undefined;
+  const { from, to } = bounds(ctx, earliest);
+  // The range's end is exclusive: its last bin is the one holding the instant just before it.
+  const bins = interval.range(interval.floor(from), interval.offset(interval.floor(new Date(to.getTime() - 1)), 1))
     .map((start) => ({ start, total: 0, counts: {} }));
   const index = new Map(bins.map((b) => [b.start.getTime(), b]));
   for (const bucket of buckets) {

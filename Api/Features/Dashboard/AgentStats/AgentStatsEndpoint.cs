@@ -16,13 +16,11 @@ public sealed class AgentStatsEndpoint(ExecutionCatalog catalog, TimeProvider ti
 
     public override async Task HandleAsync(AgentStatsRequest req, CancellationToken ct)
     {
-        var since = TimeWindow.Since(req.Hours, time);
-        var tags = ExecutionFilter.ParseTags(req.Tags);
+        var tags = ExecutionFilter.ParseList(req.Tags);
         var visible = VisibleIndex.Of(catalog.Snapshot(), Viewer.Of(User));
-        var count = visible.CountSince(since);
-        var window = new ArraySegment<ExecutionSummary>(visible.Rows, 0, count);
+        var window = visible.Window(req.ToRange(time));
         // All time without tags (the dashboard's statistics): computed once per catalog version and viewer.
-        var stats = count == visible.Rows.Length && tags.Count == 0
+        var stats = window.Count == visible.Rows.Length && tags.Count == 0
             ? visible.Derived(typeof(AgentStatsResponse), () => Compute(window))
             : Compute(window.Where(s => ExecutionFilter.HasTags(s, tags)).ToList());
         await Send.OkAsync(stats, ct);

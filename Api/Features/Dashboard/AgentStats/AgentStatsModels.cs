@@ -3,17 +3,16 @@ using FluentValidation;
 
 namespace Kodosumi.Api.Features.Dashboard.AgentStats;
 
-public sealed class AgentStatsRequest
+/// <summary>Kodosumi's statistics cover all time; a window (<c>hours</c>, or <c>from</c> and <c>to</c>) is an addition.</summary>
+public sealed class AgentStatsRequest() : RangeRequest(TimeWindow.AllTime)
 {
-    /// <summary>Kodosumi's statistics cover all time; a window is an addition.</summary>
-    public double Hours { get; init; } = TimeWindow.AllTime;
     /// <summary>Comma-separated; only executions carrying every one are counted.</summary>
     public string? Tags { get; init; }
 }
 
 public sealed class AgentStatsValidator : Validator<AgentStatsRequest>
 {
-    public AgentStatsValidator() => RuleFor(r => r.Hours).GreaterThan(0);
+    public AgentStatsValidator() => this.AddRangeRules();
 }
 
 public sealed class AgentStatsResponse

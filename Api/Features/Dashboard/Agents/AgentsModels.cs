@@ -5,7 +5,7 @@ namespace Kodosumi.Api.Features.Dashboard.Agents;
 public sealed class AgentsRequest : FilterRequest
 {
     /// <summary>All time by default, like agent-stats.</summary>
-    public AgentsRequest() => Hours = TimeWindow.AllTime;
+    public AgentsRequest() : base(TimeWindow.AllTime) { }
 }
 
 public sealed class AgentsValidator : Validator<AgentsRequest>

@@ -17,14 +17,15 @@ public sealed class ErrorsEndpoint(ExecutionCatalog catalog, IndexStore store, U
 
     public override async Task HandleAsync(ErrorsRequest req, CancellationToken ct)
     {
-        var since = TimeWindow.Since(req.Hours, time);
+        var range = req.ToRange(time);
         var viewer = Viewer.Of(User);
         var page = new List<ErrorItem>(Math.Min(req.Limit, 1000));
         var total = 0;
         // Newest first: the window is a prefix. Counted in one pass; only the page's items are built.
         foreach (var e in catalog.Snapshot().ErrorsNewestFirst)
         {
-            if (e.Timestamp < since) break;
+            if (e.Timestamp >= range.Until) continue;
+            if (e.Timestamp < range.Since) break;
             if (!viewer.CanSee(e.UserId) || total++ >= req.Limit) continue;
             page.Add(new ErrorItem
             {

@@ -4,10 +4,9 @@ using FluentValidation;
 
 namespace Kodosumi.Api.Features.Dashboard.Errors;
 
-public sealed class ErrorsRequest
+/// <summary>The window (<c>hours</c>, or <c>from</c> and <c>to</c>) selects error events by their own timestamp.</summary>
+public sealed class ErrorsRequest() : RangeRequest(24)
 {
-    /// <summary>Error events written within the last so many hours (a number &gt; 0); 999999 (what Kodosumi's page sends for "All time") or more means all.</summary>
-    public double Hours { get; init; } = 24;
     /// <summary>At most this many errors are listed (1 to 5000); <c>total</c> counts them all.</summary>
     public int Limit { get; init; } = 100;
 }
@@ -18,7 +17,7 @@ public sealed class ErrorsValidator : Validator<ErrorsRequest>
 
     public ErrorsValidator()
     {
-        RuleFor(r => r.Hours).GreaterThan(0);
+        this.AddRangeRules();
         RuleFor(r => r.Limit).InclusiveBetween(1, MaxLimit);
     }
 }

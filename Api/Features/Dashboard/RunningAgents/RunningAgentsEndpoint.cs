@@ -21,16 +21,18 @@ public sealed class RunningAgentsEndpoint(ExecutionCatalog catalog, UserDirector
         var sort = req.ToSort();
         var cursor = RunningAgentsCursor.TryDecode(req.Cursor);
         // A cursor keeps the window of the first page, so paging through it does not lose its oldest rows.
-        var since = cursor?.Since ?? TimeWindow.Since(req.Hours, time);
-        var filter = req.ToFilter(since, users);
+        var range = req.ToRange(time);
+        if (cursor is not null && !req.HasExactRange()) range = range with { Since = cursor.Since };
+        var filter = req.ToFilter(range, users);
         // The filters' drop-downs are built from the window too, so they never name what the user cannot see.
         var visible = VisibleIndex.Of(catalog.Snapshot(), Viewer.Of(User));
-        var inWindowCount = visible.CountSince(since);
-        var inWindow = new ArraySegment<ExecutionSummary>(visible.Rows, 0, inWindowCount);
+        var inWindow = visible.Window(range);
+        // A window that reaches now is a prefix of the viewer's rows, whose counts and values the index keeps.
+        var prefix = inWindow.Offset == 0;
+        var inWindowCount = inWindow.Count;
         // Unfiltered, newest first, without a cursor (the dashboard's first page): the window itself is the
         // answer's list, so its counts come from the index and the page costs only its own rows.
-        var whole = filter is { AgentName: null or "", UserIds: null, Status: null or "", Search: null or "", Tags: null or { Count: 0 } }
-            && sort == RunningAgentsSort.Default && cursor is null;
+        var whole = filter.KeepsAll && prefix && sort == RunningAgentsSort.Default && cursor is null;
         IReadOnlyList<ExecutionSummary> matches = whole ? inWindow : inWindow.Where(filter.Matches).ToList();
         var ordered = (whole ? inWindow : sort.Apply(matches, users, cursor?.After)).Skip(req.Offset);
         // Without a limit every match is listed, as Kodosumi lists them; one row more than a page tells whether another follows.
@@ -54,15 +56,18 @@ public sealed class RunningAgentsEndpoint(ExecutionCatalog catalog, UserDirector
             Offset = req.Offset,
             ByStatus = whole ? visible.ByStatus(inWindowCount) : matches.CountBy(ExecutionRow.StatusOf).ToDictionary(),
             NextCursor = lastBeforeMore is not null
-                ? new RunningAgentsCursor(sort.Column, sort.Descending, sort.KeyOf(lastBeforeMore, users), since).Encode()
+                ? new RunningAgentsCursor(sort.Column, sort.Descending, sort.KeyOf(lastBeforeMore, users), range.Since).Encode()
                 : null,
             Filters = new RunningAgentsFilters
             {
                 Hours = req.Hours, AgentName = req.AgentName, User = req.User, Status = req.Status, Search = req.Search, Tags = req.Tags,
-                AgentNames = visible.AgentNames(inWindowCount).Order(StringComparer.OrdinalIgnoreCase).ToList(),
-                Users = visible.UserIds(inWindowCount).Order(StringComparer.Ordinal)
+                From = req.From, To = req.To,
+                AgentNames = (prefix ? visible.AgentNames(inWindowCount) : inWindow.Select(s => s.AgentName).Distinct())
+                    .Order(StringComparer.OrdinalIgnoreCase).ToList(),
+                Users = (prefix ? visible.UserIds(inWindowCount) : inWindow.Select(s => s.UserId).Distinct()).Order(StringComparer.Ordinal)
                     .Select(id => new FilterUser(id, users.NameOf(id))).ToList(),
-                Statuses = visible.Statuses(inWindowCount).Order(StringComparer.Ordinal).ToList(),
+                Statuses = (prefix ? visible.Statuses(inWindowCount) : inWindow.Select(ExecutionRow.StatusOf).Distinct())
+                    .Order(StringComparer.Ordinal).ToList(),
             },
         }, ct);
     }

@@ -80,6 +80,8 @@ public sealed class RunningAgentsResponse
 public sealed class RunningAgentsFilters
 {
     public double Hours { get; init; }
+    public string? From { get; init; }
+    public string? To { get; init; }
     public string? AgentName { get; init; }
     public string? User { get; init; }
     public string? Status { get; init; }

@@ -5,7 +5,7 @@ namespace Kodosumi.Api.Features.Dashboard.Tags;
 public sealed class TagsRequest : FilterRequest
 {
     /// <summary>All time by default: the tags a filter can offer.</summary>
-    public TagsRequest() => Hours = TimeWindow.AllTime;
+    public TagsRequest() : base(TimeWindow.AllTime) { }
 }
 
 public sealed class TagsValidator : Validator<TagsRequest>

@@ -18,18 +18,19 @@ public sealed class TimelineEndpoint(ExecutionCatalog catalog, UserDirectory use
 
     public override async Task HandleAsync(TimelineRequest req, CancellationToken ct)
     {
-        var since = TimeWindow.Since(req.Hours, time);
-        var tags = ExecutionFilter.ParseTags(req.Tags);
+        var range = req.ToRange(time);
+        var tags = ExecutionFilter.ParseList(req.Tags);
         var zone = TimeBuckets.FindZone(req.Tz)!;
         var days = req.Bucket == TimeBuckets.Day;
         var visible = VisibleIndex.Of(catalog.Snapshot(), Viewer.Of(User));
-        var inWindow = visible.CountSince(since);
-        // Without tags the window is a prefix of the viewer's rows, whose buckets are counted once per version.
+        var inWindow = visible.Window(range);
+        // Without tags a window that reaches now is a prefix of the viewer's rows, whose buckets are counted once per version.
+        var prefix = tags.Count == 0 && inWindow.Offset == 0;
         IReadOnlyList<ExecutionSummary> newestFirst = tags.Count == 0
-            ? new ArraySegment<ExecutionSummary>(visible.Rows, 0, inWindow)
-            : visible.Rows.Take(inWindow).Where(s => ExecutionFilter.HasTags(s, tags)).ToList();
-        var buckets = tags.Count == 0
-            ? TimelineCounts.InWindow(visible, inWindow, zone, days)
+            ? inWindow
+            : inWindow.Where(s => ExecutionFilter.HasTags(s, tags)).ToList();
+        var buckets = prefix
+            ? TimelineCounts.InWindow(visible, inWindow.Count, zone, days)
             : TimelineCounts.Count(newestFirst, newestFirst.Count, new TimeBuckets(zone, days));
         // Oldest first: the newest `limit` rows (or all of them), read backwards from the end of the listed ones.
         var listed = Math.Min(req.Limit ?? int.MaxValue, newestFirst.Count);

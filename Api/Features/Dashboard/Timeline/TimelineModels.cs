@@ -3,10 +3,8 @@ using FluentValidation;
 
 namespace Kodosumi.Api.Features.Dashboard.Timeline;
 
-public sealed class TimelineRequest
+public sealed class TimelineRequest() : RangeRequest(24)
 {
-    /// <summary>Executions that started within the last so many hours (a number &gt; 0); 999999 (what Kodosumi's page sends for "All time") or more means all.</summary>
-    public double Hours { get; init; } = 24;
     /// <summary>How many executions to list (the newest ones); every one when not given, as Kodosumi lists them. The buckets always count them all.</summary>
     public int? Limit { get; init; }
     /// <summary><c>hour</c> (default) or <c>day</c>.</summary>
@@ -23,7 +21,7 @@ public sealed class TimelineValidator : Validator<TimelineRequest>
 
     public TimelineValidator()
     {
-        RuleFor(r => r.Hours).GreaterThan(0);
+        this.AddRangeRules();
         RuleFor(r => r.Limit).InclusiveBetween(0, MaxLimit).When(r => r.Limit is not null);
         RuleFor(r => r.Bucket).Must(b => string.IsNullOrEmpty(b) || b is TimeBuckets.Hour or TimeBuckets.Day)
             .WithMessage("bucket must be hour or day");
