@@ -5,6 +5,7 @@ using Kodosumi.Tests.Support;
 namespace Kodosumi.Tests.Browser;
 
 /// <summary>What an operator picks beyond the presets: an exact time range.</summary>
+[Category("Browser")]
 public class OperatorViewsPageTests : BrowserTest
 {
     /// <summary>A range between two executions' start times, on whole minutes (what a datetime-local input holds), in UTC.</summary>

@@ -10,6 +10,7 @@ namespace Kodosumi.Tests.Integration.Query;
 /// Exact time ranges (<c>from</c>, <c>to</c>: executions started in <c>[from, to)</c>, error events in it) and
 /// several statuses at once, against the executions recounted from their databases.
 /// </summary>
+[Category("Integration")]
 public class RangeAndStatusTests
 {
     /// <summary>A range cut at two executions' own start times, so both ends fall exactly on a row.</summary>
