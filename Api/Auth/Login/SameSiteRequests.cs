@@ -4,7 +4,8 @@ namespace Kodosumi.Api.Auth.Login;
 /// Refuses a sign-in or logout that another site's page makes a browser send (login CSRF, a forced logout), by
 /// what the browser says of the request's origin: <c>Sec-Fetch-Site</c>, else <c>Origin</c>. A request with
 /// neither (an API client, a script) is let through: no browser made it on another site's behalf. A logout
-/// may come from the same site (Kodosumi's own page on another port); a sign-in only from this origin.
+/// may come from the same site (Kodosumi's own page on another port); a sign-in only from this origin (or,
+/// by <c>Origin</c> alone, this host).
 /// </summary>
 public static class SameSiteRequests
 {
@@ -36,9 +37,8 @@ public static class SameSiteRequests
         if (origin.Length == 0) return null;
         // "null" (a sandboxed frame, a redirect across sites) names no origin at all: not this one.
         if (!Uri.TryCreate(origin, UriKind.Absolute, out var from)) return "Origin";
-        var sameHost = string.Equals(from.Host, request.Host.Host, StringComparison.OrdinalIgnoreCase);
-        var samePort = from.Port == (request.Host.Port ?? (request.IsHttps ? 443 : 80));
-        return sameHost && (allowSameSite || samePort) ? null : "Origin";
+        // The host only: behind a TLS proxy that is not trusted the scheme and port seen here are not the browser's.
+        return string.Equals(from.Host, request.Host.Host, StringComparison.OrdinalIgnoreCase) ? null : "Origin";
     }
 
     static bool IsGuarded(HttpContext context) =>
