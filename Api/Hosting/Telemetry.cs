@@ -27,7 +27,7 @@ public static class Telemetry
                     !context.Request.Path.StartsWithSegments("/health") && !context.Request.Path.StartsWithSegments("/metrics"))
                 .AddOtlpExporter())
             .WithMetrics(m => m
-                .AddMeter(IndexMetrics.MeterName)
+                .AddMeter(IndexMeter.Name)
                 .AddAspNetCoreInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddOtlpExporter());
