@@ -11,9 +11,7 @@ var demo = args.Contains(DemoData.DemoSwitch);
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
     Args = ["--hostBuilder:reloadConfigOnChange=false", .. args.Where(a => a != DemoData.DemoSwitch)],
-    // The application's own folder, not the working directory: appsettings.json and the pages are found
-    // wherever the service is started from (a systemd unit, `dotnet /opt/.../Kodosumi.Api.dll`).
-    ContentRootPath = AppContext.BaseDirectory,
+    ContentRootPath = ContentRoot.Default(args),
 });
 // A build (not a publish) has no wwwroot of its own: `dotnet run` serves the project's, in every environment.
 builder.WebHost.UseStaticWebAssets();

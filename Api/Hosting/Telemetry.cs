@@ -18,14 +18,16 @@ public static class Telemetry
     {
         if (string.IsNullOrWhiteSpace(builder.Configuration[EndpointSetting])) return builder;
         builder.Services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService(ServiceName, serviceVersion: BuildVersion.Value))
+            // Named last, so it would win over OTEL_SERVICE_NAME: take that name when one is given.
+            .ConfigureResource(r => r.AddService(builder.Configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : ServiceName,
+                serviceVersion: BuildVersion.Value))
             .WithTracing(t => t
                 // Probes and scrapes come every few seconds and say nothing about the service's work.
                 .AddAspNetCoreInstrumentation(o => o.Filter = context =>
                     !context.Request.Path.StartsWithSegments("/health") && !context.Request.Path.StartsWithSegments("/metrics"))
                 .AddOtlpExporter())
             .WithMetrics(m => m
-                .AddMeter(IndexMetrics.MeterName)
+                .AddMeter(IndexMeter.Name)
                 .AddAspNetCoreInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddOtlpExporter());

@@ -8,7 +8,8 @@ namespace Kodosumi.Api.Metrics;
 /// </summary>
 public static class MetricsEndpoints
 {
-    public static IServiceCollection AddKodosumiMetrics(this IServiceCollection services) => services.AddSingleton<IndexMetrics>();
+    public static IServiceCollection AddKodosumiMetrics(this IServiceCollection services) =>
+        services.AddSingleton<IndexReadings>().AddSingleton<IndexMetrics>().AddSingleton<IndexMeter>();
 
     /// <summary>First in the pipeline, so refused (401) and not-ready (503) requests are timed too.</summary>
     public static WebApplication UseKodosumiHttpMetrics(this WebApplication app)
@@ -31,6 +32,10 @@ public static class MetricsEndpoints
         || HttpMethods.IsDelete(method) || HttpMethods.IsPatch(method) || HttpMethods.IsOptions(method)
         || HttpMethods.IsTrace(method) || HttpMethods.IsConnect(method);
 
-    public static void MapKodosumiMetrics(this WebApplication app) =>
+    public static void MapKodosumiMetrics(this WebApplication app)
+    {
         app.MapMetrics("/metrics", app.Services.GetRequiredService<IndexMetrics>().Registry);
+        // Made now, so its instruments exist (and its lag histogram records) from the start.
+        app.Services.GetRequiredService<IndexMeter>();
+    }
 }

@@ -47,7 +47,7 @@ public class TelemetryTests
             Assert.Multiple(() =>
             {
                 Assert.That(receiver.Received("traces", "kodosumi-indexer"), Is.True, "the service names itself");
-                Assert.That(receiver.Received("metrics", IndexMetrics.MeterName), Is.True);
+                Assert.That(receiver.Received("metrics", IndexMeter.Name), Is.True);
                 // Probes come every few seconds and would drown the traces that matter.
                 Assert.That(receiver.Received("traces", "/health/ready"), Is.False, "the readiness probes are not traced");
                 Assert.That(receiver.ContentTypes("traces").Concat(receiver.ContentTypes("metrics")), Is.All.EqualTo("application/x-protobuf"));

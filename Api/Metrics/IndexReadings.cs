@@ -1,0 +1,60 @@
+using Kodosumi.Api.Features.Dashboard;
+using Kodosumi.Indexer.Store;
+using Kodosumi.Indexer.Worker;
+using Kodosumi.Shared.Model;
+
+namespace Kodosumi.Api.Metrics;
+
+/// <summary>
+/// What the index reports about itself, read when asked, for both <c>/metrics</c> (<see cref="IndexMetrics"/>) and
+/// OpenTelemetry (<see cref="IndexMeter"/>). Labels never carry a user, an fid or an agent name: the scrape is open.
+/// </summary>
+public sealed class IndexReadings
+{
+    /// <summary>Kodosumi's statuses; anything else an execution writes counts as <c>other</c>, so labels stay few.</summary>
+    static readonly string[] Statuses = ["starting", "running", "awaiting", "finished", "error", ExecutionRow.UnknownStatus];
+    const string Other = "other";
+
+    readonly ExecutionCatalog _catalog;
+    readonly IndexerStatus _status;
+    readonly TimeProvider _time;
+
+    public IndexReadings(ExecutionCatalog catalog, IndexerStatus status, TimeProvider time)
+    {
+        _catalog = catalog;
+        _status = status;
+        _time = time;
+        catalog.Events.Folded += ObserveLag;
+    }
+
+    /// <summary>
+    /// Seconds from the newest event's own timestamp to the moment the API shows it, per folded execution with
+    /// new rows after the first scan. Raised under the catalog's lock: handlers must be cheap.
+    /// </summary>
+    public event Action<double>? Lag;
+
+    /// <summary>Every status label with its count, zero included, so a series never disappears.</summary>
+    public Dictionary<string, int> CountsByStatus()
+    {
+        var counts = _catalog.Snapshot().NewestFirst.CountBy(s => StatusLabel(s.Status)).ToDictionary();
+        return Statuses.Append(Other).ToDictionary(s => s, s => counts.GetValueOrDefault(s));
+    }
+
+    public int Indexed => _catalog.Snapshot().NewestFirst.Count;
+    public int WithProblems => _catalog.WithProblemsCount;
+    public int Quarantined => _catalog.QuarantinedCount;
+    public long FoldedSinceStart => _status.FoldedSinceStart;
+
+    /// <summary>Seconds since the last full scan ended; null before the first.</summary>
+    public double? SecondsSinceScan => _status.LastScanAt is { } scanned ? (_time.GetUtcNow() - scanned).TotalSeconds : null;
+
+    void ObserveLag(ExecutionSummary? previous, ExecutionSummary current)
+    {
+        // The first scan folds whatever was written while the service was away: that is history, not lag.
+        if (!_status.Ready || current.LastTimestamp is not { } newest || current.LastFoldedId <= (previous?.LastFoldedId ?? 0)) return;
+        Lag?.Invoke(Math.Max(0, _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0 - newest));
+    }
+
+    public static string StatusLabel(string? status) =>
+        status is null ? ExecutionRow.UnknownStatus : Array.IndexOf(Statuses, status) >= 0 ? status : Other;
+}
