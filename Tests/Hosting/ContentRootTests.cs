@@ -2,6 +2,7 @@ using Kodosumi.Api.Hosting;
 
 namespace Kodosumi.Tests.Hosting;
 
+[Category("Integration")]
 public class ContentRootTests
 {
     [Test]

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 namespace Kodosumi.Tests.Hosting;
 
 /// <summary>A stopping service ends its live streams instead of waiting for their clients (or its shutdown timeout).</summary>
+[Category("Integration")]
 public class ShutdownTests
 {
     [Test]
