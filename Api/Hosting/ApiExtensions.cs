@@ -2,6 +2,7 @@ using System.Text.Json;
 using FastEndpoints;
 using Kodosumi.Api.Auth;
 using Kodosumi.Api.Features.Dashboard;
+using Kodosumi.Api.Features.Dashboard.Stalls;
 using Kodosumi.Api.Health;
 using Kodosumi.Api.Metrics;
 
@@ -22,6 +23,8 @@ public static class ApiExtensions
         builder.Services.AddKodosumiProblemAnswers();
         builder.Services.AddOptions<DashboardOptions>().BindConfiguration(DashboardOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<KeptAnswers>();
+        builder.Services.AddSingleton<StallClock>();
+        builder.Services.AddHostedService<StalledWatch>();
         return builder;
     }
 

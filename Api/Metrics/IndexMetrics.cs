@@ -1,4 +1,5 @@
 using Kodosumi.Api.Features.Dashboard;
+using Kodosumi.Api.Features.Dashboard.Stalls;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Indexer.Worker;
 using Kodosumi.Shared.Model;
@@ -23,14 +24,17 @@ public sealed class IndexMetrics
     readonly Gauge _indexed;
     readonly Gauge _withProblems;
     readonly Gauge _quarantined;
+    readonly Gauge _stalled;
+    readonly StallClock _stalls;
     readonly Counter _folded;
     readonly Gauge _sinceScan;
     readonly Histogram _lag;
 
     public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
 
-    public IndexMetrics(ExecutionCatalog catalog, IndexerStatus status, TimeProvider time)
+    public IndexMetrics(ExecutionCatalog catalog, IndexerStatus status, TimeProvider time, StallClock stalls)
     {
+        _stalls = stalls;
         _catalog = catalog;
         _status = status;
         _time = time;
@@ -41,6 +45,8 @@ public sealed class IndexMetrics
             "Executions whose database could not be read the last time it was tried (the problem field).");
         _quarantined = factory.CreateGauge("kodosumi_executions_quarantined",
             "Executions whose database keeps failing: not read until their next probe, last known summary kept.");
+        _stalled = factory.CreateGauge("kodosumi_executions_stalled",
+            "Running or starting executions whose latest event is older than Dashboard:StalledAfter: their process may have died.");
         _folded = factory.CreateCounter("kodosumi_folded_executions_total", "Executions folded into the index since the process started.");
         _sinceScan = factory.CreateGauge("kodosumi_index_seconds_since_scan",
             "Seconds since the last full scan ended: nothing the watcher missed is older than this plus a rescan interval.");
@@ -60,6 +66,8 @@ public sealed class IndexMetrics
         _indexed.Set(executions.Count);
         _withProblems.Set(_catalog.WithProblemsCount);
         _quarantined.Set(_catalog.QuarantinedCount);
+        var stall = _stalls.Now();
+        _stalled.Set(executions.Count(stall.IsStalled));
         _folded.IncTo(_status.FoldedSinceStart);
         if (_status.LastScanAt is { } scanned) _sinceScan.Set((_time.GetUtcNow() - scanned).TotalSeconds);
     }

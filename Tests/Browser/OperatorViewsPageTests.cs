@@ -4,7 +4,7 @@ using Kodosumi.Tests.Support;
 
 namespace Kodosumi.Tests.Browser;
 
-/// <summary>What an operator picks beyond the presets: an exact time range.</summary>
+/// <summary>What an operator needs beyond the presets: an exact time range, stalled runs.</summary>
 public class OperatorViewsPageTests : BrowserTest
 {
     /// <summary>A range between two executions' start times, on whole minutes (what a datetime-local input holds), in UTC.</summary>
@@ -49,5 +49,25 @@ public class OperatorViewsPageTests : BrowserTest
         await Page.FillAsync("#range-to", "2026-12-01T10:00");
         await Page.ClickAsync("#range-apply");
         await Expect(Page.Locator("#range-error")).ToHaveTextAsync("The end must be after the start.");
+    }
+
+    [Test]
+    public async Task Stalled_runs_carry_a_badge_a_box_and_a_filter()
+    {
+        await OpenAsync();
+        var stats = await ApiAsync("agent-stats?hours=24");
+        var stalled = stats.GetProperty("stalled").GetInt32();
+        Assert.That(stalled, Is.GreaterThan(0), "the generated data has runs whose last event is more than 30 minutes old");
+        await Expect(Page.Locator("#running-boxes [data-box=stalled] .box-value")).ToHaveTextAsync(Count(stalled));
+
+        await Page.SelectOptionAsync("#filter-stalled", "true");
+        var expected = await ApiAsync("running-agents?hours=24&limit=50&stalled=true");
+        await ExpectRowsAsync(expected, "only the stalled runs");
+        Assert.That(await Page.Locator("#running-table tbody tr[data-fid] .stalled-badge").CountAsync(),
+            Is.EqualTo(expected.GetProperty("agents").GetArrayLength()), "each with its badge");
+
+        await Page.SelectOptionAsync("#filter-stalled", "false");
+        await ExpectRowsAsync(await ApiAsync("running-agents?hours=24&limit=50&stalled=false"), "none of the stalled runs");
+        Assert.That(await Page.Locator("#running-table .stalled-badge").CountAsync(), Is.Zero);
     }
 }
