@@ -44,6 +44,24 @@ function update(changes, resetPage = true) {
   reload();
 }
 
+/** The list's part of the page's address: filters, search, sort and page size. */
+export function getView() {
+  return { q: state.search, agent: state.agent, user: state.user, status: state.status, stalled: state.stalled, sort: state.sort, limit: String(state.limit) };
+}
+
+/** Takes a view from the address; the drop-downs show it once the next answer fills them. */
+export function setView(view) {
+  Object.assign(state, {
+    search: view.q, agent: view.agent, user: view.user, status: view.status, stalled: view.stalled, sort: view.sort,
+    limit: Number(view.limit) || 50, offset: 0,
+  });
+  $('filter-search').value = state.search;
+  $('filter-stalled').value = state.stalled;
+  const size = $('page-size');
+  if (![...size.options].some((o) => o.value === String(state.limit))) size.append(new Option(String(state.limit), String(state.limit)));
+  size.value = String(state.limit);
+}
+
 export function resetPaging() {
   state.offset = 0;
 }
