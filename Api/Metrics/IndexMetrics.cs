@@ -1,5 +1,6 @@
 using Kodosumi.Api.Features.Dashboard;
 using Kodosumi.Api.Features.Dashboard.Stalls;
+using Kodosumi.Indexer.Alerts;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Indexer.Worker;
 using Kodosumi.Shared.Model;
@@ -25,6 +26,10 @@ public sealed class IndexMetrics
     readonly Gauge _withProblems;
     readonly Gauge _quarantined;
     readonly Gauge _stalled;
+    readonly Gauge _alertsPending;
+    readonly Counter _alertsSent, _alertsRetried, _alertsDropped;
+    readonly AlertCounters _alerts;
+    readonly IndexStore _store;
     readonly StallClock _stalls;
     readonly Counter _folded;
     readonly Gauge _sinceScan;
@@ -32,8 +37,10 @@ public sealed class IndexMetrics
 
     public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
 
-    public IndexMetrics(ExecutionCatalog catalog, IndexerStatus status, TimeProvider time, StallClock stalls)
+    public IndexMetrics(ExecutionCatalog catalog, IndexerStatus status, TimeProvider time, StallClock stalls, AlertCounters alerts, IndexStore store)
     {
+        _alerts = alerts;
+        _store = store;
         _stalls = stalls;
         _catalog = catalog;
         _status = status;
@@ -47,6 +54,10 @@ public sealed class IndexMetrics
             "Executions whose database keeps failing: not read until their next probe, last known summary kept.");
         _stalled = factory.CreateGauge("kodosumi_executions_stalled",
             "Running or starting executions whose latest event is older than Dashboard:StalledAfter: their process may have died.");
+        _alertsPending = factory.CreateGauge("kodosumi_alerts_pending", "Alerts in the outbox, not yet delivered to their webhook.");
+        _alertsSent = factory.CreateCounter("kodosumi_alerts_sent_total", "Alerts a webhook answered with 2xx, since the process started.");
+        _alertsRetried = factory.CreateCounter("kodosumi_alerts_retried_total", "Failed deliveries that were tried again, since the process started.");
+        _alertsDropped = factory.CreateCounter("kodosumi_alerts_dropped_total", "Alerts given up undelivered (Alerts:GiveUpAfter), since the process started.");
         _folded = factory.CreateCounter("kodosumi_folded_executions_total", "Executions folded into the index since the process started.");
         _sinceScan = factory.CreateGauge("kodosumi_index_seconds_since_scan",
             "Seconds since the last full scan ended: nothing the watcher missed is older than this plus a rescan interval.");
@@ -68,6 +79,10 @@ public sealed class IndexMetrics
         _quarantined.Set(_catalog.QuarantinedCount);
         var stall = _stalls.Now();
         _stalled.Set(executions.Count(stall.IsStalled));
+        _alertsPending.Set(_store.OutboxState().Count);
+        _alertsSent.IncTo(_alerts.Sent);
+        _alertsRetried.IncTo(_alerts.Retried);
+        _alertsDropped.IncTo(_alerts.Dropped);
         _folded.IncTo(_status.FoldedSinceStart);
         if (_status.LastScanAt is { } scanned) _sinceScan.Set((_time.GetUtcNow() - scanned).TotalSeconds);
     }

@@ -31,6 +31,7 @@ public class StalledTests
     static readonly TimeSpan Margin = TimeSpan.FromMinutes(3);
 
     readonly MovableClock _clock = new();
+    readonly WebhookReceiver _receiver = new();
     string _dataDir = "";
     IndexerHost _host = null!;
     WebApplicationFactory<Program> _factory = null!;
@@ -63,6 +64,8 @@ public class StalledTests
         {
             ["Dashboard:StalledCheckInterval"] = "00:00:00.200",
             ["Stream:HeartbeatInterval"] = "00:00:00.300",
+            ["Alerts:Webhooks:0:Url"] = _receiver.Url("stalled"),
+            ["Alerts:Webhooks:0:Events"] = "stalled",
         });
         _factory = _host.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(_clock)));
         _client = await _host.StartAsync(_factory);
@@ -74,6 +77,7 @@ public class StalledTests
         _client.Dispose();
         _factory.Dispose();
         _host.Dispose();
+        _receiver.Dispose();
         TempDirs.Delete(_dataDir);
     }
 
@@ -234,6 +238,13 @@ public class StalledTests
         Assert.That(again.Str("previous_status"), Is.EqualTo("running"));
         Assert.That(stream.Received.Count(i => i.EventType == IndexEvent.Stalled && JsonDocument.Parse(i.Data).RootElement.Str("fid") == _wakes),
             Is.EqualTo(1), "one crossing, one event");
+
+        var alerts = await _receiver.Until("stalled", r => r.Any(h => h.Json.GetProperty("fid").GetString() == _wakes), "the stalled alert is posted");
+        // Other tests move the clock back and forth too: each crossing is one alert, this one is the last.
+        var alert = alerts.Last(h => h.Json.GetProperty("fid").GetString() == _wakes).Json;
+        Assert.That(alert.GetProperty("event").GetString(), Is.EqualTo("stalled"));
+        Assert.That(alert.GetProperty("status").GetString(), Is.EqualTo("running"));
+        Assert.That(alerts.Select(h => h.Json.GetProperty("fid").GetString()), Does.Not.Contain(_dead), "stalled before the service watched: no alert");
     }
 
     /// <summary>A client of the host with the moved clock (the one the service runs on), signed in as the operator.</summary>

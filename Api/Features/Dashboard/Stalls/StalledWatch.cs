@@ -1,4 +1,5 @@
 using Kodosumi.Api.Hosting;
+using Kodosumi.Indexer.Alerts;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Shared.Model;
 using Microsoft.Extensions.Options;
@@ -8,9 +9,9 @@ namespace Kodosumi.Api.Features.Dashboard.Stalls;
 /// <summary>
 /// Tells the live stream what no change of the index tells it: a run that has just crossed the stall line
 /// (a <c>stalled</c> event, once per crossing), and a stalled run that writes again without a new status
-/// (a <c>status</c> event). Looks every <c>Dashboard:StalledCheckInterval</c> on the injected clock.
+/// (a <c>status</c> event); the runs that stalled are written to the alert outbox too. Looks every <c>Dashboard:StalledCheckInterval</c> on the injected clock.
 /// </summary>
-public sealed class StalledWatch(ExecutionCatalog catalog, StallClock stalls, IOptions<DashboardOptions> options, TimeProvider time)
+public sealed class StalledWatch(ExecutionCatalog catalog, StallClock stalls, AlertOutbox alerts, IOptions<DashboardOptions> options, TimeProvider time)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -24,7 +25,9 @@ public sealed class StalledWatch(ExecutionCatalog catalog, StallClock stalls, IO
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 var now = stalls.Now();
-                catalog.Events.PublishStalled(Crossed(catalog.Snapshot().NewestFirst, before, now));
+                var crossed = Crossed(catalog.Snapshot().NewestFirst, before, now);
+                catalog.Events.PublishStalled(crossed);
+                alerts.EnqueueStalled(crossed);
                 before = now;
             }
         }
