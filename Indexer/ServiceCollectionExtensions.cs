@@ -1,3 +1,4 @@
+using Kodosumi.Indexer.Alerts;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Indexer.Users;
 using Kodosumi.Indexer.Worker;
@@ -33,7 +34,12 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<UserDirectory>();
         services.AddSingleton<IndexerStatus>();
         services.TryAddSingleton<WatcherFactory>();
+        services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<AlertPlanner>();
+        services.AddSingleton<AlertCounters>();
+        services.AddSingleton<AlertOutbox>();
         services.AddHostedService<IndexerWorker>();
+        services.AddHostedService<AlertSender>();
         // The worker stops between two committed batches; docker stop allows 10 s before SIGKILL.
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(8));
         return services;

@@ -9,7 +9,7 @@ namespace Kodosumi.Api.Health;
 /// unready: the periodic rescan still keeps the index current. An index that cannot be written (a full disk)
 /// is degraded too: the answers are what was committed, only not the newest.
 /// </summary>
-public sealed class IndexHealthCheck(IndexerStatus status, ExecutionCatalog catalog) : IHealthCheck
+public sealed class IndexHealthCheck(IndexerStatus status, ExecutionCatalog catalog, IndexStore store, TimeProvider time) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -27,6 +27,10 @@ public sealed class IndexHealthCheck(IndexerStatus status, ExecutionCatalog cata
             ["watcher"] = status.WatcherState,
             ["watched_folders"] = status.WatchedFolders,
         };
+        // The outbox holds only undelivered alerts, so counting it stays cheap while receivers answer.
+        var (pending, oldest) = store.OutboxState();
+        data["alerts_pending"] = pending;
+        data["alerts_oldest_seconds"] = oldest is { } since ? Math.Max(0, time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0 - since) : 0;
         if (status.IndexWriteError is { } writeError) data["index_write_error"] = writeError;
         var result = status.Rebuilding is { } why ? HealthCheckResult.Unhealthy($"rebuilding: {why}", data: data)
             : !status.Ready ? HealthCheckResult.Unhealthy("the first full scan is not done yet", data: data)

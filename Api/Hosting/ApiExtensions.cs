@@ -3,6 +3,7 @@ using FastEndpoints;
 using Kodosumi.Api.Auth;
 using Kodosumi.Api.Auth.Login;
 using Kodosumi.Api.Features.Dashboard;
+using Kodosumi.Api.Features.Dashboard.Stalls;
 using Kodosumi.Api.Health;
 using Kodosumi.Api.Metrics;
 
@@ -25,6 +26,8 @@ public static class ApiExtensions
         builder.Services.AddKodosumiProblemAnswers();
         builder.Services.AddOptions<DashboardOptions>().BindConfiguration(DashboardOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<KeptAnswers>();
+        builder.Services.AddSingleton<StallClock>();
+        builder.Services.AddHostedService<StalledWatch>();
         return builder;
     }
 

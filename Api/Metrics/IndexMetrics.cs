@@ -1,4 +1,7 @@
+using Kodosumi.Api.Features.Dashboard.Stalls;
 using Kodosumi.Api.Hosting;
+using Kodosumi.Indexer.Alerts;
+using Kodosumi.Indexer.Store;
 using Prometheus;
 
 namespace Kodosumi.Api.Metrics;
@@ -7,18 +10,29 @@ namespace Kodosumi.Api.Metrics;
 public sealed class IndexMetrics
 {
     readonly IndexReadings _readings;
+    readonly ExecutionCatalog _catalog;
+    readonly StallClock _stalls;
+    readonly AlertCounters _alerts;
+    readonly IndexStore _store;
     readonly Gauge _byStatus;
     readonly Gauge _indexed;
     readonly Gauge _withProblems;
     readonly Gauge _quarantined;
+    readonly Gauge _stalled;
+    readonly Gauge _alertsPending;
+    readonly Counter _alertsSent, _alertsRetried, _alertsDropped;
     readonly Counter _folded;
     readonly Gauge _sinceScan;
 
     public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
 
-    public IndexMetrics(IndexReadings readings)
+    public IndexMetrics(IndexReadings readings, ExecutionCatalog catalog, StallClock stalls, AlertCounters alerts, IndexStore store)
     {
         _readings = readings;
+        _catalog = catalog;
+        _stalls = stalls;
+        _alerts = alerts;
+        _store = store;
         var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
         _byStatus = factory.CreateGauge("kodosumi_executions", "Executions in the index by status.", "status");
         _indexed = factory.CreateGauge("kodosumi_executions_indexed", "Executions in the index.");
@@ -26,6 +40,12 @@ public sealed class IndexMetrics
             "Executions whose database could not be read the last time it was tried (the problem field).");
         _quarantined = factory.CreateGauge("kodosumi_executions_quarantined",
             "Executions whose database keeps failing: not read until their next probe, last known summary kept.");
+        _stalled = factory.CreateGauge("kodosumi_executions_stalled",
+            "Running or starting executions whose latest event is older than Dashboard:StalledAfter: their process may have died.");
+        _alertsPending = factory.CreateGauge("kodosumi_alerts_pending", "Alerts in the outbox, not yet delivered to their webhook.");
+        _alertsSent = factory.CreateCounter("kodosumi_alerts_sent_total", "Alerts a webhook answered with 2xx, since the process started.");
+        _alertsRetried = factory.CreateCounter("kodosumi_alerts_retried_total", "Failed deliveries that were tried again, since the process started.");
+        _alertsDropped = factory.CreateCounter("kodosumi_alerts_dropped_total", "Alerts given up undelivered (Alerts:GiveUpAfter), since the process started.");
         _folded = factory.CreateCounter("kodosumi_folded_executions_total", "Executions folded into the index since the process started.");
         _sinceScan = factory.CreateGauge("kodosumi_index_seconds_since_scan",
             "Seconds since the last full scan ended: nothing the watcher missed is older than this plus a rescan interval.");
@@ -46,6 +66,12 @@ public sealed class IndexMetrics
         _indexed.Set(counts.Values.Sum());
         _withProblems.Set(_readings.WithProblems);
         _quarantined.Set(_readings.Quarantined);
+        var stall = _stalls.Now();
+        _stalled.Set(_catalog.Snapshot().NewestFirst.Count(stall.IsStalled));
+        _alertsPending.Set(_store.OutboxState().Count);
+        _alertsSent.IncTo(_alerts.Sent);
+        _alertsRetried.IncTo(_alerts.Retried);
+        _alertsDropped.IncTo(_alerts.Dropped);
         _folded.IncTo(_readings.FoldedSinceStart);
         if (_readings.SecondsSinceScan is { } seconds) _sinceScan.Set(seconds);
     }

@@ -16,6 +16,8 @@ public sealed record IndexEvent(
     public const string StatusChanged = "status";
     public const string Error = "error";
     public const string Removed = "removed";
+    /// <summary>A running or starting execution went silent for too long: it crossed the stall line by the passage of time alone.</summary>
+    public const string Stalled = "stalled";
     /// <summary>The catalog was replaced as a whole (the index reopened): whatever a client holds may be wrong.</summary>
     public const string Reset = "reset";
 }
@@ -86,6 +88,24 @@ public sealed class IndexEvents(int capacity = IndexEvents.DefaultCapacity)
                 Add(IndexEvent.StatusChanged, current, previous.Status, current.StatusTimestamp, null);
             foreach (var error in addedErrors) Add(IndexEvent.Error, current, null, error.Timestamp, error.EventId);
         }
+    }
+
+    /// <summary>Announces runs that have just crossed the stall line (no change of the index causes it), and wakes the streams.</summary>
+    public void PublishStalled(IReadOnlyCollection<ExecutionSummary> executions)
+    {
+        if (executions.Count == 0) return;
+        lock (_gate)
+            foreach (var s in executions) Add(IndexEvent.Stalled, s, null, s.LastTimestamp, null);
+        Signal();
+    }
+
+    /// <summary>
+    /// A stalled run wrote again without changing its status: announced as a <c>status</c> event (the same status
+    /// before and after), so a client that marked it stalled learns that it moves. Called from <see cref="Folded"/>.
+    /// </summary>
+    public void PublishMovedAgain(ExecutionSummary current)
+    {
+        lock (_gate) Add(IndexEvent.StatusChanged, current, current.Status, current.LastTimestamp, null);
     }
 
     internal void PublishRemoved(ExecutionSummary previous)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Kodosumi.Indexer.Alerts;
 using Kodosumi.Shared.Model;
 using LiteDB;
 using LiteDB.Engine;
@@ -20,6 +21,7 @@ public sealed class IndexStore : IDisposable
     const string Executions = "executions";
     const string Errors = "errors";
     const string Revoked = "revoked";
+    const string Outbox = "outbox";
 
     readonly string _path;
     readonly long _minFreeBytes;
@@ -28,6 +30,7 @@ public sealed class IndexStore : IDisposable
     volatile LiteDatabase _db;
     volatile ILiteCollection<ExecutionSummary> _executions;
     volatile ILiteCollection<ErrorEvent> _errors;
+    volatile ILiteCollection<OutboxAlert> _outbox;
     (List<ExecutionSummary> Executions, List<ErrorEvent> Errors)? _loaded;
     // Set after a failed write: until a commit is proven on disk, each one is checkpointed before it counts.
     bool _verifyCommits;
@@ -47,7 +50,7 @@ public sealed class IndexStore : IDisposable
         _logger = logger;
         Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
         (_db, _loaded, RebuildReason) = OpenOrRebuild(_path, logger);
-        (_executions, _errors) = Collections(_db);
+        (_executions, _errors, _outbox) = Collections(_db);
     }
 
     /// <summary>
@@ -69,7 +72,7 @@ public sealed class IndexStore : IDisposable
         try
         {
             (var db, _loaded, RebuildReason) = OpenOrRebuild(_path, _logger);
-            (_executions, _errors) = Collections(db);
+            (_executions, _errors, _outbox) = Collections(db);
             _db = db;
             _closedBy = null;
         }
@@ -104,11 +107,13 @@ public sealed class IndexStore : IDisposable
             throw new IndexVolumeFullException($"No space left for the index: {free / 1048576} MB free on its volume; after a failed write it waits for {RecoveryHeadroomBytes / 1048576} MB");
     }
 
-    static (ILiteCollection<ExecutionSummary>, ILiteCollection<ErrorEvent>) Collections(LiteDatabase db)
+    static (ILiteCollection<ExecutionSummary>, ILiteCollection<ErrorEvent>, ILiteCollection<OutboxAlert>) Collections(LiteDatabase db)
     {
         var errors = db.GetCollection<ErrorEvent>(Errors);
         errors.EnsureIndex(e => e.Fid);
-        return (db.GetCollection<ExecutionSummary>(Executions), errors);
+        var outbox = db.GetCollection<OutboxAlert>(Outbox, BsonAutoId.Int64);
+        outbox.EnsureIndex(a => a.Webhook);
+        return (db.GetCollection<ExecutionSummary>(Executions), errors, outbox);
     }
 
     /// <summary>Everything the index held at open (read once then, which also proved it readable); handed out once.</summary>
@@ -154,8 +159,11 @@ public sealed class IndexStore : IDisposable
         }
     }
 
-    /// <summary>Writes a batch in one transaction. Never call across an await: LiteDB transactions are per thread.</summary>
-    public void Commit(IReadOnlyList<IndexChange> changes)
+    /// <summary>
+    /// Writes a batch in one transaction, with the alerts it causes: a change is never stored without its alerts,
+    /// nor an alert without its change. Never call across an await: LiteDB transactions are per thread.
+    /// </summary>
+    public void Commit(IReadOnlyList<IndexChange> changes, IReadOnlyList<OutboxAlert>? alerts = null)
     {
         if (changes.Count == 0) return;
         ThrowIfClosed();
@@ -178,6 +186,7 @@ public sealed class IndexStore : IDisposable
                         break;
                 }
             }
+            if (alerts is { Count: > 0 }) _outbox.InsertBulk(alerts);
             _db.Commit();
         }
         catch
@@ -190,6 +199,43 @@ public sealed class IndexStore : IDisposable
         {
             ProveWritten();
             _verifyCommits = false;
+        }
+    }
+
+    /// <summary>Writes alerts that no change of the index causes (a run that stalled as time passed).</summary>
+    public void Enqueue(IReadOnlyList<OutboxAlert> alerts)
+    {
+        if (alerts.Count == 0) return;
+        ThrowIfClosed();
+        _outbox.InsertBulk(alerts);
+    }
+
+    /// <summary>The oldest undelivered alert for a webhook: alerts go out one at a time in the order they were written.</summary>
+    public OutboxAlert? NextAlert(int webhook)
+    {
+        ThrowIfClosed();
+        return _outbox.Query().Where(a => a.Webhook == webhook).OrderBy(a => a.Id).FirstOrDefault();
+    }
+
+    /// <summary>Removes a delivered (or given up) alert.</summary>
+    public void RemoveAlert(long id)
+    {
+        ThrowIfClosed();
+        _outbox.Delete(id);
+    }
+
+    /// <summary>How many alerts wait, and when the oldest of them was written (Unix seconds); null when none waits.</summary>
+    public (int Count, double? OldestCreatedAt) OutboxState()
+    {
+        try
+        {
+            var count = _outbox.Count();
+            var oldest = count == 0 ? null : (double?)_outbox.Query().OrderBy(a => a.Id).Select(a => a.CreatedAt).FirstOrDefault();
+            return (count, oldest);
+        }
+        catch (Exception e) when (e is LiteException or IOException or ObjectDisposedException)
+        {
+            return (0, null);
         }
     }
 
@@ -267,6 +313,7 @@ public sealed class IndexStore : IDisposable
             .Ignore(s => s.StartTime)
             .Ignore(s => s.HasError);
         mapper.Entity<ErrorEvent>().Id(e => e.Id);
+        mapper.Entity<OutboxAlert>().Id(a => a.Id, autoId: true);
         return mapper;
     }
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;
 using Kodosumi.Indexer.Sources;
+using Kodosumi.Indexer.Alerts;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Indexer.Users;
 using LiteDB;
@@ -25,6 +26,7 @@ public sealed class IndexerWorker(
     IndexerStatus status,
     TimeProvider time,
     WatcherFactory watchers,
+    AlertOutbox alerts,
     IHostApplicationLifetime lifetime,
     ILogger<IndexerWorker> logger) : BackgroundService
 {
@@ -385,8 +387,11 @@ public sealed class IndexerWorker(
     void Write(IReadOnlyList<IndexChange> changes)
     {
         if (changes.Count == 0) return;
-        if (!Write(() => store.Commit(changes))) return;
+        // Planned against the summaries the catalog still holds, the ones these changes replace.
+        var caused = alerts.PlanFor(changes, catalog.Find);
+        if (!Write(() => store.Commit(changes, caused))) return;
         catalog.Apply(changes);
+        if (caused.Count > 0) alerts.Written();
         // Which executions are live decides which ones the watcher watches.
         _watcher?.Track(changes);
         status.AddFolded(changes.Count(c => c is UpsertExecution { Restamp: false }));

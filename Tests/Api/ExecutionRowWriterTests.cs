@@ -29,7 +29,7 @@ public class ExecutionRowWriterTests
             Error = "Traceback (most recent call last):\n  ValueError: 'abc' <tag>", ErrorTimestamp = 1796203434.449122, StartTime = 1796202769.8966172,
             EndTime = 1796203467.6767473, Runtime = 697.780130147934, UploadCount = 1, DownloadCount = 2, ErrorCount = 3, EventCount = 22,
             Tags = ["Creative", "Müsic"], Problem = "SQLite error 5: database is locked", Warning = "event 2 (meta) is not JSON",
-            Quarantined = new QuarantineView("locked", 1796203000.25, double.PositiveInfinity),
+            Quarantined = new QuarantineView("locked", 1796203000.25, double.PositiveInfinity), Stalled = true,
         },
         new()
         {

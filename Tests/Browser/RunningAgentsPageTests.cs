@@ -23,7 +23,7 @@ public class RunningAgentsPageTests : BrowserTest
         await ExpectRowsAsync(page, "the first page, newest first");
 
         var cells = await Page.Locator("#running-table tbody tr[data-fid]").EvaluateAllAsync<string[][]>(
-            "rows => rows.map(r => [...r.cells].slice(0, 4).map(c => c.textContent))");
+            "rows => rows.map(r => [...r.cells].slice(0, 4).map(c => c.querySelector('.status-badge')?.textContent ?? c.textContent))");
         var rows = page.GetProperty("agents").EnumerateArray().ToList();
         Assert.Multiple(() =>
         {

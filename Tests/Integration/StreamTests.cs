@@ -48,7 +48,7 @@ public class StreamTests
     }
 
     /// <summary>One open stream, parsed with the runtime's own SSE parser.</summary>
-    sealed class SseClient : IAsyncDisposable
+    internal sealed class SseClient : IAsyncDisposable
     {
         readonly HttpClient _client;
         readonly HttpResponseMessage _response;

@@ -1,3 +1,4 @@
+using Kodosumi.Api.Features.Dashboard.Stalls;
 using Kodosumi.Indexer.Users;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Model;
@@ -10,11 +11,11 @@ namespace Kodosumi.Api.Features.Dashboard;
 /// <see cref="UserIds"/> is null when no user is asked for; an execution matches any of <see cref="Statuses"/>.
 /// </summary>
 public sealed record ExecutionFilter(TimeRange Range, string? AgentName, IReadOnlySet<string>? UserIds, IReadOnlyList<string> Statuses,
-    string? Search, IReadOnlyList<string>? Tags = null)
+    string? Search, IReadOnlyList<string>? Tags = null, bool? Stalled = null, StallLine Stall = default)
 {
     /// <summary>Whether the filter keeps every execution of its window, so a window's precomputed counts are its answer.</summary>
     public bool KeepsAll =>
-        string.IsNullOrEmpty(AgentName) && UserIds is null && Statuses.Count == 0 && string.IsNullOrEmpty(Search) && Tags is not { Count: > 0 };
+        string.IsNullOrEmpty(AgentName) && UserIds is null && Statuses.Count == 0 && string.IsNullOrEmpty(Search) && Tags is not { Count: > 0 } && Stalled is null;
 
     public bool Matches(ExecutionSummary s) =>
         Range.Contains(s.StartTime)
@@ -22,7 +23,8 @@ public sealed record ExecutionFilter(TimeRange Range, string? AgentName, IReadOn
         && (UserIds is null || UserIds.Contains(s.UserId))
         && (Statuses.Count == 0 || Statuses.Contains(ExecutionRow.StatusOf(s), StringComparer.OrdinalIgnoreCase))
         && (string.IsNullOrEmpty(Search) || MatchesSearch(s, Search))
-        && (Tags is not { Count: > 0 } || HasTags(s, Tags));
+        && (Tags is not { Count: > 0 } || HasTags(s, Tags))
+        && (Stalled is not { } stalled || Stall.IsStalled(s) == stalled);
 
     static bool MatchesSearch(ExecutionSummary s, string term) =>
         s.Fid.Contains(term, StringComparison.OrdinalIgnoreCase)

@@ -1,3 +1,4 @@
+using Kodosumi.Api.Features.Dashboard.Stalls;
 using Kodosumi.Indexer.Users;
 using Kodosumi.Shared.Model;
 
@@ -30,11 +31,13 @@ public sealed class ExecutionRow
     public string? Warning { get; init; }
     /// <summary>Set while the execution's database is not read (it kept failing); the other fields are its last good summary.</summary>
     public QuarantineView? Quarantined { get; init; }
+    /// <summary>Running or starting, and silent for longer than <c>Dashboard:StalledAfter</c>: its process may have died.</summary>
+    public bool Stalled { get; init; }
 
     /// <summary>Status shown for an execution that has written no status event yet.</summary>
     public const string UnknownStatus = "unknown";
 
-    public static ExecutionRow From(ExecutionSummary s, UserDirectory users) => new()
+    public static ExecutionRow From(ExecutionSummary s, UserDirectory users, StallLine stall) => new()
     {
         Fid = s.Fid,
         UserId = s.UserId,
@@ -55,6 +58,7 @@ public sealed class ExecutionRow
         Problem = s.Problem,
         Warning = s.Warning,
         Quarantined = s.Quarantine is { } q ? new QuarantineView(q.Reason, q.Since, q.RetryAt) : null,
+        Stalled = stall.IsStalled(s),
     };
 
     public static string StatusOf(ExecutionSummary s) => s.Status ?? UnknownStatus;

@@ -19,7 +19,7 @@ public sealed class ExecutionRowWriter : JsonConverter<ExecutionRow>
         ErrorCount = JsonEncodedText.Encode("error_count"), EventCount = JsonEncodedText.Encode("event_count"),
         Tags = JsonEncodedText.Encode("tags"), Problem = JsonEncodedText.Encode("problem"), Warning = JsonEncodedText.Encode("warning"),
         Quarantined = JsonEncodedText.Encode("quarantined"), Reason = JsonEncodedText.Encode("reason"),
-        Since = JsonEncodedText.Encode("since"), RetryAt = JsonEncodedText.Encode("retry_at");
+        Since = JsonEncodedText.Encode("since"), RetryAt = JsonEncodedText.Encode("retry_at"), Stalled = JsonEncodedText.Encode("stalled");
 
     public override ExecutionRow Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         throw new NotSupportedException("execution rows are only written");
@@ -61,6 +61,7 @@ public sealed class ExecutionRowWriter : JsonConverter<ExecutionRow>
         {
             writer.WriteNull(Quarantined);
         }
+        writer.WriteBoolean(Stalled, row.Stalled);
         writer.WriteEndObject();
     }
 

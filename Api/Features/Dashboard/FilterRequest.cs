@@ -1,5 +1,6 @@
 using FastEndpoints;
 using FluentValidation;
+using Kodosumi.Api.Features.Dashboard.Stalls;
 using Kodosumi.Indexer.Users;
 
 namespace Kodosumi.Api.Features.Dashboard;
@@ -24,9 +25,12 @@ public class FilterRequest : RangeRequest
     public string? Search { get; init; }
     /// <summary>Comma-separated; an execution must carry every one (<c>meta.tags</c>, any case).</summary>
     public string? Tags { get; init; }
+    /// <summary><c>true</c>: only stalled runs (running or starting, silent longer than <c>Dashboard:StalledAfter</c>); <c>false</c>: none of them.</summary>
+    public bool? Stalled { get; init; }
 
-    public ExecutionFilter ToFilter(TimeRange range, UserDirectory users) =>
-        new(range, AgentName, ExecutionFilter.UsersNamed(User, users), ExecutionFilter.ParseList(Status), Search, ExecutionFilter.ParseList(Tags));
+    public ExecutionFilter ToFilter(TimeRange range, UserDirectory users, StallLine stall) =>
+        new(range, AgentName, ExecutionFilter.UsersNamed(User, users), ExecutionFilter.ParseList(Status), Search, ExecutionFilter.ParseList(Tags),
+            Stalled, stall);
 }
 
 public static class FilterRequestRules

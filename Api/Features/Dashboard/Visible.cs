@@ -1,4 +1,5 @@
 using Kodosumi.Api.Auth;
+using Kodosumi.Api.Features.Dashboard.Stalls;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Indexer.Users;
 using Kodosumi.Shared.Model;
@@ -18,9 +19,10 @@ public static class Visible
     /// What a <see cref="FilterRequest"/> matches for the viewer, newest first: the list's export, the
     /// per-agent table and the tag list take their executions from here, so they always count the same ones.
     /// </summary>
-    public static List<ExecutionSummary> Matching(CatalogSnapshot snapshot, FilterRequest request, Viewer viewer, UserDirectory users, TimeProvider time)
+    public static List<ExecutionSummary> Matching(CatalogSnapshot snapshot, FilterRequest request, Viewer viewer, UserDirectory users,
+        TimeProvider time, StallLine stall)
     {
         var range = request.ToRange(time);
-        return InWindow(snapshot, range, viewer).Where(request.ToFilter(range, users).Matches).ToList();
+        return InWindow(snapshot, range, viewer).Where(request.ToFilter(range, users, stall).Matches).ToList();
     }
 }

@@ -10,6 +10,7 @@ import * as stats from './stats.js';
 import * as files from './files.js';
 import * as tagFilter from './tags.js';
 import * as range from './range.js';
+import * as view from './view.js';
 
 /** Timings; a test (or an embedding page) may override them through globalThis.kodosumiDashboard. */
 const timing = {
@@ -109,6 +110,7 @@ async function refresh() {
     pending = true;
     return loading;
   }
+  view.save(currentView());
   loading = (async () => {
     try {
       await Promise.all([tabs[active].load(ctx), tagFilter.load(ctx)]);
@@ -142,14 +144,33 @@ function handleFailure(e) {
   }
 }
 
-function selectTab(name) {
+/** What the address keeps: the tab, the range, the tag and the list's filters, search and sort. */
+function currentView() {
+  return { tab: active, hours: String(ctx.hours), from: ctx.from, to: ctx.to, tag: ctx.tag, ...running.getView() };
+}
+
+/** Shows a view read from the address (on load, back and forward). */
+function applyView(v) {
+  Object.assign(ctx, { hours: Number(v.hours) || 24, from: v.from, to: v.to, tag: v.tag });
+  range.show(ctx);
+  const tag = $('tag-filter');
+  if (ctx.tag && ![...tag.options].some((o) => o.value === ctx.tag)) tag.append(new Option(ctx.tag, ctx.tag));
+  tag.value = ctx.tag;
+  running.setView(v);
+  showTab(v.tab in tabs ? v.tab : 'running');
+}
+
+function showTab(name) {
   active = name;
   for (const a of document.querySelectorAll('.tabs [data-tab]')) {
     a.classList.toggle('active', a.dataset.tab === name);
     a.setAttribute('aria-selected', String(a.dataset.tab === name));
   }
   for (const key of Object.keys(tabs)) $(`tab-${key}`).hidden = key !== name;
-  history.replaceState(null, '', `#${name}`);
+}
+
+function selectTab(name) {
+  showTab(name);
   refresh();
 }
 
@@ -168,6 +189,16 @@ function setup() {
     refresh();
   });
   $('refresh').addEventListener('click', () => refresh());
+  $('copy-link').addEventListener('click', async () => {
+    const link = location.href;
+    const copied = await view.copy(link);
+    $('copy-link').dataset.link = link;
+    setUpdated(copied ? 'Link copied' : `Copy this link: ${link}`);
+  });
+  window.addEventListener('popstate', () => {
+    applyView(view.read(location.hash.slice(1)));
+    refresh();
+  });
   $('logout').addEventListener('click', async () => {
     live.stop();
     await logout();
@@ -192,8 +223,9 @@ function setup() {
   showLive(live.state);
   document.addEventListener('visibilitychange', onVisibilityChange);
 
-  const initial = location.hash.slice(1);
-  selectTab(initial in tabs ? initial : 'running');
+  // The address holds the view (an older link names only the tab, as #tab).
+  applyView(view.read(location.hash.slice(1)));
+  refresh();
 }
 
 setup();

@@ -79,6 +79,11 @@ export function statusBadge(status) {
   return el('span', { class: `status-badge status-${known}`, text: status, 'data-status': status });
 }
 
+/** Marks a run whose process may have died: running or starting, and silent for too long. */
+export function stalledBadge() {
+  return el('span', { class: 'status-badge stalled-badge', text: 'stalled', title: 'No event for longer than the stall limit: its process may have died' });
+}
+
 /** A statistic box: a label, a big value, and an optional line under it. */
 export function box(label, value, note, testId) {
   return el('article', { class: 'box s6 m4 l2', 'data-box': testId },

@@ -9,7 +9,7 @@
 // as live only once something arrives on it.
 import { url, probe } from './api.js';
 
-const CHANGE_EVENTS = ['execution', 'status', 'error', 'removed'];
+const CHANGE_EVENTS = ['execution', 'status', 'error', 'removed', 'stalled'];
 const FIRST_RETRY_MS = 1_000;
 const LAST_RETRY_MS = 30_000;
 const STALL_HEARTBEATS = 2.5;

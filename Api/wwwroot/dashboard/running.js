@@ -2,11 +2,11 @@
 // so 100,000 executions cost one page of rows in the browser; export links for every matching row.
 import { getJson, url } from './api.js';
 import { params as rangeParams } from './range.js';
-import { el, clear, icon, option, box, statusBadge, emptyState, formatCount, formatDuration, formatTime, STATUS_ORDER } from './dom.js';
+import { el, clear, icon, option, box, statusBadge, stalledBadge, emptyState, formatCount, formatDuration, formatTime, STATUS_ORDER } from './dom.js';
 
 const $ = (id) => document.getElementById(id);
 
-const state = { search: '', agent: '', user: '', status: '', sort: '-start_time', offset: 0, limit: 50 };
+const state = { search: '', agent: '', user: '', status: '', stalled: '', sort: '-start_time', offset: 0, limit: 50 };
 let reload = () => {};
 
 export function setup(onChange, openFiles) {
@@ -20,6 +20,7 @@ export function setup(onChange, openFiles) {
   $('filter-agent').addEventListener('change', (e) => update({ agent: e.target.value }));
   $('filter-user').addEventListener('change', (e) => update({ user: e.target.value }));
   $('filter-status').addEventListener('change', (e) => update({ status: e.target.value }));
+  $('filter-stalled').addEventListener('change', (e) => update({ stalled: e.target.value }));
   $('page-size').addEventListener('change', (e) => update({ limit: Number(e.target.value) }));
   $('page-prev').addEventListener('click', () => update({ offset: Math.max(0, state.offset - state.limit) }, false));
   $('page-next').addEventListener('click', () => update({ offset: state.offset + state.limit }, false));
@@ -43,12 +44,30 @@ function update(changes, resetPage = true) {
   reload();
 }
 
+/** The list's part of the page's address: filters, search, sort and page size. */
+export function getView() {
+  return { q: state.search, agent: state.agent, user: state.user, status: state.status, stalled: state.stalled, sort: state.sort, limit: String(state.limit) };
+}
+
+/** Takes a view from the address; the drop-downs show it once the next answer fills them. */
+export function setView(view) {
+  Object.assign(state, {
+    search: view.q, agent: view.agent, user: view.user, status: view.status, stalled: view.stalled, sort: view.sort,
+    limit: Number(view.limit) || 50, offset: 0,
+  });
+  $('filter-search').value = state.search;
+  $('filter-stalled').value = state.stalled;
+  const size = $('page-size');
+  if (![...size.options].some((o) => o.value === String(state.limit))) size.append(new Option(String(state.limit), String(state.limit)));
+  size.value = String(state.limit);
+}
+
 export function resetPaging() {
   state.offset = 0;
 }
 
 export async function load(ctx) {
-  const filters = { ...rangeParams(ctx), search: state.search, agent_name: state.agent, user: state.user, status: state.status, tags: ctx.tag };
+  const filters = { ...rangeParams(ctx), search: state.search, agent_name: state.agent, user: state.user, status: state.status, stalled: state.stalled, tags: ctx.tag };
   renderExportLinks(filters);
   const [page, stats] = await Promise.all([
     getJson('running-agents', { ...filters, limit: state.limit, offset: state.offset, sort: state.sort }),
@@ -77,6 +96,7 @@ function renderBoxes(page, stats) {
     if (!(status in total) && !(status in filtered)) continue;
     boxes.push(box(status[0].toUpperCase() + status.slice(1), pair(filtered[status] ?? 0, total[status] ?? 0), 'filtered / total', status));
   }
+  if (stats.stalled !== undefined) boxes.push(box('Stalled', formatCount(stats.stalled), 'running or starting, silent too long', 'stalled'));
   $('running-boxes').replaceChildren(...boxes);
 }
 
@@ -89,6 +109,7 @@ function renderFilters(f) {
   fill($('filter-agent'), 'All agents', f.agent_names.map((a) => [a, a]), state.agent);
   fill($('filter-user'), 'All users', f.users.map((u) => [u.id, u.name ?? u.id]), state.user);
   fill($('filter-status'), 'All statuses', f.statuses.map((s) => [s, s]), state.status);
+  $('filter-stalled').value = state.stalled;
 }
 
 /** The export carries the list's filters and order, without paging: every matching row. */
@@ -99,21 +120,22 @@ function renderExportLinks(filters) {
 function renderTable(rows, ctx) {
   const body = clear(document.querySelector('#running-table tbody'));
   if (rows.length === 0) {
-    const filtered = state.search || state.agent || state.user || state.status || ctx.tag;
+    const filtered = state.search || state.agent || state.user || state.status || state.stalled || ctx.tag;
     body.append(el('tr', {}, el('td', { colspan: 8 },
       emptyState('inbox', filtered ? 'No executions match these filters.' : 'No executions in this time range yet.'))));
     return;
   }
   for (const row of rows) {
+    const status = el('td', {}, statusBadge(row.status), row.stalled ? [' ', stalledBadge()] : null);
     const files = el('button', {
       class: 'chip small files-button', title: 'Show files', 'data-fid': row.fid,
       onclick: () => state.openFiles(row.fid),
     }, icon('upload'), el('span', { text: row.upload_count }), icon('download'), el('span', { text: row.download_count }));
-    body.append(el('tr', { 'data-fid': row.fid },
+    body.append(el('tr', { 'data-fid': row.fid, 'data-stalled': row.stalled ? 'true' : undefined },
       el('td', { class: 'agent', text: row.agent_name, title: row.agent_name }),
       el('td', { class: 'mono', text: row.fid }),
       el('td', { class: 'user', text: row.user_name || row.user_id, title: row.user_id }),
-      el('td', {}, statusBadge(row.status)),
+      status,
       el('td', { class: 'nowrap', text: formatTime(row.start_time) }),
       el('td', { class: 'nowrap', text: formatDuration(row.runtime) }),
       el('td', {}, files),

@@ -20,6 +20,7 @@ export async function load(ctx) {
   document.getElementById('stats-figures').replaceChildren(
     box('Total executions', formatCount(data.total_executions), null, 'total'),
     box('Running now', formatCount(data.running), null, 'running'),
+    box('Stalled', formatCount(data.stalled), 'running or starting, silent too long', 'stalled'),
     box('Error rate', formatPercent(data.error_rate), null, 'error-rate'),
     box('Average runtime', formatDuration(data.avg_runtime), null, 'avg-runtime'));
   // Older answers (Kodosumi's own) carry only the median and the 95th percentile.
@@ -68,7 +69,7 @@ const PERCENTILES = ['p50', 'p90', 'p95', 'p99'];
 function renderAgents(agents) {
   const body = clear(document.querySelector('#agents-table tbody'));
   if (agents.length === 0) {
-    body.append(el('tr', {}, el('td', { colspan: 10 }, emptyState('smart_toy', 'No executions in this time range.'))));
+    body.append(el('tr', {}, el('td', { colspan: 11 }, emptyState('smart_toy', 'No executions in this time range.'))));
     return;
   }
   const cell = (key, value, text) => el('td', { class: `right-align ${key}`, 'data-value': value ?? '', text });
@@ -77,6 +78,7 @@ function renderAgents(agents) {
       el('td', { class: 'agent', text: a.agent_name, title: a.agent_name }),
       cell('runs', a.runs, formatCount(a.runs)),
       cell('running', a.running, formatCount(a.running)),
+      cell('stalled', a.stalled, formatCount(a.stalled)),
       cell('errors', a.errors, formatCount(a.errors)),
       cell('error-rate', a.error_rate, formatPercent(a.error_rate)),
       PERCENTILES.map((k) => cell(k, a.runtime_percentiles[k], formatDuration(a.runtime_percentiles[k]))),

@@ -17,8 +17,10 @@ export function setup(ctx, onChange) {
 export async function load(ctx) {
   const window = rangeParams(ctx);
   const { data, changed } = await getJson('tags', window);
-  if (!changed && select().dataset.range === JSON.stringify(window)) return;
-  select().dataset.range = JSON.stringify(window);
+  // The same answer for the same range and tag needs no new options.
+  const key = JSON.stringify({ ...window, tag: ctx.tag });
+  if (!changed && select().dataset.range === key) return;
+  select().dataset.range = key;
   const items = data.tags.map((t) => option(t.tag, `${t.tag} (${t.count})`, t.tag === ctx.tag));
   if (ctx.tag && !data.tags.some((t) => t.tag === ctx.tag)) items.push(option(ctx.tag, ctx.tag, true));
   select().replaceChildren(option('', 'All tags', !ctx.tag), ...items);

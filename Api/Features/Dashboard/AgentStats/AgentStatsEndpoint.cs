@@ -1,12 +1,13 @@
 using FastEndpoints;
 using Kodosumi.Api.Auth;
+using Kodosumi.Api.Features.Dashboard.Stalls;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Shared.Model;
 
 namespace Kodosumi.Api.Features.Dashboard.AgentStats;
 
 /// <summary>Counts and rates over every execution the user may see (or a window of them).</summary>
-public sealed class AgentStatsEndpoint(ExecutionCatalog catalog, TimeProvider time) : Endpoint<AgentStatsRequest, AgentStatsResponse>
+public sealed class AgentStatsEndpoint(ExecutionCatalog catalog, TimeProvider time, StallClock stalls) : Endpoint<AgentStatsRequest, AgentStatsResponse>
 {
     public override void Configure()
     {
@@ -19,14 +20,16 @@ public sealed class AgentStatsEndpoint(ExecutionCatalog catalog, TimeProvider ti
         var tags = ExecutionFilter.ParseList(req.Tags);
         var visible = VisibleIndex.Of(catalog.Snapshot(), Viewer.Of(User));
         var window = visible.Window(req.ToRange(time));
-        // All time without tags (the dashboard's statistics): computed once per catalog version and viewer.
-        var stats = window.Count == visible.Rows.Length && tags.Count == 0
-            ? visible.Derived(typeof(AgentStatsResponse), () => Compute(window))
-            : Compute(window.Where(s => ExecutionFilter.HasTags(s, tags)).ToList());
+        var stall = stalls.Now();
+        // All time without tags (the dashboard's statistics): computed once per catalog version and viewer;
+        // the stalled count depends on the clock, so it is counted per request, from the kept silent runs.
+        var stats = window.Count == visible.Rows.Length && tags.Count == 0 && req.Stalled is null
+            ? visible.Derived(typeof(AgentStatsResponse), () => Compute(window)) with { Stalled = SilentRuns.Of(visible).CountStalled(stall) }
+            : Compute(window.Where(s => ExecutionFilter.HasTags(s, tags) && (req.Stalled is not { } stalled || stall.IsStalled(s) == stalled)).ToList(), stall);
         await Send.OkAsync(stats, ct);
     }
 
-    static AgentStatsResponse Compute(IReadOnlyList<ExecutionSummary> executions)
+    static AgentStatsResponse Compute(IReadOnlyList<ExecutionSummary> executions, StallLine? stall = null)
     {
         var runtimes = executions.Where(s => s.Runtime is not null).Select(s => s.Runtime!.Value).Order().ToArray();
         return new AgentStatsResponse
@@ -40,6 +43,7 @@ public sealed class AgentStatsEndpoint(ExecutionCatalog catalog, TimeProvider ti
             P95Runtime = RuntimePercentiles.NearestRank(runtimes, 95),
             ErrorRate = executions.Count == 0 ? 0 : (double)executions.Count(HasErrorEvent) / executions.Count,
             Running = executions.Count(ExecutionStates.IsRunning),
+            Stalled = stall is { } line ? executions.Count(line.IsStalled) : 0,
             ExecutionsWithProblems = executions.Count(s => s.Problem is not null),
             RuntimePercentiles = RuntimePercentiles.OfSorted(runtimes),
             RuntimePercentilesByAgent = executions.GroupBy(s => s.AgentName).ToDictionary(g => g.Key, RuntimePercentiles.Of),

@@ -8,6 +8,8 @@ public sealed class AgentStatsRequest() : RangeRequest(TimeWindow.AllTime)
 {
     /// <summary>Comma-separated; only executions carrying every one are counted.</summary>
     public string? Tags { get; init; }
+    /// <summary><c>true</c>: only stalled runs; <c>false</c>: none of them.</summary>
+    public bool? Stalled { get; init; }
 }
 
 public sealed class AgentStatsValidator : Validator<AgentStatsRequest>
@@ -15,7 +17,7 @@ public sealed class AgentStatsValidator : Validator<AgentStatsRequest>
     public AgentStatsValidator() => this.AddRangeRules();
 }
 
-public sealed class AgentStatsResponse
+public sealed record AgentStatsResponse
 {
     public int TotalExecutions { get; init; }
     public required IReadOnlyDictionary<string, int> ByStatus { get; init; }
@@ -27,6 +29,8 @@ public sealed class AgentStatsResponse
     public double ErrorRate { get; init; }
     public required IReadOnlyDictionary<string, int> ByAgent { get; init; }
     public int Running { get; init; }
+    /// <summary>Running or starting executions silent for longer than <c>Dashboard:StalledAfter</c>.</summary>
+    public int Stalled { get; init; }
     public int ExecutionsWithProblems { get; init; }
     public double? MedianRuntime { get; init; }
     public double? P95Runtime { get; init; }

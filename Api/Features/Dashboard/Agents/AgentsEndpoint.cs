@@ -1,12 +1,13 @@
 using FastEndpoints;
 using Kodosumi.Api.Auth;
+using Kodosumi.Api.Features.Dashboard.Stalls;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Indexer.Users;
 
 namespace Kodosumi.Api.Features.Dashboard.Agents;
 
 /// <summary>One row per agent over the window and filters of the list: runs, errors, runtimes, last run.</summary>
-public sealed class AgentsEndpoint(ExecutionCatalog catalog, UserDirectory users, TimeProvider time) : Endpoint<AgentsRequest, AgentsResponse>
+public sealed class AgentsEndpoint(ExecutionCatalog catalog, UserDirectory users, TimeProvider time, StallClock stalls) : Endpoint<AgentsRequest, AgentsResponse>
 {
     public override void Configure()
     {
@@ -16,7 +17,8 @@ public sealed class AgentsEndpoint(ExecutionCatalog catalog, UserDirectory users
 
     public override async Task HandleAsync(AgentsRequest req, CancellationToken ct)
     {
-        var matches = Visible.Matching(catalog.Snapshot(), req, Viewer.Of(User), users, time);
+        var stall = stalls.Now();
+        var matches = Visible.Matching(catalog.Snapshot(), req, Viewer.Of(User), users, time, stall);
         // The matches are newest first, so each group's first run is its last run.
         var rows = matches.GroupBy(s => s.AgentName).Select(g =>
             {
@@ -28,6 +30,7 @@ public sealed class AgentsEndpoint(ExecutionCatalog catalog, UserDirectory users
                     AgentName = g.Key,
                     Runs = runs,
                     Running = g.Count(ExecutionStates.IsRunning),
+                    Stalled = g.Count(stall.IsStalled),
                     Errors = errors,
                     ErrorRate = (double)errors / runs,
                     AvgRuntime = runtimes.Length == 0 ? null : runtimes.Average(),

@@ -27,6 +27,8 @@ public sealed class AgentRow
     public int Runs { get; init; }
     /// <summary>Runs not ended yet (starting, running, awaiting).</summary>
     public int Running { get; init; }
+    /// <summary>Runs that are stalled (running or starting, silent longer than <c>Dashboard:StalledAfter</c>).</summary>
+    public int Stalled { get; init; }
     /// <summary>Runs with an error event or the error status.</summary>
     public int Errors { get; init; }
     public double ErrorRate { get; init; }

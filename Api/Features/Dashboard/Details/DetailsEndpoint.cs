@@ -1,4 +1,5 @@
 using FastEndpoints;
+using Kodosumi.Api.Features.Dashboard.Stalls;
 using Kodosumi.Api.Auth;
 using Kodosumi.Indexer;
 using Kodosumi.Indexer.Sources;
@@ -11,7 +12,7 @@ using Microsoft.Extensions.Options;
 namespace Kodosumi.Api.Features.Dashboard.Details;
 
 /// <summary>One execution: its summary from the index and a page of its events from its own database.</summary>
-public sealed class DetailsEndpoint(ExecutionCatalog catalog, UserDirectory users, IOptions<IndexerOptions> options)
+public sealed class DetailsEndpoint(ExecutionCatalog catalog, UserDirectory users, IOptions<IndexerOptions> options, StallClock stalls)
     : Endpoint<DetailsRequest, DetailsResponse>
 {
     public override void Configure()
@@ -42,7 +43,7 @@ public sealed class DetailsEndpoint(ExecutionCatalog catalog, UserDirectory user
         }
         await Send.OkAsync(new DetailsResponse
         {
-            Metadata = ExecutionRow.From(summary, users),
+            Metadata = ExecutionRow.From(summary, users, stalls.Now()),
             Events = page.Events,
             TotalEvents = page.Total,
             Offset = req.Offset,

@@ -3,6 +3,7 @@ using System.Text.Json;
 using CsvHelper;
 using FastEndpoints;
 using Kodosumi.Api.Auth;
+using Kodosumi.Api.Features.Dashboard.Stalls;
 using Kodosumi.Api.Features.Dashboard.RunningAgents;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Indexer.Users;
@@ -14,14 +15,14 @@ namespace Kodosumi.Api.Features.Dashboard.Export;
 /// Every execution the list would show for these filters and this order (no page limit), streamed row by
 /// row as CSV or NDJSON. Rows are turned into text one at a time, so memory does not grow with the list.
 /// </summary>
-public sealed class ExportEndpoint(ExecutionCatalog catalog, UserDirectory users, TimeProvider time)
+public sealed class ExportEndpoint(ExecutionCatalog catalog, UserDirectory users, TimeProvider time, StallClock stalls)
     : Endpoint<ExportRequest>
 {
     /// <summary>The CSV's columns: a row's fields, <c>meta</c> as JSON text and <c>tags</c> joined by <c>|</c>.</summary>
     public static readonly string[] CsvColumns =
     [
         "fid", "user_id", "user_name", "agent_name", "status", "error", "error_timestamp", "start_time", "end_time", "runtime",
-        "upload_count", "download_count", "error_count", "event_count", "tags", "problem", "warning", "meta",
+        "upload_count", "download_count", "error_count", "event_count", "tags", "problem", "warning", "meta", "stalled",
     ];
 
     /// <summary>Escapes cells that start with = + - @ (tab, CR) with a leading quote, so a spreadsheet shows them as text.</summary>
@@ -42,8 +43,9 @@ public sealed class ExportEndpoint(ExecutionCatalog catalog, UserDirectory users
 
     public override async Task HandleAsync(ExportRequest req, CancellationToken ct)
     {
-        var matches = Visible.Matching(catalog.Snapshot(), req, Viewer.Of(User), users, time);
-        var rows = req.ToSort().Apply(matches, users).Select(s => ExecutionRow.From(s, users));
+        var stall = stalls.Now();
+        var matches = Visible.Matching(catalog.Snapshot(), req, Viewer.Of(User), users, time, stall);
+        var rows = req.ToSort().Apply(matches, users).Select(s => ExecutionRow.From(s, users, stall));
 
         var response = HttpContext.Response;
         var csv = req.Format == ExportValidator.Csv;
@@ -82,6 +84,7 @@ public sealed class ExportEndpoint(ExecutionCatalog catalog, UserDirectory users
             writer.WriteField(r.Problem);
             writer.WriteField(r.Warning);
             writer.WriteField(r.Meta?.ToString());
+            writer.WriteField(r.Stalled ? "true" : "false");
             await writer.EndRecordAsync(ct);
         }
         await writer.FlushAsync(ct);

@@ -1,5 +1,6 @@
 using FastEndpoints;
 using Kodosumi.Api.Auth;
+using Kodosumi.Api.Features.Dashboard.Stalls;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Indexer.Users;
 using Kodosumi.Shared.Model;
@@ -7,7 +8,7 @@ using Kodosumi.Shared.Model;
 namespace Kodosumi.Api.Features.Dashboard.RunningAgents;
 
 /// <summary>Executions newest first (or as sorted), filtered as Kodosumi's dashboard filters them, one page at a time.</summary>
-public sealed class RunningAgentsEndpoint(ExecutionCatalog catalog, UserDirectory users, TimeProvider time)
+public sealed class RunningAgentsEndpoint(ExecutionCatalog catalog, UserDirectory users, TimeProvider time, StallClock stalls)
     : Endpoint<RunningAgentsRequest, RunningAgentsResponse>
 {
     public override void Configure()
@@ -23,7 +24,8 @@ public sealed class RunningAgentsEndpoint(ExecutionCatalog catalog, UserDirector
         // A cursor keeps the window of the first page, so paging through it does not lose its oldest rows.
         var range = req.ToRange(time);
         if (cursor is not null && !req.HasExactRange()) range = range with { Since = cursor.Since };
-        var filter = req.ToFilter(range, users);
+        var stall = stalls.Now();
+        var filter = req.ToFilter(range, users, stall);
         // The filters' drop-downs are built from the window too, so they never name what the user cannot see.
         var visible = VisibleIndex.Of(catalog.Snapshot(), Viewer.Of(User));
         var inWindow = visible.Window(range);
@@ -51,7 +53,7 @@ public sealed class RunningAgentsEndpoint(ExecutionCatalog catalog, UserDirector
         await Send.OkAsync(new RunningAgentsResponse
         {
             Total = matches.Count,
-            Agents = listed.Select(s => ExecutionRow.From(s, users)),
+            Agents = listed.Select(s => ExecutionRow.From(s, users, stall)),
             Limit = req.Limit,
             Offset = req.Offset,
             ByStatus = whole ? visible.ByStatus(inWindowCount) : matches.CountBy(ExecutionRow.StatusOf).ToDictionary(),
@@ -61,7 +63,7 @@ public sealed class RunningAgentsEndpoint(ExecutionCatalog catalog, UserDirector
             Filters = new RunningAgentsFilters
             {
                 Hours = req.Hours, AgentName = req.AgentName, User = req.User, Status = req.Status, Search = req.Search, Tags = req.Tags,
-                From = req.From, To = req.To,
+                From = req.From, To = req.To, Stalled = req.Stalled,
                 AgentNames = (prefix ? visible.AgentNames(inWindowCount) : inWindow.Select(s => s.AgentName).Distinct())
                     .Order(StringComparer.OrdinalIgnoreCase).ToList(),
                 Users = (prefix ? visible.UserIds(inWindowCount) : inWindow.Select(s => s.UserId).Distinct()).Order(StringComparer.Ordinal)

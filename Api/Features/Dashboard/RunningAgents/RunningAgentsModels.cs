@@ -87,6 +87,7 @@ public sealed class RunningAgentsFilters
     public string? Status { get; init; }
     public string? Search { get; init; }
     public string? Tags { get; init; }
+    public bool? Stalled { get; init; }
     public required IReadOnlyList<string> AgentNames { get; init; }
     public required IReadOnlyList<FilterUser> Users { get; init; }
     public required IReadOnlyList<string> Statuses { get; init; }

@@ -1,5 +1,6 @@
 using FastEndpoints;
 using Kodosumi.Api.Auth;
+using Kodosumi.Api.Features.Dashboard.Stalls;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Indexer.Users;
 using Kodosumi.Shared.Model;
@@ -7,7 +8,7 @@ using Kodosumi.Shared.Model;
 namespace Kodosumi.Api.Features.Dashboard.Timeline;
 
 /// <summary>Executions in the window oldest first, and their counts per hour (or day, in a time zone) and status.</summary>
-public sealed class TimelineEndpoint(ExecutionCatalog catalog, UserDirectory users, TimeProvider time)
+public sealed class TimelineEndpoint(ExecutionCatalog catalog, UserDirectory users, TimeProvider time, StallClock stalls)
     : Endpoint<TimelineRequest, TimelineResponse>
 {
     public override void Configure()
@@ -25,16 +26,18 @@ public sealed class TimelineEndpoint(ExecutionCatalog catalog, UserDirectory use
         var visible = VisibleIndex.Of(catalog.Snapshot(), Viewer.Of(User));
         var inWindow = visible.Window(range);
         // Without tags a window that reaches now is a prefix of the viewer's rows, whose buckets are counted once per version.
-        var prefix = tags.Count == 0 && inWindow.Offset == 0;
-        IReadOnlyList<ExecutionSummary> newestFirst = tags.Count == 0
+        var stall = stalls.Now();
+        var unfiltered = tags.Count == 0 && req.Stalled is null;
+        var prefix = unfiltered && inWindow.Offset == 0;
+        IReadOnlyList<ExecutionSummary> newestFirst = unfiltered
             ? inWindow
-            : inWindow.Where(s => ExecutionFilter.HasTags(s, tags)).ToList();
+            : inWindow.Where(s => ExecutionFilter.HasTags(s, tags) && (req.Stalled is not { } stalled || stall.IsStalled(s) == stalled)).ToList();
         var buckets = prefix
             ? TimelineCounts.InWindow(visible, inWindow.Count, zone, days)
             : TimelineCounts.Count(newestFirst, newestFirst.Count, new TimeBuckets(zone, days));
         // Oldest first: the newest `limit` rows (or all of them), read backwards from the end of the listed ones.
         var listed = Math.Min(req.Limit ?? int.MaxValue, newestFirst.Count);
-        var rows = Enumerable.Range(0, listed).Select(i => ExecutionRow.From(newestFirst[listed - 1 - i], users));
+        var rows = Enumerable.Range(0, listed).Select(i => ExecutionRow.From(newestFirst[listed - 1 - i], users, stall));
         await Send.OkAsync(new TimelineResponse { Total = newestFirst.Count, Executions = rows, Buckets = buckets }, ct);
     }
 }

@@ -13,6 +13,8 @@ public sealed class TimelineRequest() : RangeRequest(24)
     public string? Tz { get; init; }
     /// <summary>Comma-separated; only executions carrying every one are counted.</summary>
     public string? Tags { get; init; }
+    /// <summary><c>true</c>: only stalled runs; <c>false</c>: none of them.</summary>
+    public bool? Stalled { get; init; }
 }
 
 public sealed class TimelineValidator : Validator<TimelineRequest>
