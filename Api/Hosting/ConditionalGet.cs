@@ -13,14 +13,15 @@ namespace Kodosumi.Api.Hosting;
 
 /// <summary>
 /// ETags for the dashboard's GETs, derived from the index's version rather than from the answer:
-/// <c>"v{version}-{hash}"</c> for an operator (a non-operator's tag is keyed, see <see cref="PrivateETagOf"/>), the hash over who asks (user and rights), what (path and query), the
-/// users' version (names and rights come from admin.db) and the current window slot (time windows
-/// slide: an answer with <c>hours=24</c> may change with no write at all). A poll whose ETag still
-/// matches is answered 304 before anything is computed. A JSON answer is kept under its ETag, so many
-/// dashboards polling the same view cost one computation; a large one (an unpaged list) streams as it is
-/// written and is kept gzip-compressed. An answer of another type (a CSV or NDJSON export) streams from
-/// its first write and keeps its ETag (it is a function of the same inputs). The live stream gets no ETag; file lists and downloads are not part of the index
-/// and are left alone.
+/// <c>"v{version}-{hash}"</c> for an operator (a non-operator's tag is keyed, see <see cref="PrivateETagOf"/>),
+/// the hash over who asks (user and rights), what (path and query), the users' version (names and rights
+/// come from admin.db) and the current window slot (time windows slide: an answer with <c>hours=24</c> may
+/// change with no write at all). A poll whose ETag still matches is answered 304 before anything is
+/// computed. A JSON answer is kept under its ETag, so many dashboards polling the same view cost one
+/// computation; a large one (an unpaged list) streams as it is written and is kept gzip-compressed. An
+/// answer of another type (a CSV or NDJSON export) streams from its first write and keeps its ETag (it is a
+/// function of the same inputs). The live stream gets no ETag; file lists and downloads are not part of
+/// the index and are left alone.
 /// </summary>
 public static class ConditionalGet
 {
