@@ -1,4 +1,5 @@
 using Kodosumi.Indexer.Alerts;
+using Kodosumi.Indexer.Platform;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Indexer.Users;
 using Kodosumi.Indexer.Worker;
@@ -34,6 +35,12 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<UserDirectory>();
         services.AddSingleton<IndexerStatus>();
         services.TryAddSingleton<WatcherFactory>();
+        services.AddSingleton<HintQueue>();
+        services.AddSingleton<FolderWatcher>();
+        services.AddSingleton<HeapCompactor>();
+        services.AddSingleton<IndexWriter>();
+        services.AddSingleton<FoldPass>();
+        services.AddSingleton<TreeScan>();
         services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<AlertPlanner>();
         services.AddSingleton<AlertCounters>();

@@ -48,7 +48,7 @@ public sealed class RevokedTokens
         {
             _store.KeepRevoked(key, expires.ToUnixTimeSeconds());
         }
-        catch (IOException e)
+        catch (IndexStoreException e)
         {
             _logger.LogWarning("A logout holds until a restart only: {Reason}", e.Message);
         }

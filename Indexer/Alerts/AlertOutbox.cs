@@ -1,7 +1,6 @@
 using Kodosumi.Indexer.Store;
 using Kodosumi.Indexer.Worker;
 using Kodosumi.Shared.Model;
-using LiteDB;
 using Microsoft.Extensions.Logging;
 
 namespace Kodosumi.Indexer.Alerts;
@@ -28,7 +27,7 @@ public sealed class AlertOutbox(AlertPlanner planner, IndexStore store, AlertCou
             store.Enqueue(planner.PlanStalled(stalled, Now()));
             counters.Written();
         }
-        catch (Exception e) when (e is LiteException or IOException or ObjectDisposedException)
+        catch (IndexStoreException e)
         {
             logger.LogWarning("Stalled alerts for {Count} runs not written: {Reason}", stalled.Count, e.Message);
         }

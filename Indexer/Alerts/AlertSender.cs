@@ -1,5 +1,4 @@
 using Kodosumi.Indexer.Store;
-using LiteDB;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -115,7 +114,7 @@ public sealed class AlertSender(IndexStore store, AlertCounters counters, IOptio
         {
             return read();
         }
-        catch (Exception e) when (e is LiteException or IOException or ObjectDisposedException)
+        catch (IndexStoreException e)
         {
             logger.LogDebug("Outbox not readable now: {Reason}", e.Message);
             return null;

@@ -1,4 +1,5 @@
 using System.IO.Enumeration;
+using Kodosumi.Indexer.Platform;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Model;
 

@@ -1,3 +1,4 @@
+using Kodosumi.Indexer.Platform;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Model;
 

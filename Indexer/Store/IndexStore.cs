@@ -79,14 +79,14 @@ public sealed class IndexStore : IDisposable
         catch (Exception e) when (e is LiteException or IOException)
         {
             _closedBy = e;
-            throw;
+            throw Failed(e);
         }
         _verifyCommits = true;
     }
 
     void ThrowIfClosed()
     {
-        if (_closedBy is { } cause) throw new IOException($"The index is closed until it can be reopened: {cause.Message}", cause);
+        if (_closedBy is { } cause) throw Failed(new IOException($"The index is closed until it can be reopened: {cause.Message}", cause));
     }
 
     /// <summary>
@@ -102,9 +102,9 @@ public sealed class IndexStore : IDisposable
         if (_minFreeBytes == 0 && !_verifyCommits) return;
         var free = FreeBytes();
         if (free < _minFreeBytes)
-            throw new IndexVolumeFullException($"No space left for the index: {free / 1048576} MB free on its volume, Indexer:MinFreeMegabytes asks for {_minFreeBytes / 1048576}");
+            throw new IndexStoreException($"No space left for the index: {free / 1048576} MB free on its volume, Indexer:MinFreeMegabytes asks for {_minFreeBytes / 1048576}", nothingWritten: true);
         if (_verifyCommits && free < RecoveryHeadroomBytes)
-            throw new IndexVolumeFullException($"No space left for the index: {free / 1048576} MB free on its volume; after a failed write it waits for {RecoveryHeadroomBytes / 1048576} MB");
+            throw new IndexStoreException($"No space left for the index: {free / 1048576} MB free on its volume; after a failed write it waits for {RecoveryHeadroomBytes / 1048576} MB", nothingWritten: true);
     }
 
     static (ILiteCollection<ExecutionSummary>, ILiteCollection<ErrorEvent>, ILiteCollection<OutboxAlert>) Collections(LiteDatabase db)
@@ -142,9 +142,8 @@ public sealed class IndexStore : IDisposable
     /// system's message names. LiteDB writes its log on a background thread, and a full disk there closes the engine so
     /// that the next call only says "disposed object": the volume's free space is asked too.
     /// </summary>
-    public string DescribeFailure(Exception e) =>
-        e is IndexVolumeFullException ? e.Message
-        : IsDiskFull(e) || FreeBytes() < 1024 * 1024 ? "No space left on the index volume"
+    string DescribeFailure(Exception e) =>
+        IsDiskFull(e) || FreeBytes() < 1024 * 1024 ? "No space left on the index volume"
         : e.Message.Replace(Path.GetDirectoryName(_path)!, "{index folder}", StringComparison.Ordinal);
 
     long FreeBytes()
@@ -166,6 +165,11 @@ public sealed class IndexStore : IDisposable
     public void Commit(IReadOnlyList<IndexChange> changes, IReadOnlyList<OutboxAlert>? alerts = null)
     {
         if (changes.Count == 0) return;
+        Guard(() => CommitUnguarded(changes, alerts));
+    }
+
+    void CommitUnguarded(IReadOnlyList<IndexChange> changes, IReadOnlyList<OutboxAlert>? alerts)
+    {
         ThrowIfClosed();
         EnsureFreeSpace();
         _db.BeginTrans();
@@ -206,23 +210,26 @@ public sealed class IndexStore : IDisposable
     public void Enqueue(IReadOnlyList<OutboxAlert> alerts)
     {
         if (alerts.Count == 0) return;
-        ThrowIfClosed();
-        _outbox.InsertBulk(alerts);
+        Guard(() =>
+        {
+            ThrowIfClosed();
+            _outbox.InsertBulk(alerts);
+        });
     }
 
     /// <summary>The oldest undelivered alert for a webhook: alerts go out one at a time in the order they were written.</summary>
-    public OutboxAlert? NextAlert(int webhook)
+    public OutboxAlert? NextAlert(int webhook) => Guard(() =>
     {
         ThrowIfClosed();
         return _outbox.Query().Where(a => a.Webhook == webhook).OrderBy(a => a.Id).FirstOrDefault();
-    }
+    });
 
     /// <summary>Removes a delivered (or given up) alert.</summary>
-    public void RemoveAlert(long id)
+    public void RemoveAlert(long id) => Guard(() =>
     {
         ThrowIfClosed();
         _outbox.Delete(id);
-    }
+    });
 
     /// <summary>How many alerts wait, and when the oldest of them was written (Unix seconds); null when none waits.</summary>
     public (int Count, double? OldestCreatedAt) OutboxState()
@@ -243,32 +250,45 @@ public sealed class IndexStore : IDisposable
     /// Throws unless every commit so far reached the disk. The checkpoint waits for the log writer and copies
     /// the log into the data file; a new transaction then throws if the engine failed meanwhile.
     /// </summary>
-    public void ProveWritten()
+    public void ProveWritten() => Guard(() =>
     {
         ThrowIfClosed();
         _db.Checkpoint();
         _db.BeginTrans();
         _db.Rollback();
+    });
+
+    /// <summary>Runs a call on the engine; whatever it fails with (LiteDB, the file system, a closed engine) leaves as an <see cref="IndexStoreException"/>.</summary>
+    void Guard(Action call) => Guard(() =>
+    {
+        call();
+        return true;
+    });
+
+    T Guard<T>(Func<T> call)
+    {
+        try
+        {
+            return call();
+        }
+        catch (Exception e) when (e is LiteException or IOException or ObjectDisposedException && e is not IndexStoreException)
+        {
+            throw Failed(e);
+        }
     }
+
+    IndexStoreException Failed(Exception e) => new(DescribeFailure(e), nothingWritten: false, e);
 
     /// <summary>
     /// Keeps a token given up by a logout (by its key) until its expiry, so a restart does not accept it again. A
     /// failed write is left to the caller: the revocation still holds in memory.
     /// </summary>
-    public void KeepRevoked(string key, long expiresUnixSeconds)
+    public void KeepRevoked(string key, long expiresUnixSeconds) => Guard(() =>
     {
         ThrowIfClosed();
         EnsureFreeSpace();
-        try
-        {
-            _db.GetCollection<RevokedToken>(Revoked).Upsert(new RevokedToken { Id = key, ExpiresUnixSeconds = expiresUnixSeconds });
-        }
-        // A failed engine, or one being reopened after a failed write.
-        catch (Exception e) when (e is LiteException or ObjectDisposedException)
-        {
-            throw new IOException($"The revocation was not written: {e.Message}", e);
-        }
-    }
+        _db.GetCollection<RevokedToken>(Revoked).Upsert(new RevokedToken { Id = key, ExpiresUnixSeconds = expiresUnixSeconds });
+    });
 
     /// <summary>The revocations not expired at <paramref name="nowUnixSeconds"/>; expired ones are deleted on the way.</summary>
     public List<RevokedToken> RevokedAt(long nowUnixSeconds)
@@ -430,4 +450,11 @@ public sealed class RevokedToken
 }
 
 /// <summary>The index volume is below <see cref="IndexerOptions.MinFreeMegabytes"/>: nothing was written, so the index needs no reopening.</summary>
-public sealed class IndexVolumeFullException(string message) : IOException(message);
+/// <summary>
+/// The index could not be read or written; <see cref="Exception.Message"/> is safe to show on <c>/health/ready</c> (no
+/// path). <see cref="NothingWritten"/>: refused before writing (too little free space), so the engine is still sound.
+/// </summary>
+public sealed class IndexStoreException(string message, bool nothingWritten, Exception? inner = null) : IOException(message, inner)
+{
+    public bool NothingWritten { get; } = nothingWritten;
+}

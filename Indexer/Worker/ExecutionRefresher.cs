@@ -1,3 +1,4 @@
+using Kodosumi.Indexer.Platform;
 using Kodosumi.Indexer.Sources;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Shared;

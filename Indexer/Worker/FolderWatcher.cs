@@ -1,7 +1,9 @@
+using Kodosumi.Indexer.Platform;
 using Kodosumi.Indexer.Sources;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Shared.Model;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Kodosumi.Indexer.Worker;
 
@@ -28,9 +30,15 @@ public class WatcherFactory
 /// tried again after <c>retryDelay</c>.
 /// </summary>
 public sealed class FolderWatcher(
-    string root, Action<string> onChanged, Action onLost, IndexerStatus status, ILogger logger,
+    string root, IFolderChanges changes, IndexerStatus status, ILogger logger,
     TimeSpan retryDelay, WatcherFactory factory, TimeProvider time, TimeSpan? watchFinishedFor = null) : IDisposable
 {
+    /// <summary>The service's watcher: on the execution root, telling the worker's hint queue.</summary>
+    public FolderWatcher(IOptions<IndexerOptions> options, HintQueue hints, IndexerStatus status, ILogger<FolderWatcher> logger, WatcherFactory factory, TimeProvider time)
+        : this(options.Value.ExecutionRoot, hints, status, logger, options.Value.WatcherRetryDelay, factory, time, options.Value.WatchFinishedFor)
+    {
+    }
+
     /// <summary>How long after a folder appears it is looked at once more.</summary>
     public static readonly TimeSpan SettleDelay = TimeSpan.FromSeconds(1);
     /// <summary>By default a finished or failed execution stays watched this long after its last event: late files, the writer closing its database.</summary>
@@ -282,7 +290,7 @@ public sealed class FolderWatcher(
         if (!isFolder && !inExecution) return;
         if ((mask & (Inotify.Create | Inotify.MovedTo)) != 0) Appeared(path, isFolder, below);
         else if ((mask & (Inotify.Delete | Inotify.MovedFrom)) != 0) Disappeared(path, inExecution);
-        else onChanged(path);
+        else changes.Changed(path);
     }
 
     void Appeared(string path, bool isFolder, ExecutionFolder? execution)
@@ -316,7 +324,7 @@ public sealed class FolderWatcher(
                 }
                 UpdateStatusLocked();
             }
-        onChanged(path);
+        changes.Changed(path);
         // The watch on a new folder is added only after its creation is seen: files written into it before
         // that raise no event. A second look shortly after finds them without waiting for the next rescan.
         // A user folder needs none: its appearance asks for a full scan anyway.
@@ -325,7 +333,7 @@ public sealed class FolderWatcher(
 
     void Disappeared(string path, bool inExecution)
     {
-        onChanged(path);
+        changes.Changed(path);
         // Only user and execution folders are tracked here; the kernel drops the watch of a folder deleted below an execution.
         if (inExecution) return;
         lock (_gate)
@@ -348,7 +356,7 @@ public sealed class FolderWatcher(
                 lock (_lookAgain)
                     if (!_lookAgain.Remove(timer!)) return;
                 timer!.Dispose();
-                onChanged(path);
+                changes.Changed(path);
             }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             // Held here: an unreferenced timer may be collected before it fires.
             _lookAgain.Add(timer);
@@ -401,7 +409,7 @@ public sealed class FolderWatcher(
             UpdateStatusLocked();
         }
         // What changed while they were not watched: a user folder asks for a full scan, an execution for a fold.
-        foreach (var folder in watched) onChanged(folder);
+        foreach (var folder in watched) changes.Changed(folder);
     }
 
     void UpdateStatusLocked()
@@ -425,7 +433,7 @@ public sealed class FolderWatcher(
         StopLocked();
         // Not at once: a watcher that fails for good (inotify limits) would fail again in a tight loop.
         SetDown($"rescans only: {reason}");
-        onLost();
+        changes.Lost();
     }
 
     /// <summary>Degraded until the scheduled retry manages to watch again.</summary>
@@ -449,7 +457,7 @@ public sealed class FolderWatcher(
         }
         if (!started) return;
         logger.LogInformation("Watching {Root} again; rescanning for what happened meanwhile", _root);
-        onLost();
+        changes.Lost();
     }
 
     void StopLocked()

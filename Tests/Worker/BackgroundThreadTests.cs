@@ -1,3 +1,4 @@
+using Kodosumi.Indexer.Platform;
 using Kodosumi.Indexer.Worker;
 
 namespace Kodosumi.Tests.Worker;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Kodosumi.Indexer.Platform;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Indexer.Worker;
 using Kodosumi.Shared;
@@ -20,7 +21,7 @@ public class FolderWatcherTests
         Directory.CreateDirectory(Path.Combine(root, "user-1"));
         var seen = new ConcurrentQueue<(string Path, long At)>();
         var clock = Stopwatch.StartNew();
-        using var watcher = new FolderWatcher(root, p => seen.Enqueue((p, clock.ElapsedMilliseconds)), () => { }, new IndexerStatus(),
+        using var watcher = new FolderWatcher(root, new FolderChanges(p => seen.Enqueue((p, clock.ElapsedMilliseconds)), () => { }), new IndexerStatus(),
             NullLogger.Instance, TimeSpan.FromMinutes(1), new WatcherFactory(), TimeProvider.System);
         try
         {
@@ -56,7 +57,7 @@ public class FolderWatcherTests
         Directory.CreateDirectory(user);
         var seen = new ConcurrentQueue<string>();
         var status = new IndexerStatus();
-        using var watcher = new FolderWatcher(root, seen.Enqueue, () => { }, status, NullLogger.Instance, TimeSpan.FromMinutes(1),
+        using var watcher = new FolderWatcher(root, new FolderChanges(seen.Enqueue, () => { }), status, NullLogger.Instance, TimeSpan.FromMinutes(1),
             new WatcherFactory(), TimeProvider.System);
         try
         {
@@ -97,7 +98,7 @@ public class FolderWatcherTests
         var execution = Path.Combine(root, "user-1", fid);
         Directory.CreateDirectory(execution);
         var seen = new ConcurrentQueue<string>();
-        using var watcher = new FolderWatcher(root, seen.Enqueue, () => { }, new IndexerStatus(), NullLogger.Instance, TimeSpan.FromMinutes(1),
+        using var watcher = new FolderWatcher(root, new FolderChanges(seen.Enqueue, () => { }), new IndexerStatus(), NullLogger.Instance, TimeSpan.FromMinutes(1),
             new WatcherFactory(), TimeProvider.System);
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
         ExecutionSummary Summary(string status, double lastEvent) => new() { Fid = fid, UserId = "user-1", Status = status, LastTimestamp = lastEvent };
@@ -177,7 +178,7 @@ public class FolderWatcherTests
         var status = new IndexerStatus();
         var factory = new LimitedWatchers(root);
         var retryDelay = TimeSpan.FromMilliseconds(300);
-        using var watcher = new FolderWatcher(root, seen.Enqueue, () => { }, status, NullLogger.Instance, retryDelay, factory, TimeProvider.System);
+        using var watcher = new FolderWatcher(root, new FolderChanges(seen.Enqueue, () => { }), status, NullLogger.Instance, retryDelay, factory, TimeProvider.System);
         try
         {
             Assert.That(watcher.EnsureStarted(), Is.True);

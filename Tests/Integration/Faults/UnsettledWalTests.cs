@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Kodosumi.Indexer.Platform;
 using Kodosumi.Indexer.Worker;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;

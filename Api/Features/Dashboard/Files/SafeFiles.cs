@@ -1,3 +1,4 @@
+using Kodosumi.Indexer.Platform;
 using Kodosumi.Indexer.Sources;
 
 namespace Kodosumi.Api.Features.Dashboard.Files;

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Kodosumi.Indexer.Worker;
+namespace Kodosumi.Indexer.Platform;
 
 /// <summary>
 /// One Linux inotify instance holding a watch per folder, read by a thread of its own. .NET 10's

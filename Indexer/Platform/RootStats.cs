@@ -1,7 +1,8 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using Kodosumi.Indexer.Sources;
 
-namespace Kodosumi.Indexer.Sources;
+namespace Kodosumi.Indexer.Platform;
 
 /// <summary>An entry's type, size and last-write time, as one stat(2) gives them.</summary>
 public readonly record struct EntryStat(bool IsDirectory, bool IsFile, long Length, long Ticks);
@@ -13,7 +14,8 @@ public readonly record struct EntryStat(bool IsDirectory, bool IsFile, long Leng
 /// </summary>
 public sealed class RootStats : IDisposable
 {
-    const int ReadOnlyDirectory = 0x10000 /* O_DIRECTORY */ | 0x80000 /* O_CLOEXEC */;
+    // O_DIRECTORY differs between x86 and Arm; O_CLOEXEC does not.
+    static readonly int ReadOnlyDirectory = (RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x4000 : 0x10000) | 0x80000;
     const int NoFollow = 0x100; // AT_SYMLINK_NOFOLLOW: the entry itself, as a listing sees it
     const uint TypeSizeTime = 0x1 /* STATX_TYPE */ | 0x40 /* STATX_MTIME */ | 0x200 /* STATX_SIZE */;
     const int TypeMask = 0xF000, Directory = 0x4000, RegularFile = 0x8000;

@@ -1,8 +1,9 @@
 using System.IO.Enumeration;
 using System.Runtime.InteropServices;
+using Kodosumi.Indexer.Sources;
 using Microsoft.Win32.SafeHandles;
 
-namespace Kodosumi.Indexer.Sources;
+namespace Kodosumi.Indexer.Platform;
 
 /// <summary>A file opened by <see cref="RegularFiles.OpenRead"/>: its stream, name and size as the open handle shows them.</summary>
 public sealed record OpenedFile(FileStream Stream, string Name, long Length);

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Kodosumi.Indexer.Worker;
+namespace Kodosumi.Indexer.Platform;
 
 /// <summary>
 /// A rescan's readers run below requests and hinted folds: on two cores a rescan of 100,000 folders kept both busy,
