@@ -31,6 +31,7 @@ public static class ServiceCollectionExtensions
         services.AddOptions<StreamOptions>().BindConfiguration(StreamOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => new IndexEvents(sp.GetRequiredService<IOptions<StreamOptions>>().Value.BufferSize));
         services.AddSingleton<ExecutionCatalog>();
+        services.AddSingleton<IIndexReader, IndexReader>();
         services.AddSingleton<ExecutionRefresher>();
         services.AddSingleton<UserDirectory>();
         services.AddSingleton<IndexerStatus>();

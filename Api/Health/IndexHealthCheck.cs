@@ -1,5 +1,4 @@
-using Kodosumi.Indexer.Store;
-using Kodosumi.Indexer.Worker;
+using Kodosumi.Indexer;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Kodosumi.Api.Health;
@@ -9,17 +8,18 @@ namespace Kodosumi.Api.Health;
 /// unready: the periodic rescan still keeps the index current. An index that cannot be written (a full disk)
 /// is degraded too: the answers are what was committed, only not the newest.
 /// </summary>
-public sealed class IndexHealthCheck(IndexerStatus status, ExecutionCatalog catalog, IndexStore store, TimeProvider time) : IHealthCheck
+public sealed class IndexHealthCheck(IIndexReader index, TimeProvider time) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         // Counters only: a probe must stay cheap while a cold index changes the catalog many times a second
         // (a sorted snapshot per probe took seconds at 100,000 executions).
+        var status = index.State();
         var data = new Dictionary<string, object>
         {
-            ["executions_indexed"] = catalog.Count,
-            ["executions_with_problems"] = catalog.WithProblemsCount,
-            ["executions_quarantined"] = catalog.QuarantinedCount,
+            ["executions_indexed"] = status.Indexed,
+            ["executions_with_problems"] = status.WithProblems,
+            ["executions_quarantined"] = status.Quarantined,
             ["folded_since_start"] = status.FoldedSinceStart,
             ["last_scan_at"] = status.LastScanAt?.ToUnixTimeMilliseconds() / 1000.0 ?? (object)"never",
             ["last_scan_seconds"] = status.LastScanDuration?.TotalSeconds ?? (object)"never",
@@ -28,7 +28,7 @@ public sealed class IndexHealthCheck(IndexerStatus status, ExecutionCatalog cata
             ["watched_folders"] = status.WatchedFolders,
         };
         // The outbox holds only undelivered alerts, so counting it stays cheap while receivers answer.
-        var (pending, oldest) = store.OutboxState();
+        var (pending, oldest) = index.PendingAlerts();
         data["alerts_pending"] = pending;
         data["alerts_oldest_seconds"] = oldest is { } since ? Math.Max(0, time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0 - since) : 0;
         if (status.IndexWriteError is { } writeError) data["index_write_error"] = writeError;

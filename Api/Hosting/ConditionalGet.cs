@@ -1,10 +1,10 @@
-using Kodosumi.Api.Features.Dashboard;
 using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using Kodosumi.Api.Auth;
-using Kodosumi.Indexer.Store;
+using Kodosumi.Api.Features.Dashboard;
+using Kodosumi.Indexer;
 using Kodosumi.Indexer.Users;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -37,15 +37,15 @@ public static class ConditionalGet
                 return;
             }
 
-            var catalog = context.RequestServices.GetRequiredService<ExecutionCatalog>();
-            var version = catalog.Version;
+            var index = context.RequestServices.GetRequiredService<IIndexReader>();
+            var version = index.Version;
             var usersVersion = context.RequestServices.GetRequiredService<UserDirectory>().Version;
             var time = context.RequestServices.GetRequiredService<TimeProvider>();
             var viewer = Viewer.Of(context.User);
             var windowSlot = time.GetUtcNow().Ticks / slot.Ticks;
             var etag = viewer.IsOperator
                 ? ETagOf(context, viewer, version, usersVersion, windowSlot)
-                : PrivateETagOf(context, viewer, catalog.VersionOf(viewer.UserId), usersVersion, windowSlot);
+                : PrivateETagOf(context, viewer, index.VersionOf(viewer.UserId), usersVersion, windowSlot);
 
             var response = context.Response;
             if (IfNoneMatch(context.Request, etag))

@@ -1,5 +1,5 @@
 using Kodosumi.Api.Features.Dashboard;
-using Kodosumi.Indexer.Worker;
+using Kodosumi.Indexer;
 
 namespace Kodosumi.Api.Hosting;
 
@@ -13,8 +13,8 @@ public static class IndexReadyGate
     {
         app.UseWhen(context => context.Request.Path.StartsWithSegments(DashboardRoutes.Prefix), branch => branch.Use(async (context, next) =>
         {
-            var status = context.RequestServices.GetRequiredService<IndexerStatus>();
-            if (status.Ready)
+            var index = context.RequestServices.GetRequiredService<IIndexReader>();
+            if (index.Ready)
             {
                 await next();
                 return;
@@ -23,7 +23,7 @@ public static class IndexReadyGate
             await Results.Problem(
                 statusCode: StatusCodes.Status503ServiceUnavailable,
                 title: "The index is not ready",
-                detail: status.Rebuilding is { } why ? $"rebuilding: {why}" : "the first full scan is not done yet").ExecuteAsync(context);
+                detail: index.State().Rebuilding is { } why ? $"rebuilding: {why}" : "the first full scan is not done yet").ExecuteAsync(context);
         }));
         return app;
     }

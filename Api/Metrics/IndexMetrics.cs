@@ -1,7 +1,7 @@
 using Kodosumi.Api.Features.Dashboard.Stalls;
 using Kodosumi.Api.Hosting;
+using Kodosumi.Indexer;
 using Kodosumi.Indexer.Alerts;
-using Kodosumi.Indexer.Store;
 using Prometheus;
 
 namespace Kodosumi.Api.Metrics;
@@ -10,10 +10,9 @@ namespace Kodosumi.Api.Metrics;
 public sealed class IndexMetrics
 {
     readonly IndexReadings _readings;
-    readonly ExecutionCatalog _catalog;
+    readonly IIndexReader _index;
     readonly StallClock _stalls;
     readonly AlertCounters _alerts;
-    readonly IndexStore _store;
     readonly Gauge _byStatus;
     readonly Gauge _indexed;
     readonly Gauge _withProblems;
@@ -26,13 +25,12 @@ public sealed class IndexMetrics
 
     public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
 
-    public IndexMetrics(IndexReadings readings, ExecutionCatalog catalog, StallClock stalls, AlertCounters alerts, IndexStore store)
+    public IndexMetrics(IndexReadings readings, IIndexReader index, StallClock stalls, AlertCounters alerts)
     {
         _readings = readings;
-        _catalog = catalog;
+        _index = index;
         _stalls = stalls;
         _alerts = alerts;
-        _store = store;
         var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
         _byStatus = factory.CreateGauge("kodosumi_executions", "Executions in the index by status.", "status");
         _indexed = factory.CreateGauge("kodosumi_executions_indexed", "Executions in the index.");
@@ -67,8 +65,8 @@ public sealed class IndexMetrics
         _withProblems.Set(_readings.WithProblems);
         _quarantined.Set(_readings.Quarantined);
         var stall = _stalls.Now();
-        _stalled.Set(_catalog.Snapshot().NewestFirst.Count(stall.IsStalled));
-        _alertsPending.Set(_store.OutboxState().Count);
+        _stalled.Set(_index.Snapshot().NewestFirst.Count(stall.IsStalled));
+        _alertsPending.Set(_index.PendingAlerts().Count);
         _alertsSent.IncTo(_alerts.Sent);
         _alertsRetried.IncTo(_alerts.Retried);
         _alertsDropped.IncTo(_alerts.Dropped);

@@ -1,6 +1,5 @@
 using Kodosumi.Api.Features.Dashboard;
-using Kodosumi.Indexer.Store;
-using Kodosumi.Indexer.Worker;
+using Kodosumi.Indexer;
 using Kodosumi.Shared.Model;
 
 namespace Kodosumi.Api.Metrics;
@@ -15,16 +14,14 @@ public sealed class IndexReadings
     static readonly string[] Statuses = ["starting", "running", "awaiting", "finished", "error", ExecutionRow.UnknownStatus];
     const string Other = "other";
 
-    readonly ExecutionCatalog _catalog;
-    readonly IndexerStatus _status;
+    readonly IIndexReader _index;
     readonly TimeProvider _time;
 
-    public IndexReadings(ExecutionCatalog catalog, IndexerStatus status, TimeProvider time)
+    public IndexReadings(IIndexReader index, TimeProvider time)
     {
-        _catalog = catalog;
-        _status = status;
+        _index = index;
         _time = time;
-        catalog.Events.Folded += ObserveLag;
+        index.Events.Folded += ObserveLag;
     }
 
     /// <summary>
@@ -36,22 +33,22 @@ public sealed class IndexReadings
     /// <summary>Every status label with its count, zero included, so a series never disappears.</summary>
     public Dictionary<string, int> CountsByStatus()
     {
-        var counts = _catalog.Snapshot().NewestFirst.CountBy(s => StatusLabel(s.Status)).ToDictionary();
+        var counts = _index.Snapshot().NewestFirst.CountBy(s => StatusLabel(s.Status)).ToDictionary();
         return Statuses.Append(Other).ToDictionary(s => s, s => counts.GetValueOrDefault(s));
     }
 
-    public int Indexed => _catalog.Snapshot().NewestFirst.Count;
-    public int WithProblems => _catalog.WithProblemsCount;
-    public int Quarantined => _catalog.QuarantinedCount;
-    public long FoldedSinceStart => _status.FoldedSinceStart;
+    public int Indexed => _index.Snapshot().NewestFirst.Count;
+    public int WithProblems => _index.State().WithProblems;
+    public int Quarantined => _index.State().Quarantined;
+    public long FoldedSinceStart => _index.State().FoldedSinceStart;
 
     /// <summary>Seconds since the last full scan ended; null before the first.</summary>
-    public double? SecondsSinceScan => _status.LastScanAt is { } scanned ? (_time.GetUtcNow() - scanned).TotalSeconds : null;
+    public double? SecondsSinceScan => _index.State().LastScanAt is { } scanned ? (_time.GetUtcNow() - scanned).TotalSeconds : null;
 
     void ObserveLag(ExecutionSummary? previous, ExecutionSummary current)
     {
         // The first scan folds whatever was written while the service was away: that is history, not lag.
-        if (!_status.Ready || current.LastTimestamp is not { } newest || current.LastFoldedId <= (previous?.LastFoldedId ?? 0)) return;
+        if (!_index.Ready || current.LastTimestamp is not { } newest || current.LastFoldedId <= (previous?.LastFoldedId ?? 0)) return;
         Lag?.Invoke(Math.Max(0, _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0 - newest));
     }
 

@@ -1,13 +1,13 @@
 using FastEndpoints;
 using Kodosumi.Api.Auth;
 using Kodosumi.Api.Features.Dashboard.Stalls;
-using Kodosumi.Indexer.Store;
+using Kodosumi.Indexer;
 using Kodosumi.Shared.Model;
 
 namespace Kodosumi.Api.Features.Dashboard.AgentStats;
 
 /// <summary>Counts and rates over every execution the user may see (or a window of them).</summary>
-public sealed class AgentStatsEndpoint(ExecutionCatalog catalog, TimeProvider time, StallClock stalls) : Endpoint<AgentStatsRequest, AgentStatsResponse>
+public sealed class AgentStatsEndpoint(IIndexReader index, TimeProvider time, StallClock stalls) : Endpoint<AgentStatsRequest, AgentStatsResponse>
 {
     public override void Configure()
     {
@@ -18,7 +18,7 @@ public sealed class AgentStatsEndpoint(ExecutionCatalog catalog, TimeProvider ti
     public override async Task HandleAsync(AgentStatsRequest req, CancellationToken ct)
     {
         var tags = ExecutionFilter.ParseList(req.Tags);
-        var visible = VisibleIndex.Of(catalog.Snapshot(), Viewer.Of(User));
+        var visible = VisibleIndex.Of(index.Snapshot(), Viewer.Of(User));
         var window = visible.Window(req.ToRange(time));
         var stall = stalls.Now();
         // All time without tags (the dashboard's statistics): computed once per catalog version and viewer;

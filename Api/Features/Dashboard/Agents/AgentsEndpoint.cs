@@ -1,13 +1,13 @@
 using FastEndpoints;
 using Kodosumi.Api.Auth;
 using Kodosumi.Api.Features.Dashboard.Stalls;
-using Kodosumi.Indexer.Store;
+using Kodosumi.Indexer;
 using Kodosumi.Indexer.Users;
 
 namespace Kodosumi.Api.Features.Dashboard.Agents;
 
 /// <summary>One row per agent over the window and filters of the list: runs, errors, runtimes, last run.</summary>
-public sealed class AgentsEndpoint(ExecutionCatalog catalog, UserDirectory users, TimeProvider time, StallClock stalls) : Endpoint<AgentsRequest, AgentsResponse>
+public sealed class AgentsEndpoint(IIndexReader index, UserDirectory users, TimeProvider time, StallClock stalls) : Endpoint<AgentsRequest, AgentsResponse>
 {
     public override void Configure()
     {
@@ -18,7 +18,7 @@ public sealed class AgentsEndpoint(ExecutionCatalog catalog, UserDirectory users
     public override async Task HandleAsync(AgentsRequest req, CancellationToken ct)
     {
         var stall = stalls.Now();
-        var matches = Visible.Matching(catalog.Snapshot(), req, Viewer.Of(User), users, time, stall);
+        var matches = Visible.Matching(index.Snapshot(), req, Viewer.Of(User), users, time, stall);
         // The matches are newest first, so each group's first run is its last run.
         var rows = matches.GroupBy(s => s.AgentName).Select(g =>
             {

@@ -1,12 +1,12 @@
 using FastEndpoints;
 using Kodosumi.Api.Auth;
-using Kodosumi.Indexer.Store;
+using Kodosumi.Indexer;
 using Kodosumi.Indexer.Users;
 
 namespace Kodosumi.Api.Features.Dashboard.Errors;
 
 /// <summary>Error events newest first; the messages of the page shown come from the index.</summary>
-public sealed class ErrorsEndpoint(ExecutionCatalog catalog, IndexStore store, UserDirectory users, TimeProvider time)
+public sealed class ErrorsEndpoint(IIndexReader index, UserDirectory users, TimeProvider time)
     : Endpoint<ErrorsRequest, ErrorsResponse>
 {
     public override void Configure()
@@ -22,7 +22,7 @@ public sealed class ErrorsEndpoint(ExecutionCatalog catalog, IndexStore store, U
         var page = new List<ErrorItem>(Math.Min(req.Limit, 1000));
         var total = 0;
         // Newest first: the window is a prefix. Counted in one pass; only the page's items are built.
-        foreach (var e in catalog.Snapshot().ErrorsNewestFirst)
+        foreach (var e in index.Snapshot().ErrorsNewestFirst)
         {
             if (e.Timestamp >= range.Until) continue;
             if (e.Timestamp < range.Since) break;
@@ -33,9 +33,9 @@ public sealed class ErrorsEndpoint(ExecutionCatalog catalog, IndexStore store, U
                 UserId = e.UserId,
                 Timestamp = e.Timestamp,
                 EventId = e.EventId,
-                Error = new ErrorMessage(e.ShortMessage ?? store.FindError(e.Key)?.Message ?? ""),
+                Error = new ErrorMessage(index.ErrorMessage(e)),
                 UserName = users.NameOf(e.UserId),
-                AgentName = catalog.Find(e.Fid)?.AgentName,
+                AgentName = index.Find(e.Fid)?.AgentName,
             });
         }
         await Send.OkAsync(new ErrorsResponse { Total = total, Errors = page }, ct);

@@ -3,9 +3,9 @@ using System.Text.Json;
 using CsvHelper;
 using FastEndpoints;
 using Kodosumi.Api.Auth;
-using Kodosumi.Api.Features.Dashboard.Stalls;
 using Kodosumi.Api.Features.Dashboard.RunningAgents;
-using Kodosumi.Indexer.Store;
+using Kodosumi.Api.Features.Dashboard.Stalls;
+using Kodosumi.Indexer;
 using Kodosumi.Indexer.Users;
 using Microsoft.Net.Http.Headers;
 
@@ -15,7 +15,7 @@ namespace Kodosumi.Api.Features.Dashboard.Export;
 /// Every execution the list would show for these filters and this order (no page limit), streamed row by
 /// row as CSV or NDJSON. Rows are turned into text one at a time, so memory does not grow with the list.
 /// </summary>
-public sealed class ExportEndpoint(ExecutionCatalog catalog, UserDirectory users, TimeProvider time, StallClock stalls)
+public sealed class ExportEndpoint(IIndexReader index, UserDirectory users, TimeProvider time, StallClock stalls)
     : Endpoint<ExportRequest>
 {
     /// <summary>The CSV's columns: a row's fields, <c>meta</c> as JSON text and <c>tags</c> joined by <c>|</c>.</summary>
@@ -44,7 +44,7 @@ public sealed class ExportEndpoint(ExecutionCatalog catalog, UserDirectory users
     public override async Task HandleAsync(ExportRequest req, CancellationToken ct)
     {
         var stall = stalls.Now();
-        var matches = Visible.Matching(catalog.Snapshot(), req, Viewer.Of(User), users, time, stall);
+        var matches = Visible.Matching(index.Snapshot(), req, Viewer.Of(User), users, time, stall);
         var rows = req.ToSort().Apply(matches, users).Select(s => ExecutionRow.From(s, users, stall));
 
         var response = HttpContext.Response;

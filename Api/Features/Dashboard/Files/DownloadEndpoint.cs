@@ -1,15 +1,13 @@
 using FastEndpoints;
 using Kodosumi.Api.Auth;
 using Kodosumi.Indexer;
-using Kodosumi.Indexer.Store;
 using Kodosumi.Shared;
 using Microsoft.AspNetCore.StaticFiles;
-using Microsoft.Extensions.Options;
 
 namespace Kodosumi.Api.Features.Dashboard.Files;
 
 /// <summary>Serves one file from an execution's <c>in/</c> or <c>out/</c>, and nothing outside them.</summary>
-public sealed class DownloadEndpoint(ExecutionCatalog catalog, IOptions<IndexerOptions> options) : Endpoint<DownloadRequest>
+public sealed class DownloadEndpoint(IIndexReader index) : Endpoint<DownloadRequest>
 {
     static readonly FileExtensionContentTypeProvider ContentTypes = new();
 
@@ -28,9 +26,9 @@ public sealed class DownloadEndpoint(ExecutionCatalog catalog, IOptions<IndexerO
             await Send.ErrorsAsync(cancellation: ct);
             return;
         }
-        if (catalog.Find(req.Fid) is not { } summary
+        if (index.Find(req.Fid) is not { } summary
             || !Viewer.Of(User).CanSee(summary)
-            || SafeFiles.Open(Path.Combine(options.Value.ExecutionRoot, summary.UserId, summary.Fid), req.Folder, req.Path) is not { } file)
+            || index.OpenFile(summary, req.Folder, req.Path) is not { } file)
         {
             await Send.NotFoundAsync(ct);
             return;

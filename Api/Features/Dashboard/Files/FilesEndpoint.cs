@@ -1,15 +1,13 @@
 using FastEndpoints;
 using Kodosumi.Api.Auth;
 using Kodosumi.Indexer;
-using Kodosumi.Indexer.Sources;
-using Kodosumi.Indexer.Store;
 using Kodosumi.Shared;
-using Microsoft.Extensions.Options;
+using Kodosumi.Shared.Model;
 
 namespace Kodosumi.Api.Features.Dashboard.Files;
 
 /// <summary>The files an execution was given (<c>in/</c>) and produced (<c>out/</c>).</summary>
-public sealed class FilesEndpoint(ExecutionCatalog catalog, IOptions<IndexerOptions> options) : Endpoint<FilesRequest, FilesResponse>
+public sealed class FilesEndpoint(IIndexReader index) : Endpoint<FilesRequest, FilesResponse>
 {
     public override void Configure()
     {
@@ -19,14 +17,13 @@ public sealed class FilesEndpoint(ExecutionCatalog catalog, IOptions<IndexerOpti
 
     public override async Task HandleAsync(FilesRequest req, CancellationToken ct)
     {
-        if (catalog.Find(req.Fid) is not { } summary || !Viewer.Of(User).CanSee(summary))
+        if (index.Find(req.Fid) is not { } summary || !Viewer.Of(User).CanSee(summary))
         {
             await Send.NotFoundAsync(ct);
             return;
         }
-        var dir = Path.Combine(options.Value.ExecutionRoot, summary.UserId, summary.Fid);
-        var uploads = List(dir, summary.Fid, ExecutionLayout.Inputs);
-        var downloads = List(dir, summary.Fid, ExecutionLayout.Outputs);
+        var uploads = List(summary, ExecutionLayout.Inputs);
+        var downloads = List(summary, ExecutionLayout.Outputs);
         await Send.OkAsync(new FilesResponse
         {
             Fid = summary.Fid,
@@ -37,9 +34,9 @@ public sealed class FilesEndpoint(ExecutionCatalog catalog, IOptions<IndexerOpti
         }, ct);
     }
 
-    static List<FileItem> List(string executionDir, string fid, string folder) =>
-        ExecutionFolders.ListFiles(Path.Combine(executionDir, folder))
-            .Select(f => new FileItem(f.Name, f.Size, f.RelativePath, DownloadUrl(fid, folder, f.RelativePath)))
+    List<FileItem> List(ExecutionSummary execution, string folder) =>
+        index.Files(execution, folder)
+            .Select(f => new FileItem(f.Name, f.Size, f.RelativePath, DownloadUrl(execution.Fid, folder, f.RelativePath)))
             .ToList();
 
     public static string DownloadUrl(string fid, string folder, string relativePath) =>

@@ -1,14 +1,14 @@
 using FastEndpoints;
 using Kodosumi.Api.Auth;
 using Kodosumi.Api.Features.Dashboard.Stalls;
-using Kodosumi.Indexer.Store;
+using Kodosumi.Indexer;
 using Kodosumi.Indexer.Users;
 using Kodosumi.Shared.Model;
 
 namespace Kodosumi.Api.Features.Dashboard.RunningAgents;
 
 /// <summary>Executions newest first (or as sorted), filtered as Kodosumi's dashboard filters them, one page at a time.</summary>
-public sealed class RunningAgentsEndpoint(ExecutionCatalog catalog, UserDirectory users, TimeProvider time, StallClock stalls)
+public sealed class RunningAgentsEndpoint(IIndexReader index, UserDirectory users, TimeProvider time, StallClock stalls)
     : Endpoint<RunningAgentsRequest, RunningAgentsResponse>
 {
     public override void Configure()
@@ -27,7 +27,7 @@ public sealed class RunningAgentsEndpoint(ExecutionCatalog catalog, UserDirector
         var stall = stalls.Now();
         var filter = req.ToFilter(range, users, stall);
         // The filters' drop-downs are built from the window too, so they never name what the user cannot see.
-        var visible = VisibleIndex.Of(catalog.Snapshot(), Viewer.Of(User));
+        var visible = VisibleIndex.Of(index.Snapshot(), Viewer.Of(User));
         var inWindow = visible.Window(range);
         // A window that reaches now is a prefix of the viewer's rows, whose counts and values the index keeps.
         var prefix = inWindow.Offset == 0;

@@ -1,6 +1,6 @@
 using Kodosumi.Api.Hosting;
+using Kodosumi.Indexer;
 using Kodosumi.Indexer.Alerts;
-using Kodosumi.Indexer.Store;
 using Kodosumi.Shared.Model;
 using Microsoft.Extensions.Options;
 
@@ -11,12 +11,12 @@ namespace Kodosumi.Api.Features.Dashboard.Stalls;
 /// (a <c>stalled</c> event, once per crossing), and a stalled run that writes again without a new status
 /// (a <c>status</c> event); the runs that stalled are written to the alert outbox too. Looks every <c>Dashboard:StalledCheckInterval</c> on the injected clock.
 /// </summary>
-public sealed class StalledWatch(ExecutionCatalog catalog, StallClock stalls, AlertOutbox alerts, IOptions<DashboardOptions> options, TimeProvider time)
+public sealed class StalledWatch(IIndexReader index, StallClock stalls, AlertOutbox alerts, IOptions<DashboardOptions> options, TimeProvider time)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        catalog.Events.Folded += OnFolded;
+        index.Events.Folded += OnFolded;
         try
         {
             // Runs already stalled when the service starts crossed the line while nobody watched: not announced.
@@ -25,8 +25,8 @@ public sealed class StalledWatch(ExecutionCatalog catalog, StallClock stalls, Al
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 var now = stalls.Now();
-                var crossed = Crossed(catalog.Snapshot().NewestFirst, before, now);
-                catalog.Events.PublishStalled(crossed);
+                var crossed = Crossed(index.Snapshot().NewestFirst, before, now);
+                index.Events.PublishStalled(crossed);
                 alerts.EnqueueStalled(crossed);
                 before = now;
             }
@@ -37,7 +37,7 @@ public sealed class StalledWatch(ExecutionCatalog catalog, StallClock stalls, Al
         }
         finally
         {
-            catalog.Events.Folded -= OnFolded;
+            index.Events.Folded -= OnFolded;
         }
     }
 
@@ -51,6 +51,6 @@ public sealed class StalledWatch(ExecutionCatalog catalog, StallClock stalls, Al
         // A changed status is announced by the index itself.
         if (previous is null || !string.Equals(previous.Status, current.Status, StringComparison.Ordinal)) return;
         var line = stalls.Now();
-        if (line.IsStalled(previous) && !line.IsStalled(current)) catalog.Events.PublishMovedAgain(current);
+        if (line.IsStalled(previous) && !line.IsStalled(current)) index.Events.PublishMovedAgain(current);
     }
 }

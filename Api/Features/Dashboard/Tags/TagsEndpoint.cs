@@ -1,13 +1,13 @@
 using FastEndpoints;
 using Kodosumi.Api.Auth;
 using Kodosumi.Api.Features.Dashboard.Stalls;
-using Kodosumi.Indexer.Store;
+using Kodosumi.Indexer;
 using Kodosumi.Indexer.Users;
 
 namespace Kodosumi.Api.Features.Dashboard.Tags;
 
 /// <summary>The <c>meta.tags</c> in use among the executions the user may see, with how many carry each.</summary>
-public sealed class TagsEndpoint(ExecutionCatalog catalog, UserDirectory users, TimeProvider time, StallClock stalls) : Endpoint<TagsRequest, TagsResponse>
+public sealed class TagsEndpoint(IIndexReader index, UserDirectory users, TimeProvider time, StallClock stalls) : Endpoint<TagsRequest, TagsResponse>
 {
     public override void Configure()
     {
@@ -17,7 +17,7 @@ public sealed class TagsEndpoint(ExecutionCatalog catalog, UserDirectory users, 
 
     public override async Task HandleAsync(TagsRequest req, CancellationToken ct)
     {
-        var matches = Visible.Matching(catalog.Snapshot(), req, Viewer.Of(User), users, time, stalls.Now());
+        var matches = Visible.Matching(index.Snapshot(), req, Viewer.Of(User), users, time, stalls.Now());
         // The tags filter matches in any case, so tags are counted in any case too (each execution once per
         // tag, "AI" and "ai" together), under the spelling of the newest execution that carries it.
         var tags = matches.SelectMany(s => s.Tags.Distinct(StringComparer.OrdinalIgnoreCase))

@@ -1,14 +1,14 @@
 using FastEndpoints;
 using Kodosumi.Api.Auth;
 using Kodosumi.Api.Features.Dashboard.Stalls;
-using Kodosumi.Indexer.Store;
+using Kodosumi.Indexer;
 using Kodosumi.Indexer.Users;
 using Kodosumi.Shared.Model;
 
 namespace Kodosumi.Api.Features.Dashboard.Timeline;
 
 /// <summary>Executions in the window oldest first, and their counts per hour (or day, in a time zone) and status.</summary>
-public sealed class TimelineEndpoint(ExecutionCatalog catalog, UserDirectory users, TimeProvider time, StallClock stalls)
+public sealed class TimelineEndpoint(IIndexReader index, UserDirectory users, TimeProvider time, StallClock stalls)
     : Endpoint<TimelineRequest, TimelineResponse>
 {
     public override void Configure()
@@ -23,7 +23,7 @@ public sealed class TimelineEndpoint(ExecutionCatalog catalog, UserDirectory use
         var tags = ExecutionFilter.ParseList(req.Tags);
         var zone = TimeBuckets.FindZone(req.Tz)!;
         var days = req.Bucket == TimeBuckets.Day;
-        var visible = VisibleIndex.Of(catalog.Snapshot(), Viewer.Of(User));
+        var visible = VisibleIndex.Of(index.Snapshot(), Viewer.Of(User));
         var inWindow = visible.Window(range);
         // Without tags a window that reaches now is a prefix of the viewer's rows, whose buckets are counted once per version.
         var stall = stalls.Now();
