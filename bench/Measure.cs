@@ -14,8 +14,7 @@ public static class Measure
     }
 
     /// <summary>
-    /// Requests per latency measure. The p99 of 200 was their 2nd-slowest: one request that met a rescan or a collection
-    /// decided it, and the same build measured 3 ms in one run and 8 ms in the next. Of 1,000 it is the 10th-slowest.
+    /// Requests per latency measure: of 1,000 the p99 is the 10th-slowest, so one request that meets a rescan does not decide it.
     /// </summary>
     const int Samples = 1000;
 

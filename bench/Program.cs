@@ -6,7 +6,7 @@ using Kodosumi.Bench;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
 
-// Usage: dotnet run -c Release --project bench -- [--sizes 1000,10000,100000] [--baseline 1000,10000] [--generate-only]
+// Usage: dotnet run -c Release --project bench -- [--sizes 1000,10000,100000] [--baseline 1000,10000] [--note "what changed"] [--generate-only]
 //        dotnet run -c Release --project bench -- --soak <minutes> [--soak-size 2000] [--sample-seconds 15]
 string Arg(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
 int[] Sizes(string name, string fallback) => Arg(name, fallback).Split(',').Select(int.Parse).ToArray();
@@ -159,7 +159,7 @@ foreach (var size in sizes)
     Console.WriteLine(JsonSerializer.Serialize(r));
 }
 
-Report.Write(outDir, results);
+Report.Write(outDir, results, Arg("--note", ""));
 return;
 
 static async Task<string> Health(HttpClient client, string key)

@@ -4,10 +4,18 @@ using System.Text.Json;
 
 namespace Kodosumi.Bench;
 
-/// <summary>Writes the results as JSON and as the markdown table the README shows.</summary>
+/// <summary>
+/// Writes the run's full results to <c>latest.json</c> and <c>latest.md</c>, and appends one row per data size to
+/// the table in <c>history.md</c>; a run never leaves a file of its own.
+/// </summary>
 public static class Report
 {
-    public static void Write(string outDir, List<Dictionary<string, object?>> results)
+    const string HistoryHeader = """
+        | date (UTC) | executions | cold index (executions/s) | idle rescan CPU (s) | freshness p99 (ms) | peak memory (MB) | first page uncached p50 / p99 (ms) | `agent-stats` req/s | note |
+        | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+        """;
+
+    public static void Write(string outDir, List<Dictionary<string, object?>> results, string note = "")
     {
         var machine = $"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30)} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}";
         var date = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
@@ -51,6 +59,23 @@ public static class Report
         Line("ratio baseline / service, `agent-stats`", r => Ratio(r, "baseline_agent_stats", "latency_agent_stats"));
         File.WriteAllText(Path.Combine(outDir, "latest.md"), md.ToString());
         Console.WriteLine(md);
+        AppendHistory(Path.Combine(outDir, "history.md"), date, results, note);
+    }
+
+    /// <summary>One row per data size, in the columns of <see cref="HistoryHeader"/>; the table is started when the file is new.</summary>
+    static void AppendHistory(string path, string date, List<Dictionary<string, object?>> results, string note)
+    {
+        string Get(Dictionary<string, object?> r, string key) => r.TryGetValue(key, out var v) && v is not null ? Format(v) : "–";
+        string P99(Dictionary<string, object?> r, string key) => r.GetValueOrDefault(key) is Latency l ? l.P99Ms.ToString("0", CultureInfo.InvariantCulture) : "–";
+        string Number(Dictionary<string, object?> r, string key) => r.GetValueOrDefault(key) is IFormattable f ? f.ToString("#,0.###", CultureInfo.InvariantCulture) : "–";
+        var rows = new StringBuilder();
+        if (!File.Exists(path)) rows.AppendLine("# Benchmark history").AppendLine().AppendLine(HistoryHeader);
+        var cell = note.Replace('|', '/').Replace('\n', ' ').Trim();
+        foreach (var r in results)
+            rows.AppendLine(CultureInfo.InvariantCulture,
+                $"| {date[..16]} | {r["executions"]:N0} | {Number(r, "cold_index_per_second")} | {Get(r, "idle_rescan_cpu_seconds")} | {P99(r, "freshness")} " +
+                $"| {Get(r, "peak_rss_mb")} | {Get(r, "latency_uncached_running_agents_all_first_page")} | {Number(r, "rps_agent_stats")} | {cell} |");
+        File.AppendAllText(path, rows.ToString());
     }
 
     static string Format(object v) => v switch

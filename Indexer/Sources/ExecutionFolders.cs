@@ -8,7 +8,7 @@ namespace Kodosumi.Indexer.Sources;
 /// <summary>An execution folder: <c>{root}/{user_id}/{fid}</c>.</summary>
 public sealed record ExecutionFolder(string Root, string UserId, string Fid)
 {
-    /// <summary>Joined when asked for, not kept: at 100,000 executions the paths were 16 MB that an idle rescan never reads.</summary>
+    /// <summary>Joined when asked for, not kept: an idle rescan never reads it.</summary>
     public string Path => System.IO.Path.Join(Root, UserId, Fid);
 }
 
@@ -20,8 +20,8 @@ public static class ExecutionFolders
 {
     /// <summary>
     /// Every execution folder under the root; a missing root is an empty tree. A folder that <paramref name="previous"/>
-    /// (the last listing, by fid) holds for the same user is that record again: a rescan of 100,000 folders otherwise
-    /// built 35 MB of records and paths that lived long enough to reach gen 2. The list is sized for the last listing,
+    /// (the last listing, by fid) holds for the same user is that record again, so a rescan leaves no new records to
+    /// reach gen 2. The list is sized for the last listing,
     /// so a rescan grows no arrays on the large object heap.
     /// </summary>
     public static List<ExecutionFolder> Enumerate(string root, Dictionary<string, ExecutionFolder>? previous = null)

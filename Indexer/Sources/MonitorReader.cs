@@ -12,7 +12,7 @@ namespace Kodosumi.Indexer.Sources;
 /// Reads an execution database's <c>monitor</c> rows for the fold, through SQLite's own API: one open and a
 /// prepared statement or two per database, each page of rows a single step through one. Opened through a
 /// <see cref="SqliteConnection"/>, each database cost a connection string built and parsed (and a pool group kept
-/// per path) and a command per query: about half of the readers' time at a cold index.
+/// per path) and a command per query, a large part of the readers' time.
 /// </summary>
 public sealed class MonitorReader : IDisposable
 {

@@ -203,7 +203,7 @@ public sealed class ExecutionCatalog(IndexEvents events)
 
     /// <summary>
     /// Agent names, statuses, user ids and tag lists repeat across executions: the catalog keeps one of each
-    /// instead of one per summary (at 100,000 executions that is tens of megabytes).
+    /// instead of one per summary.
     /// </summary>
     ExecutionSummary Compact(ExecutionSummary s)
     {

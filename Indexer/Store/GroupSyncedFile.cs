@@ -2,8 +2,8 @@ namespace Kodosumi.Indexer.Store;
 
 /// <summary>
 /// LiteDB's log file, synced to disk at most once per <see cref="SyncInterval"/>. LiteDB's log writer syncs whenever its
-/// queue runs dry, which in a large commit is after nearly every 8 KB page: a cold index of 100,000 executions made
-/// tens of thousands of fsyncs, and on a virtual machine each one costs as much as folding an execution. Here a flush
+/// queue runs dry, which in a large commit is after nearly every 8 KB page, and on a virtual machine an fsync costs
+/// as much as folding an execution. Here a flush
 /// only asks for a sync, which runs on the thread pool within the interval and covers every page written before it.
 /// A commit becomes visible when LiteDB returns, never later; what a power failure can lose is the last interval of
 /// commits, which leaves an older, consistent index that the next scan folds forward from the execution databases.

@@ -400,8 +400,8 @@ public sealed class IndexStore : IDisposable
         try
         {
             // Keys compared ordinally, as the file system compares folder names. LiteDB's default (the culture's rules,
-            // ignoring case) made two fids that differ only in case one document, and cost an ICU call per comparison:
-            // a fifth of the writer's CPU at a cold index. A new file takes it; one made before keeps its own.
+            // ignoring case) made two fids that differ only in case one document, and cost an ICU call per comparison.
+            // A new file takes it; one made before keeps its own.
             var settings = new EngineSettings { Filename = path, LogStream = log, Collation = Collation.Binary };
             return new IndexDatabase(new LiteEngine(settings), CreateMapper(), log);
         }

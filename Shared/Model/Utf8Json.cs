@@ -7,11 +7,10 @@ namespace Kodosumi.Shared.Model;
 
 /// <summary>
 /// JSON text held as UTF-8 bytes, compared by content. Every summary in memory holds its meta: as UTF-8 it
-/// takes half the memory of a string (at 100,000 executions, tens of megabytes), and an answer writes it
-/// without transcoding. Stored in the index as a string, as before.
+/// takes half the memory of a string, and an answer writes it without transcoding. Stored in the index as a string.
 /// <para>
 /// Metas of one agent and user differ only by the execution's fid: <see cref="Without"/> cuts the fid out, so the
-/// rest is held once for all of them (another 36 MB at 100,000) and the fid is put back wherever the text is read.
+/// rest is held once for all of them and the fid is put back wherever the text is read.
 /// </para>
 /// </summary>
 public sealed class Utf8Json : IEquatable<Utf8Json>
