@@ -28,6 +28,7 @@ public static class ServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<IndexStore>();
+        services.AddSingleton<ITokenRevocations>(sp => sp.GetRequiredService<IndexStore>());
         services.AddOptions<StreamOptions>().BindConfiguration(StreamOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => new IndexEvents(sp.GetRequiredService<IOptions<StreamOptions>>().Value.BufferSize));
         services.AddSingleton<ExecutionCatalog>();
@@ -46,6 +47,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<AlertPlanner>();
         services.AddSingleton<AlertCounters>();
         services.AddSingleton<AlertOutbox>();
+        services.AddSingleton<IStallAlerts>(sp => sp.GetRequiredService<AlertOutbox>());
         services.AddHostedService<IndexerWorker>();
         services.AddHostedService<AlertSender>();
         // The worker stops between two committed batches; docker stop allows 10 s before SIGKILL.

@@ -15,10 +15,10 @@ public sealed class RevokedTokens
 {
     readonly ConcurrentDictionary<string, DateTimeOffset> _until = new(StringComparer.Ordinal);
     readonly TimeProvider _time;
-    readonly IndexStore _store;
+    readonly ITokenRevocations _store;
     readonly ILogger<RevokedTokens> _logger;
 
-    public RevokedTokens(TimeProvider time, IndexStore store, ILogger<RevokedTokens> logger)
+    public RevokedTokens(TimeProvider time, ITokenRevocations store, ILogger<RevokedTokens> logger)
     {
         _time = time;
         _store = store;

@@ -10,8 +10,14 @@ namespace Kodosumi.Indexer.Alerts;
 /// watch (runs that stalled as time passed). Nothing is planned before the first full scan is committed: the cold
 /// index is history, and history sends nothing.
 /// </summary>
-public sealed class AlertOutbox(AlertPlanner planner, IndexStore store, AlertCounters counters, IndexerStatus status, TimeProvider time,
-    ILogger<AlertOutbox> logger)
+/// <summary>Alerts the API raises itself: runs that crossed the stall line as time passed, with no change of the index.</summary>
+public interface IStallAlerts
+{
+    void EnqueueStalled(IReadOnlyCollection<ExecutionSummary> stalled);
+}
+
+sealed class AlertOutbox(AlertPlanner planner, IndexStore store, AlertCounters counters, IndexerStatus status, TimeProvider time,
+    ILogger<AlertOutbox> logger) : IStallAlerts
 {
     public IReadOnlyList<OutboxAlert> PlanFor(IReadOnlyList<IndexChange> changes, Func<string, ExecutionSummary?> previousOf) =>
         status.Ready && planner.Enabled ? planner.Plan(changes, previousOf, Now()) : [];

@@ -8,7 +8,7 @@ namespace Kodosumi.Indexer.Alerts;
 /// Which alerts a batch of index changes (or runs that have just stalled) causes, one per matching webhook.
 /// A pure function of the changes and the summaries they replace, so the worker can write them in the batch's own transaction.
 /// </summary>
-public sealed class AlertPlanner(IOptions<AlertOptions> options)
+internal sealed class AlertPlanner(IOptions<AlertOptions> options)
 {
     /// <summary>Error texts are cut to this many characters: a receiver needs the start of a traceback, not megabytes.</summary>
     const int MaxErrorChars = 4000;

@@ -13,7 +13,7 @@ namespace Kodosumi.Indexer.Alerts;
 /// execution's alerts arrive in order. An alert leaves the outbox after its receiver said 2xx: a crash in
 /// between sends it again with the same id. Runs beside the indexer: a slow receiver delays nothing else.
 /// </summary>
-public sealed class AlertSender(IndexStore store, AlertCounters counters, IOptions<AlertOptions> options, TimeProvider time, ILogger<AlertSender> logger)
+internal sealed class AlertSender(IndexStore store, AlertCounters counters, IOptions<AlertOptions> options, TimeProvider time, ILogger<AlertSender> logger)
     : BackgroundService
 {
     /// <summary>How often an idle loop looks at the outbox when no commit woke it (alerts written by another loop's wake-up).</summary>

@@ -5,7 +5,7 @@ namespace Kodosumi.Indexer.Alerts;
 /// grows with each one written, so the outbox's order is the order of the changes; <see cref="AlertId"/> is
 /// what a receiver sees, the same on every repeat.
 /// </summary>
-public sealed record OutboxAlert
+internal sealed record OutboxAlert
 {
     public long Id { get; init; }
     public string AlertId { get; init; } = "";

@@ -7,7 +7,7 @@ using System.Text.Json;
 namespace Kodosumi.Indexer.Alerts;
 
 /// <summary>The POST one alert makes: its body (JSON, or Slack's <c>{"text": …}</c>) and, with a secret, its HMAC signature.</summary>
-public static class WebhookRequest
+internal static class WebhookRequest
 {
     public const string SignatureHeader = "X-Kodosumi-Signature";
 

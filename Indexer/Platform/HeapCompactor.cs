@@ -7,7 +7,7 @@ namespace Kodosumi.Indexer.Platform;
 /// background GC only sweeps. Compacting after every so many written changes keeps the peak memory near what the
 /// catalog holds, for a short pause each time.
 /// </summary>
-public sealed class HeapCompactor
+internal sealed class HeapCompactor
 {
     /// <summary>Changes between two compactions during a pass, and the fewest a finished scan compacts after.</summary>
     const int CompactEvery = 25_000, CompactAfterScan = 5_000;

@@ -9,7 +9,7 @@ namespace Kodosumi.Indexer.Platform;
 /// (<c>fs.inotify.max_user_instances</c>, shared by all of that user's processes): a watcher per folder
 /// would run out of them long before the watches.
 /// </summary>
-public class Inotify : IDisposable
+internal class Inotify : IDisposable
 {
     public const uint Modify = 0x2, MovedFrom = 0x40, MovedTo = 0x80, Create = 0x100, Delete = 0x200, IsDirectory = 0x4000_0000;
     const uint QueueOverflow = 0x4000, Ignored = 0x8000, OnlyDirectory = 0x100_0000, ExcludeUnlinked = 0x400_0000;

@@ -15,7 +15,7 @@ public sealed record OpenedFile(FileStream Stream, string Name, long Length);
 /// <c>O_NOFOLLOW</c> from the handle of the step before), and never an open that blocks (a FIFO, a device:
 /// <c>O_NONBLOCK</c>, then <c>statx</c> on the handle decides). Linux only; elsewhere there are no files.
 /// </summary>
-public static class RegularFiles
+internal static class RegularFiles
 {
     const int MaxDepth = 32;
 

@@ -5,14 +5,14 @@ using Kodosumi.Indexer.Sources;
 namespace Kodosumi.Indexer.Platform;
 
 /// <summary>An entry's type, size and last-write time, as one stat(2) gives them.</summary>
-public readonly record struct EntryStat(bool IsDirectory, bool IsFile, long Length, long Ticks);
+internal readonly record struct EntryStat(bool IsDirectory, bool IsFile, long Length, long Ticks);
 
 /// <summary>
 /// Stats entries below the execution root relative to an open handle of it (statx(2) with a directory descriptor).
 /// A rescan of an idle tree is a few stats per execution; a path walk from "/" for each of them, and .NET's own
 /// path handling, cost more than the stats themselves. Linux only: elsewhere every look lists its folder.
 /// </summary>
-public sealed class RootStats : IDisposable
+internal sealed class RootStats : IDisposable
 {
     // O_DIRECTORY differs between x86 and Arm; O_CLOEXEC does not.
     static readonly int ReadOnlyDirectory = (RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x4000 : 0x10000) | 0x80000;
@@ -88,4 +88,4 @@ public sealed class RootStats : IDisposable
 }
 
 /// <summary>What a stat below the root found: the entry, no such entry, or an error that a listing should report.</summary>
-public enum StatResult { Found, Missing, Failed }
+internal enum StatResult { Found, Missing, Failed }

@@ -1,19 +1,17 @@
 using System.Globalization;
 using System.Text;
-using Kodosumi.Shared;
-using Kodosumi.Shared.Model;
 using Microsoft.Data.Sqlite;
 
 namespace Kodosumi.Indexer.Sources;
 
 /// <summary>An execution database that cannot be folded right now; the message says why.</summary>
-public sealed class SourceProblemException(string message, Exception? inner = null) : Exception(message, inner);
+internal sealed class SourceProblemException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>One event as the details endpoint shows it.</summary>
 public sealed record MonitorEvent(long Id, double Timestamp, string Kind, string Message);
 
 /// <summary>Reads the <c>monitor</c> table of one execution database.</summary>
-public static class ExecutionDatabase
+internal static class ExecutionDatabase
 {
     static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 

@@ -1,12 +1,11 @@
 using System.IO.Enumeration;
 using Kodosumi.Indexer.Platform;
 using Kodosumi.Shared;
-using Kodosumi.Shared.Model;
 
 namespace Kodosumi.Indexer.Sources;
 
 /// <summary>An execution folder: <c>{root}/{user_id}/{fid}</c>.</summary>
-public sealed record ExecutionFolder(string Root, string UserId, string Fid)
+internal sealed record ExecutionFolder(string Root, string UserId, string Fid)
 {
     /// <summary>Joined when asked for, not kept: an idle rescan never reads it.</summary>
     public string Path => System.IO.Path.Join(Root, UserId, Fid);
@@ -16,7 +15,7 @@ public sealed record ExecutionFolder(string Root, string UserId, string Fid)
 public sealed record ExecutionFile(string Name, string RelativePath, long Size);
 
 /// <summary>Walks the execution tree and reads what can be read without opening a database.</summary>
-public static class ExecutionFolders
+internal static class ExecutionFolders
 {
     /// <summary>
     /// Every execution folder under the root; a missing root is an empty tree. A folder that <paramref name="previous"/>

@@ -10,7 +10,7 @@ namespace Kodosumi.Indexer.Sources;
 /// stamp without allocating: an idle rescan of 100,000 folders allocates nothing per folder, so it sets off no
 /// collection that would pause the requests answered meanwhile.
 /// </summary>
-public struct FolderLook
+internal struct FolderLook
 {
     /// <summary>
     /// A folder changed this recently may change again within the same tick of the file system's clock without its

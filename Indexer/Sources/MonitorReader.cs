@@ -14,7 +14,7 @@ namespace Kodosumi.Indexer.Sources;
 /// <see cref="SqliteConnection"/>, each database cost a connection string built and parsed (and a pool group kept
 /// per path) and a command per query, a large part of the readers' time.
 /// </summary>
-public sealed class MonitorReader : IDisposable
+internal sealed class MonitorReader : IDisposable
 {
     /// <summary>
     /// A row as the fold reads it. Only the messages the fold uses are fetched (a result can be megabytes), each cut

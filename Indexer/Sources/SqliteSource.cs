@@ -11,7 +11,7 @@ namespace Kodosumi.Indexer.Sources;
 /// they are gone and a read-only open would have to create them (impossible on a read-only mount, and
 /// a change to the data directory anywhere else), so the file is opened as immutable instead.
 /// </summary>
-public static class SqliteSource
+internal static class SqliteSource
 {
     /// <summary>
     /// A locked database (SQLITE_BUSY) is waited for one second per statement, then the caller's retry
@@ -171,4 +171,4 @@ public static class SqliteSource
 }
 
 /// <summary>An execution database open for reading: the file itself (<see cref="ImageBytes"/> -1), or an image of it in memory.</summary>
-public readonly record struct RawDatabase(sqlite3 Handle, long ImageBytes);
+internal readonly record struct RawDatabase(sqlite3 Handle, long ImageBytes);

@@ -36,7 +36,7 @@ public sealed class CatalogSnapshot(long version, ExecutionSummary[] newestFirst
 /// mirrored from the index after each committed batch. Queries take a sorted snapshot, rebuilt
 /// lazily once per version, so a burst of changes costs one sort.
 /// </summary>
-public sealed class ExecutionCatalog(IndexEvents events)
+internal sealed class ExecutionCatalog(IndexEvents events)
 {
     readonly Lock _gate = new();
     readonly Dictionary<string, ExecutionSummary> _byFid = new(StringComparer.Ordinal);

@@ -9,7 +9,7 @@ namespace Kodosumi.Indexer.Store;
 /// commits, which leaves an older, consistent index that the next scan folds forward from the execution databases.
 /// A failed sync is thrown to LiteDB's next write or flush, which fails the engine as a failed sync of its own would.
 /// </summary>
-public sealed class GroupSyncedFile : Stream
+internal sealed class GroupSyncedFile : Stream
 {
     public static readonly TimeSpan SyncInterval = TimeSpan.FromMilliseconds(100);
 

@@ -3,11 +3,11 @@ using Kodosumi.Shared.Model;
 namespace Kodosumi.Indexer.Store;
 
 /// <summary>One execution's change to the index, written to LiteDB and then applied to the catalog.</summary>
-public abstract record IndexChange(string Fid);
+internal abstract record IndexChange(string Fid);
 
 /// <summary>A new or refolded summary with the error events of the rows it folded.</summary>
 /// <param name="Refolded">The source was recreated: the execution's earlier error events are dropped first.</param>
-public sealed record UpsertExecution(ExecutionSummary Summary, IReadOnlyList<ErrorEvent> NewErrors, bool Refolded)
+internal sealed record UpsertExecution(ExecutionSummary Summary, IReadOnlyList<ErrorEvent> NewErrors, bool Refolded)
     : IndexChange(Summary.Fid)
 {
     /// <summary>Only the stamp moved (the folder's own time); nothing was read or folded.</summary>
@@ -15,4 +15,4 @@ public sealed record UpsertExecution(ExecutionSummary Summary, IReadOnlyList<Err
 }
 
 /// <summary>The execution folder is gone.</summary>
-public sealed record RemoveExecution(string Fid) : IndexChange(Fid);
+internal sealed record RemoveExecution(string Fid) : IndexChange(Fid);

@@ -13,7 +13,15 @@ namespace Kodosumi.Indexer.Store;
 /// is one transaction, so a summary and its cursor are never written apart, and a replay after a crash
 /// overwrites rather than duplicates.
 /// </summary>
-public sealed class IndexStore : IDisposable
+/// <summary>Logouts kept in the index until their tokens expire, so a restart does not accept those tokens again.</summary>
+public interface ITokenRevocations
+{
+    /// <summary>Throws <see cref="IndexStoreException"/> when it cannot be written; the revocation then holds in memory only.</summary>
+    void KeepRevoked(string key, long expiresUnixSeconds);
+    List<RevokedToken> RevokedAt(long nowUnixSeconds);
+}
+
+sealed class IndexStore : ITokenRevocations, IDisposable
 {
     /// <summary>Bump when the stored shape changes: an index of another version is rebuilt from the sources.</summary>
     public const int SchemaVersion = 1;

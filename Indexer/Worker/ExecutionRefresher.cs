@@ -18,7 +18,7 @@ namespace Kodosumi.Indexer.Worker;
 /// the summary, so it survives restarts and changes the catalog's version like any other change):
 /// it is not read again before a probe at a growing interval, and its last good summary stays counted.
 /// </summary>
-public sealed class ExecutionRefresher(IOptions<IndexerOptions> options, TimeProvider time, ILogger<ExecutionRefresher> logger)
+internal sealed class ExecutionRefresher(IOptions<IndexerOptions> options, TimeProvider time, ILogger<ExecutionRefresher> logger)
 {
     readonly IndexerOptions _options = options.Value;
     readonly double _startedAt = time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;

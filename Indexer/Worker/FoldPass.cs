@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace Kodosumi.Indexer.Worker;
 
 /// <summary>Why a pass folds its executions, which decides how.</summary>
-public enum PassKind
+internal enum PassKind
 {
     /// <summary>A scan: only executions whose files look changed are read, on threads below requests; due hints go first.</summary>
     Rescan,
@@ -22,7 +22,7 @@ public enum PassKind
 /// scan, hints that arrive are folded between two commits, so a fresh write never waits for the whole pass. A stop
 /// request ends the work between two commits.
 /// </summary>
-public sealed class FoldPass(
+internal sealed class FoldPass(
     IOptions<IndexerOptions> options,
     ExecutionRefresher refresher,
     ExecutionCatalog catalog,

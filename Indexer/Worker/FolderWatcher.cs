@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace Kodosumi.Indexer.Worker;
 
 /// <summary>Opens the inotify instance; the one seam through which tests make it fail, or refuse a watch.</summary>
-public class WatcherFactory
+internal class WatcherFactory
 {
     public virtual Inotify Open() => new();
 }
@@ -29,7 +29,7 @@ public class WatcherFactory
 /// watched (the inotify watch limit) is left to the periodic rescans, health says degraded and why, and it is
 /// tried again after <c>retryDelay</c>.
 /// </summary>
-public sealed class FolderWatcher(
+internal sealed class FolderWatcher(
     string root, IFolderChanges changes, IndexerStatus status, ILogger logger,
     TimeSpan retryDelay, WatcherFactory factory, TimeProvider time, TimeSpan? watchFinishedFor = null) : IDisposable
 {

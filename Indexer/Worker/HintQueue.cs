@@ -5,33 +5,33 @@ using Microsoft.Extensions.Options;
 namespace Kodosumi.Indexer.Worker;
 
 /// <summary>What the watcher tells the worker: a path changed, or it lost track of the tree.</summary>
-public interface IFolderChanges
+internal interface IFolderChanges
 {
     void Changed(string path);
     void Lost();
 }
 
 /// <summary>A request to the worker: fold one execution, or scan the whole tree.</summary>
-public abstract record Hint;
+internal abstract record Hint;
 
 /// <summary>Something in this execution's folder changed.</summary>
-public sealed record FoldExecution(ExecutionFolder Folder) : Hint;
+internal sealed record FoldExecution(ExecutionFolder Folder) : Hint;
 
 /// <summary>Something above an execution changed, or hints were lost: only a full scan can tell what.</summary>
-public sealed record RescanAll : Hint
+internal sealed record RescanAll : Hint
 {
     public static readonly RescanAll Instance = new();
 }
 
 /// <summary>The hints taken at once: folded together, or all covered by one full scan.</summary>
-public readonly record struct HintBatch(bool RescanAll, IReadOnlyCollection<ExecutionFolder> Folders);
+internal readonly record struct HintBatch(bool RescanAll, IReadOnlyCollection<ExecutionFolder> Folders);
 
 /// <summary>
 /// The worker's inbox: the watcher's changed paths turned into typed hints, bounded (a hint that does not fit turns
 /// into a full scan), debounced so a burst of writes to one execution settles into one fold, and a second look at
 /// executions whose last fold may have come too early.
 /// </summary>
-public sealed class HintQueue(IOptions<IndexerOptions> options, TimeProvider time) : IFolderChanges
+internal sealed class HintQueue(IOptions<IndexerOptions> options, TimeProvider time) : IFolderChanges
 {
     /// <summary>How long after a fold that saw an unsettled WAL the execution is looked at again.</summary>
     public static readonly TimeSpan LookAgainAfter = TimeSpan.FromSeconds(1);

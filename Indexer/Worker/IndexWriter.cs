@@ -11,7 +11,7 @@ namespace Kodosumi.Indexer.Worker;
 /// The index's single writer: commits a batch with the alerts it causes, then shows it (catalog, watcher, status),
 /// reopens the index after a failed write and backs off while it stays unwritable.
 /// </summary>
-public sealed class IndexWriter(
+internal sealed class IndexWriter(
     IOptions<IndexerOptions> options,
     IndexStore store,
     ExecutionCatalog catalog,

@@ -1,7 +1,7 @@
 namespace Kodosumi.Indexer.Worker;
 
 /// <summary>What the indexer reports to the health checks. Written by the worker, read by requests.</summary>
-public sealed class IndexerStatus
+internal sealed class IndexerStatus
 {
     long _foldedSinceStart;
 

@@ -11,7 +11,7 @@ namespace Kodosumi.Indexer.Worker;
 /// execution), a periodic rescan for whatever the watcher missed and a periodic look at the users. Everything runs on
 /// this one loop, so the index has a single writer.
 /// </summary>
-public sealed class IndexerWorker(
+internal sealed class IndexerWorker(
     IOptions<IndexerOptions> options,
     IndexStore store,
     ExecutionCatalog catalog,

@@ -11,7 +11,7 @@ namespace Kodosumi.Indexer.Worker;
 /// A walk of the whole tree: lists every execution folder, drops what is gone and folds what changed. The first one
 /// committed whole makes the service ready.
 /// </summary>
-public sealed class TreeScan(
+internal sealed class TreeScan(
     IOptions<IndexerOptions> options,
     ExecutionCatalog catalog,
     FoldPass pass,

@@ -58,7 +58,7 @@ public sealed class IndexerHost(string dataDir, string? indexPath = null, TimeSp
         WhenReady(anonymous ? CreateClient() : ClientFor(asUser ?? Operator));
 
     /// <summary>This host with the watcher's inotify instances made by <paramref name="watchers"/> (a fault to inject).</summary>
-    public WebApplicationFactory<Program> WithWatchers(WatcherFactory watchers) =>
+    internal WebApplicationFactory<Program> WithWatchers(WatcherFactory watchers) =>
         WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton(watchers)));
 
     /// <summary>An operator's client of <paramref name="factory"/> (this host, reconfigured) once it is ready.</summary>

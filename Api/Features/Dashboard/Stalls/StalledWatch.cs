@@ -11,7 +11,7 @@ namespace Kodosumi.Api.Features.Dashboard.Stalls;
 /// (a <c>stalled</c> event, once per crossing), and a stalled run that writes again without a new status
 /// (a <c>status</c> event); the runs that stalled are written to the alert outbox too. Looks every <c>Dashboard:StalledCheckInterval</c> on the injected clock.
 /// </summary>
-public sealed class StalledWatch(IIndexReader index, StallClock stalls, AlertOutbox alerts, IOptions<DashboardOptions> options, TimeProvider time)
+public sealed class StalledWatch(IIndexReader index, StallClock stalls, IStallAlerts alerts, IOptions<DashboardOptions> options, TimeProvider time)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
