@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using Kodosumi.Shared;
+using Kodosumi.Shared.Model;
 using Microsoft.Data.Sqlite;
 
 namespace Kodosumi.Indexer.Sources;

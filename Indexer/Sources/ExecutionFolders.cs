@@ -1,6 +1,7 @@
 using System.IO.Enumeration;
 using Kodosumi.Indexer.Platform;
 using Kodosumi.Shared;
+using Kodosumi.Shared.Model;
 
 namespace Kodosumi.Indexer.Sources;
 
