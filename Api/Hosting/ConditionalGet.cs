@@ -20,8 +20,8 @@ namespace Kodosumi.Api.Hosting;
 /// computed. A JSON answer is kept under its ETag, so many dashboards polling the same view cost one
 /// computation; a large one (an unpaged list) streams as it is written and is kept gzip-compressed. An
 /// answer of another type (a CSV or NDJSON export) streams from its first write and keeps its ETag (it is a
-/// function of the same inputs). The live stream gets no ETag; file lists and downloads are not part of
-/// the index and are left alone.
+/// function of the same inputs). Endpoints marked <see cref="NotFromIndex"/> (the live stream, file lists and
+/// downloads) are left alone.
 /// </summary>
 public static class ConditionalGet
 {
@@ -31,7 +31,7 @@ public static class ConditionalGet
         var answers = app.Services.GetRequiredService<KeptAnswers>();
         app.UseWhen(IsDashboardGet, branch => branch.Use(async (context, next) =>
         {
-            if (IsUntouched(context.Request.Path))
+            if (context.GetEndpoint()?.Metadata.GetMetadata<NotFromIndex>() is not null)
             {
                 await next();
                 return;
@@ -109,13 +109,6 @@ public static class ConditionalGet
     /// The live stream has no ETag (it is no snapshot); file lists and downloads are read from the disk, not
     /// the index: a file rewritten or replaced keeps the index (and so an ETag of it) unchanged.
     /// </summary>
-    static bool IsUntouched(PathString path)
-    {
-        var value = (path.Value ?? "").TrimEnd('/');
-        return value.Contains("/files/", StringComparison.Ordinal) || value.EndsWith("/files", StringComparison.Ordinal)
-            || value.EndsWith("/stream", StringComparison.Ordinal);
-    }
-
     /// <summary>Distinct per user, rights, request, users' version and window slot; ordered by the index version.</summary>
     static string ETagOf(HttpContext context, Viewer viewer, long version, long usersVersion, long windowSlot)
     {

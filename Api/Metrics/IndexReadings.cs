@@ -1,5 +1,6 @@
 using Kodosumi.Api.Features.Dashboard;
 using Kodosumi.Indexer;
+using Kodosumi.Shared;
 using Kodosumi.Shared.Model;
 
 namespace Kodosumi.Api.Metrics;
@@ -11,7 +12,7 @@ namespace Kodosumi.Api.Metrics;
 public sealed class IndexReadings
 {
     /// <summary>Kodosumi's statuses; anything else an execution writes counts as <c>other</c>, so labels stay few.</summary>
-    static readonly string[] Statuses = ["starting", "running", "awaiting", "finished", "error", ExecutionRow.UnknownStatus];
+    static readonly string[] Statuses = [.. ExecutionStatus.All, ExecutionStatus.Unknown];
     const string Other = "other";
 
     readonly IIndexReader _index;

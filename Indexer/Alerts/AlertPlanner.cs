@@ -1,4 +1,5 @@
 using Kodosumi.Indexer.Store;
+using Kodosumi.Shared;
 using Kodosumi.Shared.Model;
 using Microsoft.Extensions.Options;
 
@@ -32,7 +33,7 @@ internal sealed class AlertPlanner(IOptions<AlertOptions> options)
             if (current.Status is not null && !string.Equals(previous?.Status, current.Status, StringComparison.Ordinal))
             {
                 happened.Add((current.StatusTimestamp, Of(AlertEvents.Status, current, previous?.Status, null, current.StatusTimestamp, now)));
-                if (current.Status == "finished")
+                if (current.Status == ExecutionStatus.Finished)
                     happened.Add((current.StatusTimestamp, Of(AlertEvents.Finished, current, previous?.Status, null, current.StatusTimestamp, now)));
             }
             // In the order they happened in the source, so a receiver sees an execution's story in order.

@@ -1,6 +1,7 @@
 using Kodosumi.Indexer.Platform;
 using Kodosumi.Indexer.Sources;
 using Kodosumi.Indexer.Store;
+using Kodosumi.Shared;
 using Kodosumi.Shared.Model;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -106,10 +107,8 @@ internal sealed class FolderWatcher(
 
     static DateTimeOffset WatchUntil(ExecutionSummary execution, TimeSpan watchFinishedFor)
     {
-        var finished = execution.Status is { } s
-            && (s.Equals("finished", StringComparison.OrdinalIgnoreCase) || s.Equals("error", StringComparison.OrdinalIgnoreCase));
         // Not finished: it may resume at any moment (a person answers), and that moment is when the dashboard is looked at.
-        if (!finished) return DateTimeOffset.MaxValue;
+        if (!ExecutionStatus.IsFinal(execution.Status)) return DateTimeOffset.MaxValue;
         var last = execution.LastTimestamp is { } t && double.IsFinite(t) ? t : execution.CreatedAt;
         // Clamped: a timestamp far outside the calendar must not throw.
         return DateTimeOffset.FromUnixTimeMilliseconds((long)(Math.Clamp(last, 0, 2e11) * 1000)) + watchFinishedFor;

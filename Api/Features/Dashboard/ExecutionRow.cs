@@ -1,5 +1,6 @@
 using Kodosumi.Api.Features.Dashboard.Stalls;
 using Kodosumi.Indexer.Users;
+using Kodosumi.Shared;
 using Kodosumi.Shared.Model;
 
 namespace Kodosumi.Api.Features.Dashboard;
@@ -35,7 +36,7 @@ public sealed class ExecutionRow
     public bool Stalled { get; init; }
 
     /// <summary>Status shown for an execution that has written no status event yet.</summary>
-    public const string UnknownStatus = "unknown";
+    public const string UnknownStatus = ExecutionStatus.Unknown;
 
     public static ExecutionRow From(ExecutionSummary s, UserDirectory users, StallLine stall) => new()
     {

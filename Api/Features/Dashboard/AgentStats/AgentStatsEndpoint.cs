@@ -2,6 +2,7 @@ using FastEndpoints;
 using Kodosumi.Api.Auth;
 using Kodosumi.Api.Features.Dashboard.Stalls;
 using Kodosumi.Indexer;
+using Kodosumi.Shared;
 using Kodosumi.Shared.Model;
 
 namespace Kodosumi.Api.Features.Dashboard.AgentStats;
@@ -42,7 +43,7 @@ public sealed class AgentStatsEndpoint(IIndexReader index, TimeProvider time, St
             MedianRuntime = RuntimePercentiles.NearestRank(runtimes, 50),
             P95Runtime = RuntimePercentiles.NearestRank(runtimes, 95),
             ErrorRate = executions.Count == 0 ? 0 : (double)executions.Count(HasErrorEvent) / executions.Count,
-            Running = executions.Count(ExecutionStates.IsRunning),
+            Running = executions.Count(s => ExecutionStatus.IsActive(s.Status)),
             Stalled = stall is { } line ? executions.Count(line.IsStalled) : 0,
             ExecutionsWithProblems = executions.Count(s => s.Problem is not null),
             RuntimePercentiles = RuntimePercentiles.OfSorted(runtimes),

@@ -3,6 +3,7 @@ using Kodosumi.Api.Auth;
 using Kodosumi.Api.Features.Dashboard.Stalls;
 using Kodosumi.Indexer;
 using Kodosumi.Indexer.Users;
+using Kodosumi.Shared;
 
 namespace Kodosumi.Api.Features.Dashboard.Agents;
 
@@ -29,7 +30,7 @@ public sealed class AgentsEndpoint(IIndexReader index, UserDirectory users, Time
                 {
                     AgentName = g.Key,
                     Runs = runs,
-                    Running = g.Count(ExecutionStates.IsRunning),
+                    Running = g.Count(s => ExecutionStatus.IsActive(s.Status)),
                     Stalled = g.Count(stall.IsStalled),
                     Errors = errors,
                     ErrorRate = (double)errors / runs,

@@ -1,5 +1,6 @@
 using FastEndpoints;
 using Kodosumi.Api.Auth;
+using Kodosumi.Api.Hosting;
 using Kodosumi.Indexer;
 using Kodosumi.Shared;
 using Microsoft.AspNetCore.StaticFiles;
@@ -15,6 +16,7 @@ public sealed class DownloadEndpoint(IIndexReader index) : Endpoint<DownloadRequ
     {
         Get("execution/{fid}/files/{folder}/{**path}");
         Group<DashboardGroup>();
+        Options(b => b.WithMetadata(NotFromIndex.Instance));
         Description(d => d.Produces(StatusCodes.Status200OK, typeof(Stream), "application/octet-stream"));
     }
 

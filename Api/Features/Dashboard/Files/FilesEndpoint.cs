@@ -1,5 +1,6 @@
 using FastEndpoints;
 using Kodosumi.Api.Auth;
+using Kodosumi.Api.Hosting;
 using Kodosumi.Indexer;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Model;
@@ -13,6 +14,7 @@ public sealed class FilesEndpoint(IIndexReader index) : Endpoint<FilesRequest, F
     {
         Get("execution/{fid}/files");
         Group<DashboardGroup>();
+        Options(b => b.WithMetadata(NotFromIndex.Instance));
     }
 
     public override async Task HandleAsync(FilesRequest req, CancellationToken ct)

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using FastEndpoints;
 using Kodosumi.Api.Auth;
+using Kodosumi.Api.Hosting;
 using Kodosumi.Indexer;
 using Kodosumi.Indexer.Store;
 using Microsoft.AspNetCore.Authentication;
@@ -42,6 +43,7 @@ public sealed class StreamEndpoint(IndexEvents events, IOptions<StreamOptions> o
     {
         Get("stream");
         Group<DashboardGroup>();
+        Options(b => b.WithMetadata(NotFromIndex.Instance));
         Description(d => d.Produces(StatusCodes.Status200OK, typeof(string), "text/event-stream"));
     }
 

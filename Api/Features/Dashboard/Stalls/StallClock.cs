@@ -1,4 +1,5 @@
 using Kodosumi.Api.Hosting;
+using Kodosumi.Shared;
 using Kodosumi.Shared.Model;
 using Microsoft.Extensions.Options;
 
@@ -16,7 +17,7 @@ public readonly record struct StallLine(double SilentBefore)
     public bool IsStalled(ExecutionSummary s) => CanStall(s) && s.LastTimestamp < SilentBefore;
 
     /// <summary>Statuses a dead process leaves behind; <c>awaiting</c> waits for a person, which may rightly take long.</summary>
-    public static bool CanStall(ExecutionSummary s) => s.Status is "running" or "starting";
+    public static bool CanStall(ExecutionSummary s) => ExecutionStatus.IsWorking(s.Status);
 }
 
 /// <summary>Where the stall line is now, from the settings and the injected clock (so tests can move time).</summary>
