@@ -2,10 +2,12 @@ using System.Text.Json;
 using FastEndpoints;
 using Kodosumi.Api.Auth;
 using Kodosumi.Api.Auth.Login;
+using Kodosumi.Api.Caching;
 using Kodosumi.Api.Features.Dashboard;
 using Kodosumi.Api.Features.Dashboard.Stalls;
 using Kodosumi.Api.Health;
 using Kodosumi.Api.Metrics;
+using Kodosumi.Api.OpenApi;
 
 namespace Kodosumi.Api.Hosting;
 

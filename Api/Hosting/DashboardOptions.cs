@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Kodosumi.Api.Caching;
 
 namespace Kodosumi.Api.Hosting;
 

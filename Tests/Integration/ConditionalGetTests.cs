@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.RegularExpressions;
+using Kodosumi.Api.Caching;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Shared.Demo;
 using Kodosumi.Tests.Support;

@@ -1,3 +1,4 @@
+using Kodosumi.Api.Caching;
 using Kodosumi.Api.Hosting;
 using Kodosumi.Shared.Demo;
 using Kodosumi.Tests.Support;

@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using FastEndpoints;
+using Kodosumi.Api.OpenApi;
 using Kodosumi.Shared.Demo;
 using Kodosumi.Tests.Support;
 using Microsoft.AspNetCore.Http;

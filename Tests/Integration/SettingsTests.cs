@@ -1,3 +1,4 @@
+using Kodosumi.Api.Caching;
 using Kodosumi.Indexer;
 using Kodosumi.Shared.Demo;
 using Kodosumi.Tests.Support;

@@ -1,5 +1,6 @@
 using FastEndpoints;
 using Kodosumi.Api.Auth;
+using Kodosumi.Api.Caching;
 using Kodosumi.Api.Hosting;
 using Kodosumi.Indexer;
 using Kodosumi.Shared;

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using FastEndpoints;
 using Kodosumi.Api.Auth;
+using Kodosumi.Api.Caching;
 using Kodosumi.Api.Hosting;
 using Kodosumi.Indexer;
 using Kodosumi.Indexer.Store;

@@ -1,13 +1,14 @@
 using System.Reflection;
 using FastEndpoints;
-using Namotion.Reflection;
+using Kodosumi.Api.Hosting;
 using NJsonSchema;
 using NSwag;
 using NSwag.Generation.AspNetCore;
 using NSwag.Generation.Processors;
 using NSwag.Generation.Processors.Contexts;
+using Namotion.Reflection;
 
-namespace Kodosumi.Api.Hosting;
+namespace Kodosumi.Api.OpenApi;
 
 /// <summary>
 /// Describes each operation from its endpoint's own code: the summary from the endpoint class's XML summary,

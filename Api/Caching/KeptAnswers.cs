@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
+using Kodosumi.Api.Hosting;
 using Microsoft.Extensions.Options;
 
-namespace Kodosumi.Api.Hosting;
+namespace Kodosumi.Api.Caching;
 
 /// <summary>
 /// The JSON answers <see cref="ConditionalGet"/> keeps under their ETags, bounded by their size in bytes

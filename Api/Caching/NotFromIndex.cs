@@ -1,4 +1,6 @@
-namespace Kodosumi.Api.Hosting;
+using Kodosumi.Api.Hosting;
+
+namespace Kodosumi.Api.Caching;
 
 /// <summary>
 /// Endpoint metadata: the answer is not a function of the index's version (a file, a live stream), so

@@ -4,12 +4,13 @@ using System.Security.Cryptography;
 using System.Text;
 using Kodosumi.Api.Auth;
 using Kodosumi.Api.Features.Dashboard;
+using Kodosumi.Api.Hosting;
 using Kodosumi.Indexer;
 using Kodosumi.Indexer.Users;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
-namespace Kodosumi.Api.Hosting;
+namespace Kodosumi.Api.Caching;
 
 /// <summary>
 /// ETags for the dashboard's GETs, derived from the index's version rather than from the answer:

@@ -1,9 +1,10 @@
 using FastEndpoints.Swagger;
+using Kodosumi.Api.Hosting;
 using NSwag;
 using NSwag.Generation.Processors;
 using NSwag.Generation.Processors.Contexts;
 
-namespace Kodosumi.Api.Hosting;
+namespace Kodosumi.Api.OpenApi;
 
 /// <summary>
 /// The API described by FastEndpoints.Swagger (NSwag) from the endpoints themselves, served at

@@ -1,6 +1,7 @@
 using System.Buffers;
+using Kodosumi.Api.Hosting;
 
-namespace Kodosumi.Api.Hosting;
+namespace Kodosumi.Api.Caching;
 
 /// <summary>
 /// A written answer held in chunks below the large object heap's threshold, so a large answer costs no
