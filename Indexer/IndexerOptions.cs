@@ -24,6 +24,12 @@ public sealed class IndexerOptions : IValidatableObject
     /// <summary>How long watcher hints for one execution are gathered before it is folded.</summary>
     public TimeSpan Debounce { get; set; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>
+    /// How often live executions the watcher cannot watch (past the inotify watch limit, or while it is down) are looked
+    /// at; with many of them the look comes less often, so it never costs more than a small share of one core.
+    /// </summary>
+    public TimeSpan UnwatchedLookInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>How often admin.db is checked for changes.</summary>
     public TimeSpan UsersReloadInterval { get; set; } = TimeSpan.FromSeconds(2);
 
@@ -76,6 +82,8 @@ public sealed class IndexerOptions : IValidatableObject
     {
         if (RescanInterval <= TimeSpan.Zero)
             yield return new ValidationResult($"{Section}:{nameof(RescanInterval)} must be positive, got {RescanInterval}", [nameof(RescanInterval)]);
+        if (UnwatchedLookInterval <= TimeSpan.Zero)
+            yield return new ValidationResult($"{Section}:{nameof(UnwatchedLookInterval)} must be positive", [nameof(UnwatchedLookInterval)]);
         if (Debounce < TimeSpan.Zero)
             yield return new ValidationResult($"{Section}:{nameof(Debounce)} must not be negative", [nameof(Debounce)]);
         if (WatchFinishedFor < TimeSpan.Zero || WatchFinishedFor > TimeSpan.FromDays(3650))

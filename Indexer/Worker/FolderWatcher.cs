@@ -102,6 +102,19 @@ internal sealed class FolderWatcher(
         }
     }
 
+    /// <summary>Live executions without a watch now: past the inotify watch limit, or all of them while the watcher is down.</summary>
+    public List<ExecutionFolder> UnwatchedLive()
+    {
+        lock (_gate)
+        {
+            var unwatched = new List<ExecutionFolder>();
+            if (_inotify is not null && _unwatched.Count == 0) return unwatched;
+            foreach (var (fid, (folder, _)) in _live)
+                if (!_folders.ContainsKey(folder)) unwatched.Add(new ExecutionFolder(_root, Path.GetFileName(Path.GetDirectoryName(folder))!, fid));
+            return unwatched;
+        }
+    }
+
     /// <summary>Until when an execution is watched, from what its last fold shows.</summary>
     public static DateTimeOffset WatchUntil(ExecutionSummary execution) => WatchUntil(execution, FinishedWatchTime);
 

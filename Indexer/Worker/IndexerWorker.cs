@@ -8,7 +8,8 @@ namespace Kodosumi.Indexer.Worker;
 
 /// <summary>
 /// Keeps the index equal to the execution folders: a full scan at start, then the watcher's hints (debounced, per
-/// execution), a periodic rescan for whatever the watcher missed and a periodic look at the users. Everything runs on
+/// execution) and those of the fast look at live executions it cannot watch, a periodic rescan for whatever they
+/// missed, and a periodic look at the users. Everything runs on
 /// this one loop, so the index has a single writer.
 /// </summary>
 internal sealed class IndexerWorker(
@@ -20,6 +21,7 @@ internal sealed class IndexerWorker(
     FoldPass pass,
     HintQueue hints,
     FolderWatcher watcher,
+    UnwatchedLook unwatched,
     UserDirectory users,
     IndexerStatus status,
     TimeProvider time,
@@ -40,6 +42,7 @@ internal sealed class IndexerWorker(
         watcher.Track(catalog.Snapshot().NewestFirst);
         watcher.EnsureStarted();
         scan.Run(stop);
+        unwatched.Start();
 
         using var rescanTimer = new PeriodicTimer(options.Value.RescanInterval, time);
         using var usersTimer = new PeriodicTimer(options.Value.UsersReloadInterval, time);

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Kodosumi.Indexer.Sources;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
 using Kodosumi.Tests.Auth;
@@ -137,6 +138,63 @@ public class WatcherLimitTests
         }
     }
 
+    [Test]
+    public async Task Past_the_inotify_watch_limit_a_row_committed_to_a_run_quiet_for_days_shows_without_a_rescan()
+    {
+        if (!OperatingSystem.IsLinux() || !CanSetLimitInUserNamespace("max_inotify_watches"))
+        {
+            const string why = "needs Linux user namespaces (unshare) with a writable /proc/sys/user/max_inotify_watches";
+            if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase)) Assert.Fail(why);
+            Assert.Ignore(why);
+        }
+        var dataDir = TempDirs.Create("kodo-inotify");
+        var indexDir = TempDirs.Create("kodo-inotify-index");
+        var writers = new List<SqliteCliWriter>();
+        try
+        {
+            new DemoDataGenerator(new DemoOptions { Executions = 12, Seed = 44, Now = DateTimeOffset.UtcNow.AddDays(-3) }).Generate(dataDir);
+            var root = Path.Combine(dataDir, "execution");
+            // Ten runs awaiting a person's answer for three days, each with its WAL writer still open: more than the limit leaves room for.
+            var quietSince = DateTimeOffset.UtcNow.AddDays(-3).ToUnixTimeMilliseconds() / 1000.0;
+            for (var i = 0; i < 10; i++)
+            {
+                var fid = Fids.New(DateTimeOffset.UtcNow.AddDays(-3), Random.Shared);
+                var writer = SqliteCliWriter.Open(Path.Combine(root, DemoDataGenerator.Users[i % 4].FolderName, fid, "sqlite3.db"));
+                writers.Add(writer);
+                writer.Append("status", "running", quietSince);
+                writer.Append("status", "awaiting", quietSince + 5);
+            }
+            // Rescans ten minutes apart: only the watcher and the fast look can find a change within this test.
+            using var service = LimitedService.Start(dataDir, Path.Combine(indexDir, "index.db"), "max_inotify_watches", limitValue: 10,
+                rescanInterval: "00:10:00");
+            using var client = new HttpClient { BaseAddress = service.Address };
+            client.DefaultRequestHeaders.Add("KODOSUMI_API_KEY", TestJwt.For(IndexerHost.Operator, TestJwt.DefaultSecret));
+            async Task<JsonElement> Health() => JsonDocument.Parse(await client.GetStringAsync("/health/ready")).RootElement;
+
+            await Wait.Until(async () => (await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(60),
+                $"the service becomes ready; its output: {service.Output}");
+            await Wait.Until(async () => (await Health()).GetProperty("checks").GetProperty("index").GetProperty("data").Str("watcher")
+                    .StartsWith("watching, 6 folders", StringComparison.Ordinal),
+                TimeSpan.FromSeconds(10), $"six runs left unwatched; output: {service.Output}");
+            await IndexVersusRecount.AssertEventually(client, root, TimeSpan.FromSeconds(10));
+
+            // A WAL written within the racy window is looked at again for a few seconds anyway: past it, only the
+            // watcher and the fast look are left to see the person answer, and each run go on, the unwatched ones too.
+            await Task.Delay(FolderLook.RacyWindow + TimeSpan.FromSeconds(1));
+            foreach (var writer in writers) writer.Append("status", "running");
+            await IndexVersusRecount.AssertEventually(client, root, TimeSpan.FromSeconds(5));
+            await Task.Delay(FolderLook.RacyWindow + TimeSpan.FromSeconds(1));
+            foreach (var writer in writers) writer.Append("status", "finished");
+            await IndexVersusRecount.AssertEventually(client, root, TimeSpan.FromSeconds(5));
+        }
+        finally
+        {
+            foreach (var writer in writers) writer.Dispose();
+            TempDirs.Delete(dataDir);
+            TempDirs.Delete(indexDir);
+        }
+    }
+
     static bool CanSetLimitInUserNamespace(string limit)
     {
         try
@@ -176,7 +234,7 @@ public class WatcherLimitTests
             process.BeginErrorReadLine();
         }
 
-        public static LimitedService Start(string dataDir, string indexPath, string limit, int limitValue = 0)
+        public static LimitedService Start(string dataDir, string indexPath, string limit, int limitValue = 0, string rescanInterval = "00:00:01")
         {
             var address = new Uri($"http://127.0.0.1:{FreePort()}");
             var api = Path.Combine(AppContext.BaseDirectory, "Kodosumi.Api.dll");
@@ -196,7 +254,7 @@ public class WatcherLimitTests
                 ["ASPNETCORE_URLS"] = address.ToString(),
                 ["Indexer__DataDir"] = dataDir,
                 ["Indexer__IndexPath"] = indexPath,
-                ["Indexer__RescanInterval"] = "00:00:01",
+                ["Indexer__RescanInterval"] = rescanInterval,
                 ["Indexer__WatcherRetryDelay"] = "00:00:01",
                 ["Auth__AdminId"] = IndexerHost.Operator,
                 ["Logging__LogLevel__Default"] = "Information",
