@@ -24,13 +24,7 @@ public class WatcherLimitTests
     [TestCase("max_inotify_instances", "inotify instances")]
     public async Task At_the_inotify_limit_the_service_indexes_by_rescans_says_degraded_and_watches_once_the_limit_is_raised(string limit, string named)
     {
-        if (!OperatingSystem.IsLinux() || !CanSetLimitInUserNamespace(limit))
-        {
-            var why = $"needs Linux user namespaces (unshare) with a writable /proc/sys/user/{limit}";
-            // As the Docker and browser tests: skipped on a developer's machine, required on CI.
-            if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase)) Assert.Fail(why);
-            Assert.Ignore(why);
-        }
+        RequireSettableLimit(limit);
         var dataDir = TempDirs.Create("kodo-inotify");
         var indexDir = TempDirs.Create("kodo-inotify-index");
         try
@@ -76,12 +70,7 @@ public class WatcherLimitTests
     [Test]
     public async Task Past_the_inotify_watch_limit_live_executions_rely_on_rescans_until_the_limit_is_raised()
     {
-        if (!OperatingSystem.IsLinux() || !CanSetLimitInUserNamespace("max_inotify_watches"))
-        {
-            const string why = "needs Linux user namespaces (unshare) with a writable /proc/sys/user/max_inotify_watches";
-            if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase)) Assert.Fail(why);
-            Assert.Ignore(why);
-        }
+        RequireSettableLimit("max_inotify_watches");
         var dataDir = TempDirs.Create("kodo-inotify");
         var indexDir = TempDirs.Create("kodo-inotify-index");
         var writers = new List<SqliteCliWriter>();
@@ -90,13 +79,7 @@ public class WatcherLimitTests
             new DemoDataGenerator(new DemoOptions { Executions = 12, Seed = 43, Now = DateTimeOffset.UtcNow.AddDays(-3) }).Generate(dataDir);
             var root = Path.Combine(dataDir, "execution");
             // Ten running executions, more than the limit leaves room for.
-            for (var i = 0; i < 10; i++)
-            {
-                var fid = Fids.New(DateTimeOffset.UtcNow, Random.Shared);
-                var writer = SqliteCliWriter.Open(Path.Combine(root, DemoDataGenerator.Users[i % 4].FolderName, fid, "sqlite3.db"));
-                writers.Add(writer);
-                writer.Append("status", "running");
-            }
+            writers.AddRange(TenRuns(root, DateTimeOffset.UtcNow, "running"));
             // The data folder (the root's name is watched there), the root and the four user folders: 6; room for 4 executions.
             using var service = LimitedService.Start(dataDir, Path.Combine(indexDir, "index.db"), "max_inotify_watches", limitValue: 10);
             using var client = new HttpClient { BaseAddress = service.Address };
@@ -141,12 +124,7 @@ public class WatcherLimitTests
     [Test]
     public async Task Past_the_inotify_watch_limit_a_row_committed_to_a_run_quiet_for_days_shows_without_a_rescan()
     {
-        if (!OperatingSystem.IsLinux() || !CanSetLimitInUserNamespace("max_inotify_watches"))
-        {
-            const string why = "needs Linux user namespaces (unshare) with a writable /proc/sys/user/max_inotify_watches";
-            if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase)) Assert.Fail(why);
-            Assert.Ignore(why);
-        }
+        RequireSettableLimit("max_inotify_watches");
         var dataDir = TempDirs.Create("kodo-inotify");
         var indexDir = TempDirs.Create("kodo-inotify-index");
         var writers = new List<SqliteCliWriter>();
@@ -155,15 +133,7 @@ public class WatcherLimitTests
             new DemoDataGenerator(new DemoOptions { Executions = 12, Seed = 44, Now = DateTimeOffset.UtcNow.AddDays(-3) }).Generate(dataDir);
             var root = Path.Combine(dataDir, "execution");
             // Ten runs awaiting a person's answer for three days, each with its WAL writer still open: more than the limit leaves room for.
-            var quietSince = DateTimeOffset.UtcNow.AddDays(-3).ToUnixTimeMilliseconds() / 1000.0;
-            for (var i = 0; i < 10; i++)
-            {
-                var fid = Fids.New(DateTimeOffset.UtcNow.AddDays(-3), Random.Shared);
-                var writer = SqliteCliWriter.Open(Path.Combine(root, DemoDataGenerator.Users[i % 4].FolderName, fid, "sqlite3.db"));
-                writers.Add(writer);
-                writer.Append("status", "running", quietSince);
-                writer.Append("status", "awaiting", quietSince + 5);
-            }
+            writers.AddRange(TenRuns(root, DateTimeOffset.UtcNow.AddDays(-3), "running", "awaiting"));
             // Rescans ten minutes apart: only the watcher and the fast look can find a change within this test.
             using var service = LimitedService.Start(dataDir, Path.Combine(indexDir, "index.db"), "max_inotify_watches", limitValue: 10,
                 rescanInterval: "00:10:00");
@@ -193,6 +163,29 @@ public class WatcherLimitTests
             TempDirs.Delete(dataDir);
             TempDirs.Delete(indexDir);
         }
+    }
+
+    /// <summary>As the Docker and browser tests: skipped on a developer's machine without user namespaces, required on CI.</summary>
+    static void RequireSettableLimit(string limit)
+    {
+        if (OperatingSystem.IsLinux() && CanSetLimitInUserNamespace(limit)) return;
+        var why = $"needs Linux user namespaces (unshare) with a writable /proc/sys/user/{limit}";
+        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase)) Assert.Fail(why);
+        Assert.Ignore(why);
+    }
+
+    /// <summary>Ten runs across the four users, each with its <c>sqlite3</c> writer left open, started at <paramref name="at"/>.</summary>
+    static List<SqliteCliWriter> TenRuns(string root, DateTimeOffset at, params string[] statuses)
+    {
+        var writers = new List<SqliteCliWriter>();
+        var timestamp = at.ToUnixTimeMilliseconds() / 1000.0;
+        for (var i = 0; i < 10; i++)
+        {
+            var writer = SqliteCliWriter.Open(Path.Combine(root, DemoDataGenerator.Users[i % 4].FolderName, Fids.New(at, Random.Shared), "sqlite3.db"));
+            writers.Add(writer);
+            foreach (var status in statuses) writer.Append("status", status, timestamp += 5);
+        }
+        return writers;
     }
 
     static bool CanSetLimitInUserNamespace(string limit)
