@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
+using Kodosumi.TestSupport;
 using Kodosumi.Tests.Resilience;
 using Kodosumi.Tests.Support;
 

@@ -7,6 +7,7 @@ using Kodosumi.Api.Hosting;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
+using Kodosumi.TestSupport;
 using Kodosumi.Shared.Model;
 using Kodosumi.Tests.Auth;
 using Kodosumi.Tests.Support;

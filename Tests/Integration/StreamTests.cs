@@ -4,6 +4,7 @@ using System.Text.Json;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
+using Kodosumi.TestSupport;
 using Kodosumi.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 

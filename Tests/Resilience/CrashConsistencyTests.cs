@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Kodosumi.Shared.Demo;
+using Kodosumi.TestSupport;
 using Kodosumi.Tests.Support;
 
 namespace Kodosumi.Tests.Resilience;

@@ -1,6 +1,6 @@
 using Kodosumi.Indexer.Sources;
 using Kodosumi.Shared;
-using Kodosumi.Shared.Demo;
+using Kodosumi.TestSupport;
 using Kodosumi.Shared.Model;
 using Kodosumi.Tests.Support;
 using Microsoft.Data.Sqlite;
