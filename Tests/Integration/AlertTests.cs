@@ -16,15 +16,12 @@ namespace Kodosumi.Tests.Integration;
 /// the history the first scan finds, and nothing lost when the service is killed with alerts pending.
 /// </summary>
 [Category("Integration")]
-public class AlertTests
+public class AlertTests : InProcessHostTest
 {
     const string Secret = "s3cret";
     const string PublicUrl = "http://dash.example";
     static readonly DemoUser Alice = DemoDataGenerator.Users[1];
     WebhookReceiver _receiver = null!;
-    string _dataDir = "";
-    IndexerHost _host = null!;
-    HttpClient _client = null!;
     int _receivedAfterFirstScan;
 
     static Dictionary<string, string?> Webhooks(WebhookReceiver receiver) => new()
@@ -47,11 +44,9 @@ public class AlertTests
     public async Task Start()
     {
         _receiver = new WebhookReceiver();
-        _dataDir = TempDirs.Create("kodo-alerts");
         // History with errors, finished and running executions: none of it may be sent.
-        new DemoDataGenerator(new DemoOptions { Executions = 80, Seed = 12, LargeResultEvery = 0 }).Generate(_dataDir);
-        _host = new IndexerHost(_dataDir, settings: Webhooks(_receiver));
-        _client = await _host.StartAsync();
+        CreateDataDir("kodo-alerts", new DemoOptions { Executions = 80, Seed = 12, LargeResultEvery = 0 });
+        await StartHostAsync(settings: Webhooks(_receiver));
         // Rescans come every second here: two of them after the first would have found anything mistaken for new.
         await Task.Delay(TimeSpan.FromSeconds(2.5));
         _receivedAfterFirstScan = _receiver.Received.Count;
@@ -60,10 +55,8 @@ public class AlertTests
     [OneTimeTearDown]
     public void Stop()
     {
-        _client.Dispose();
-        _host.Dispose();
+        StopHost();
         _receiver.Dispose();
-        TempDirs.Delete(_dataDir);
     }
 
     /// <summary>A new execution of Alice's, written by a separate process; each call appends and commits one event.</summary>
@@ -88,7 +81,7 @@ public class AlertTests
     [Test]
     public async Task An_error_is_posted_signed_with_its_fields_and_to_slack_as_text()
     {
-        var (fid, writer) = NewExecution(_host.ExecutionRoot, "Alerting Agent");
+        var (fid, writer) = NewExecution(Host.ExecutionRoot, "Alerting Agent");
         double at;
         using (writer)
         {
@@ -123,7 +116,7 @@ public class AlertTests
     [Test]
     public async Task A_webhook_for_other_agents_and_other_events_gets_nothing_of_this_run()
     {
-        var (fid, writer) = NewExecution(_host.ExecutionRoot, "Quiet Agent");
+        var (fid, writer) = NewExecution(Host.ExecutionRoot, "Quiet Agent");
         using (writer)
         {
             await Task.Delay(300);
@@ -139,7 +132,7 @@ public class AlertTests
     [Test]
     public async Task An_executions_alerts_arrive_in_the_order_they_happened()
     {
-        var (fid, writer) = NewExecution(_host.ExecutionRoot, "Ordered Agent");
+        var (fid, writer) = NewExecution(Host.ExecutionRoot, "Ordered Agent");
         using (writer)
         {
             foreach (var (kind, message) in new[] { ("status", "running"), ("error", "first"), ("error", "second"), ("status", "finished") })
@@ -162,7 +155,7 @@ public class AlertTests
     public async Task A_receiver_answering_500_gets_the_same_alert_again_until_it_takes_it()
     {
         _receiver.FailNext("flaky", 4);
-        var (fid, writer) = NewExecution(_host.ExecutionRoot, "Flaky Receiver Agent");
+        var (fid, writer) = NewExecution(Host.ExecutionRoot, "Flaky Receiver Agent");
         using (writer)
         {
             await Task.Delay(300);
@@ -173,9 +166,9 @@ public class AlertTests
         Assert.That(attempts.Select(a => a.Answered), Is.EqualTo(new[] { 500, 500, 500, 500, 200 }));
         Assert.That(attempts.Select(a => a.Json.GetProperty("id").GetString()).Distinct().Count(), Is.EqualTo(1), "a repeat carries the same id");
 
-        await Wait.Until(async () => ServiceUnderTestData(await _client.GetJson("/health/ready")).GetProperty("alerts_pending").GetInt32() == 0,
+        await Wait.Until(async () => ServiceUnderTestData(await Client.GetJson("/health/ready")).GetProperty("alerts_pending").GetInt32() == 0,
             TimeSpan.FromSeconds(10), "the outbox empties");
-        var metrics = await _client.GetStringAsync("/metrics");
+        var metrics = await Client.GetStringAsync("/metrics");
         Assert.That(Metric(metrics, "kodosumi_alerts_retried_total"), Is.GreaterThanOrEqualTo(4));
         Assert.That(Metric(metrics, "kodosumi_alerts_sent_total"), Is.GreaterThanOrEqualTo(1));
         Assert.That(Metric(metrics, "kodosumi_alerts_pending"), Is.Zero);
