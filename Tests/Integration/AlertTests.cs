@@ -183,56 +183,48 @@ public class AlertTests : InProcessHostTest
     public async Task Alerts_pending_when_the_service_is_killed_are_delivered_after_it_restarts()
     {
         using var receiver = new WebhookReceiver();
-        var dataDir = TempDirs.Create("kodo-alerts-kill");
-        var indexDir = TempDirs.Create("kodo-alerts-kill-index");
-        try
+        using var folders = ServiceFolders.Create("kodo-alerts-kill");
+        var (dataDir, indexDir) = folders;
+        new DemoDataGenerator(new DemoOptions { Executions = 20, Seed = 13, LargeResultEvery = 0 }).Generate(dataDir);
+        var settings = new Dictionary<string, string>
         {
-            new DemoDataGenerator(new DemoOptions { Executions = 20, Seed = 13, LargeResultEvery = 0 }).Generate(dataDir);
-            var settings = new Dictionary<string, string>
+            ["Alerts:FirstRetryDelay"] = "00:00:00.050",
+            ["Alerts:MaxRetryDelay"] = "00:00:00.200",
+            ["Alerts:Webhooks:0:Url"] = receiver.Url("down"),
+            ["Indexer:WatchFinishedFor"] = "365.00:00:00",
+        };
+        var indexPath = Path.Combine(indexDir, "index.db");
+        receiver.FailNext("down", int.MaxValue);
+        string fid;
+        string firstId;
+        using (var service = await ServiceUnderTest.StartReadyAsync(dataDir, indexPath, settings: settings))
+        {
+            var (newFid, writer) = NewExecution(Path.Combine(dataDir, "execution"), "Killed Agent");
+            fid = newFid;
+            using (writer)
             {
-                ["Alerts:FirstRetryDelay"] = "00:00:00.050",
-                ["Alerts:MaxRetryDelay"] = "00:00:00.200",
-                ["Alerts:Webhooks:0:Url"] = receiver.Url("down"),
-                ["Indexer:WatchFinishedFor"] = "365.00:00:00",
-            };
-            var indexPath = Path.Combine(indexDir, "index.db");
-            receiver.FailNext("down", int.MaxValue);
-            string fid;
-            string firstId;
-            using (var service = await ServiceUnderTest.StartReadyAsync(dataDir, indexPath, settings: settings))
-            {
-                var (newFid, writer) = NewExecution(Path.Combine(dataDir, "execution"), "Killed Agent");
-                fid = newFid;
-                using (writer)
+                foreach (var n in new[] { 1, 2, 3 })
                 {
-                    foreach (var n in new[] { 1, 2, 3 })
-                    {
-                        await Task.Delay(200);
-                        writer.Append("error", $"error {n}");
-                    }
+                    await Task.Delay(200);
+                    writer.Append("error", $"error {n}");
                 }
-                await Wait.Until(async () => ServiceUnderTest.HealthData(await ServiceUnderTest.Health(service)).GetProperty("alerts_pending").GetInt32() == 3,
-                    TimeSpan.FromSeconds(20), "three alerts wait in the outbox");
-                await receiver.Until("down", r => r.Count >= 2, "the receiver was tried and failed");
-                firstId = receiver.To("down")[0].Json.GetProperty("id").GetString()!;
-                service.Kill();
             }
-
-            receiver.FailNext("down", 0);
-            using (var restarted = await ServiceUnderTest.StartReadyAsync(dataDir, indexPath, settings: settings))
-            {
-                var got = await receiver.Until("down", r => Of(r, fid).Count == 3, "every pending alert is delivered after the restart");
-                var delivered = Of(got, fid).Select(h => h.Json).ToList();
-                Assert.That(delivered.Select(d => d.GetProperty("error").GetString()), Is.EqualTo(new[] { "error 1", "error 2", "error 3" }), "in order");
-                Assert.That(delivered[0].GetProperty("id").GetString(), Is.EqualTo(firstId), "the repeat of the alert tried before the kill carries its id");
-                await Wait.Until(async () => ServiceUnderTest.HealthData(await ServiceUnderTest.Health(restarted)).GetProperty("alerts_pending").GetInt32() == 0,
-                    TimeSpan.FromSeconds(10), "the outbox empties");
-            }
+            await Wait.Until(async () => ServiceUnderTest.HealthData(await ServiceUnderTest.Health(service)).GetProperty("alerts_pending").GetInt32() == 3,
+                TimeSpan.FromSeconds(20), "three alerts wait in the outbox");
+            await receiver.Until("down", r => r.Count >= 2, "the receiver was tried and failed");
+            firstId = receiver.To("down")[0].Json.GetProperty("id").GetString()!;
+            service.Kill();
         }
-        finally
+
+        receiver.FailNext("down", 0);
+        using (var restarted = await ServiceUnderTest.StartReadyAsync(dataDir, indexPath, settings: settings))
         {
-            TempDirs.Delete(dataDir);
-            TempDirs.Delete(indexDir);
+            var got = await receiver.Until("down", r => Of(r, fid).Count == 3, "every pending alert is delivered after the restart");
+            var delivered = Of(got, fid).Select(h => h.Json).ToList();
+            Assert.That(delivered.Select(d => d.GetProperty("error").GetString()), Is.EqualTo(new[] { "error 1", "error 2", "error 3" }), "in order");
+            Assert.That(delivered[0].GetProperty("id").GetString(), Is.EqualTo(firstId), "the repeat of the alert tried before the kill carries its id");
+            await Wait.Until(async () => ServiceUnderTest.HealthData(await ServiceUnderTest.Health(restarted)).GetProperty("alerts_pending").GetInt32() == 0,
+                TimeSpan.FromSeconds(10), "the outbox empties");
         }
     }
 }
