@@ -1,5 +1,6 @@
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
+using Kodosumi.TestSupport;
 
 namespace Kodosumi.Bench;
 

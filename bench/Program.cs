@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using Kodosumi.Bench;
 using Kodosumi.Shared;
-using Kodosumi.Shared.Demo;
+using Kodosumi.TestSupport;
 
 // Usage: dotnet run -c Release --project bench -- [--sizes 1000,10000,100000] [--baseline 1000,10000] [--note "what changed"] [--generate-only]
 //        dotnet run -c Release --project bench -- --soak <minutes> [--soak-size 2000] [--sample-seconds 15]

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Kodosumi.Shared.Demo;
+using Kodosumi.TestSupport;
 
 namespace Kodosumi.Bench;
 

@@ -17,26 +17,21 @@ public class AuthDataSet
     public static readonly DemoUser Bob = DemoDataGenerator.Users[2];
     public static readonly DemoUser Carol = DemoDataGenerator.Users[3];   // operator
 
-    public static string DataDir { get; private set; } = "";
-    public static IndexerHost Host { get; private set; } = null!;
+    static HostedDataSet _data = null!;
+    public static string DataDir => _data.DataDir;
+    public static IndexerHost Host => _data.Host;
     public static List<Expected> Executions { get; private set; } = [];
 
     [OneTimeSetUp]
     public async Task Start()
     {
-        DataDir = TempDirs.Create("kodo-auth");
-        new DemoDataGenerator(new DemoOptions { Executions = 160, Seed = 23, LargeResultEvery = 1000 }).Generate(DataDir);
-        Executions = Recount.All(Path.Combine(DataDir, "execution"));
-        Host = new IndexerHost(DataDir);
-        (await Host.StartAsync()).Dispose();
+        _data = HostedDataSet.Create("kodo-auth", new DemoOptions { Executions = 160, Seed = 23, LargeResultEvery = 1000 });
+        Executions = Recount.All(_data.ExecutionRoot);
+        await _data.StartAsync();
     }
 
     [OneTimeTearDown]
-    public void Stop()
-    {
-        Host.Dispose();
-        TempDirs.Delete(DataDir);
-    }
+    public void Stop() => _data.Dispose();
 
     /// <summary>A client with no token and no cookie jar, so each test sets exactly what it sends.</summary>
     public static HttpClient Anonymous() =>

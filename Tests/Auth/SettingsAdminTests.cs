@@ -11,38 +11,29 @@ namespace Kodosumi.Tests.Auth;
 /// Kodosumi (PyJWT) accepts, works here too.
 /// </summary>
 [Category("Integration")]
-public class SettingsAdminTests
+public class SettingsAdminTests : InProcessHostTest
 {
     const string ShortSecret = "s3cret";
-    string _dataDir = "";
-    IndexerHost _host = null!;
     List<Expected> _executions = [];
-    string SavedAdminDb => _dataDir + "-admin.db";
+    string SavedAdminDb => DataDir + "-admin.db";
 
     [OneTimeSetUp]
     public async Task StartWithoutAdminDb()
     {
-        _dataDir = TempDirs.Create("kodo-noadmin");
-        new DemoDataGenerator(new DemoOptions { Executions = 20, Seed = 5 }).Generate(_dataDir);
+        CreateDataDir("kodo-noadmin", new DemoOptions { Executions = 20, Seed = 5 });
         // Kept aside for the test in which an admin.db appears.
-        File.Move(Path.Combine(_dataDir, "admin.db"), SavedAdminDb);
-        _executions = Recount.All(Path.Combine(_dataDir, "execution"));
-        _host = new IndexerHost(_dataDir, settings: new Dictionary<string, string?> { ["KODO_SECRET_KEY"] = ShortSecret });
-        (await _host.StartAsync()).Dispose();
+        File.Move(Path.Combine(DataDir, "admin.db"), SavedAdminDb);
+        _executions = Recount.All(ExecutionRoot);
+        await StartHostAsync(settings: new Dictionary<string, string?> { ["KODO_SECRET_KEY"] = ShortSecret });
     }
 
     [OneTimeTearDown]
-    public void Stop()
-    {
-        _host.Dispose();
-        TempDirs.Delete(_dataDir);
-        File.Delete(SavedAdminDb);
-    }
+    public void DeleteSavedAdminDb() => File.Delete(SavedAdminDb);
 
     [Test]
     public async Task The_settings_admin_logs_in_with_admin_admin_and_sees_everything()
     {
-        using var client = _host.CreateClient();
+        using var client = Host.CreateClient();
         var response = await client.PostAsJsonAsync("/api/login", new { name = "admin", password = "admin" });
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         var token = (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).Str("KODOSUMI_API_KEY");
@@ -54,9 +45,9 @@ public class SettingsAdminTests
     [Test]
     public async Task A_test_side_token_signed_with_the_short_secret_is_accepted_and_one_with_another_key_is_not()
     {
-        using var good = _host.ClientFor(IndexerHost.Operator);
+        using var good = Host.ClientFor(IndexerHost.Operator);
         Assert.That((await good.GetAsync("/api/dashboard/agent-stats")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        using var client = _host.CreateClient();
+        using var client = Host.CreateClient();
         var request = new HttpRequestMessage(HttpMethod.Get, "/api/dashboard/agent-stats");
         request.Headers.Add("KODOSUMI_API_KEY", TestJwt.For(IndexerHost.Operator, ShortSecret + "x"));
         Assert.That((await client.SendAsync(request)).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
@@ -65,25 +56,25 @@ public class SettingsAdminTests
     [Test]
     public async Task Kodosumis_users_do_not_exist_without_admin_db()
     {
-        using var client = _host.CreateClient();
+        using var client = Host.CreateClient();
         Assert.That((await client.PostAsJsonAsync("/api/login", new { name = "alice", password = "alice" })).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
         Assert.That((await client.PostAsJsonAsync("/api/login", new { name = "admin", password = "wrong" })).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
-        using var alice = _host.ClientFor(DemoDataGenerator.Users[1].FolderName);
+        using var alice = Host.ClientFor(DemoDataGenerator.Users[1].FolderName);
         Assert.That((await alice.GetAsync("/api/dashboard/agent-stats")).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
     }
 
     [Test]
     public void The_default_password_is_warned_about_and_the_secret_is_not()
     {
-        Assert.That(_host.Logs.Count(LogLevel.Warning, "default password"), Is.EqualTo(1));
-        Assert.That(_host.Logs.Count(LogLevel.Warning, "No admin.db"), Is.EqualTo(1));
-        Assert.That(_host.Logs.Count(LogLevel.Warning, "KODO_SECRET_KEY"), Is.Zero);
+        Assert.That(Host.Logs.Count(LogLevel.Warning, "default password"), Is.EqualTo(1));
+        Assert.That(Host.Logs.Count(LogLevel.Warning, "No admin.db"), Is.EqualTo(1));
+        Assert.That(Host.Logs.Count(LogLevel.Warning, "KODO_SECRET_KEY"), Is.Zero);
     }
 
     [Test]
     public async Task The_admin_password_comes_from_KODO_ADMIN_PASSWORD_too()
     {
-        using var host = new IndexerHost(_dataDir, settings: new Dictionary<string, string?> { ["KODO_ADMIN_PASSWORD"] = "better" });
+        using var host = new IndexerHost(DataDir, settings: new Dictionary<string, string?> { ["KODO_ADMIN_PASSWORD"] = "better" });
         using var client = await host.StartAsync(anonymous: true);
         Assert.That((await client.PostAsJsonAsync("/api/login", new { name = "admin", password = "admin" })).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
         Assert.That((await client.PostAsJsonAsync("/api/login", new { name = "admin", password = "better" })).StatusCode, Is.EqualTo(HttpStatusCode.OK));
@@ -126,7 +117,7 @@ public class SettingsAdminTests
     [Test]
     public void An_empty_secret_stops_the_service_at_start_naming_KODO_SECRET_KEY()
     {
-        using var host = new IndexerHost(_dataDir, settings: new Dictionary<string, string?> { ["KODO_SECRET_KEY"] = "" });
+        using var host = new IndexerHost(DataDir, settings: new Dictionary<string, string?> { ["KODO_SECRET_KEY"] = "" });
         var failure = Assert.Catch(() => host.CreateClient());
         Assert.That(failure!.ToString(), Does.Contain("KODO_SECRET_KEY"));
     }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
+using Kodosumi.TestSupport;
 using Kodosumi.Tests.Support;
 using Microsoft.Playwright;
 

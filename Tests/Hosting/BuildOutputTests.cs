@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
+using System.Text.Json;
 using Kodosumi.Shared.Demo;
 using Kodosumi.Tests.Support;
 
@@ -24,6 +25,22 @@ public class BuildOutputTests
         var (exitCode, output) = await RunToEndAsync("--version");
         Assert.That(exitCode, Is.Zero);
         Assert.That(output.Trim(), Is.EqualTo(RepositoryFiles.Version));
+    }
+
+    [Test]
+    public void The_service_build_carries_no_test_harness()
+    {
+        // The dependency list is what publish copies into the image.
+        using var deps = JsonDocument.Parse(File.ReadAllText(Path.ChangeExtension(ApiDll, ".deps.json")));
+        var libraries = deps.RootElement.GetProperty("libraries").EnumerateObject().Select(l => l.Name.Split('/')[0]).ToList();
+        var assemblies = Directory.GetFiles(Path.GetDirectoryName(ApiDll)!, "*.dll").Select(Path.GetFileNameWithoutExtension).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(libraries, Does.Contain("Kodosumi.Shared"), "the list is the service's");
+            Assert.That(libraries, Has.None.StartsWith("Kodosumi.TestSupport"));
+            Assert.That(assemblies, Has.None.EqualTo("Kodosumi.TestSupport"));
+            Assert.That(typeof(DemoDataGenerator).Assembly.GetTypes().Select(t => t.Name), Has.None.AnyOf("ServiceProcess", "SqliteCliWriter", "LiveWriters"));
+        });
     }
 
     [Test]

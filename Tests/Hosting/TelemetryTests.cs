@@ -12,8 +12,7 @@ public class TelemetryTests
     public async Task Request_traces_the_indexer_meter_and_the_runtime_and_ASP_NET_Core_meters_go_out_over_OTLP()
     {
         await using var receiver = await OtlpReceiver.StartAsync();
-        var dataDir = TempDirs.Create("kodo-otel");
-        new DemoDataGenerator(new DemoOptions { Executions = 10, Seed = 3 }).Generate(dataDir);
+        using var data = HostedDataSet.Create("kodo-otel", new DemoOptions { Executions = 10, Seed = 3 });
         // As the environment, like a deployment sets them: Program.cs decides before the test's own settings apply.
         var environment = new Dictionary<string, string>
         {
@@ -23,58 +22,39 @@ public class TelemetryTests
             ["OTEL_METRIC_EXPORT_INTERVAL"] = "300",
             ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
         };
-        using var host = new IndexerHost(dataDir);
+        foreach (var (name, value) in environment) Environment.SetEnvironmentVariable(name, value);
         try
         {
-            HttpClient client;
-            foreach (var (name, value) in environment) Environment.SetEnvironmentVariable(name, value);
-            try
-            {
-                client = await host.StartAsync();
-            }
-            finally
-            {
-                foreach (var name in environment.Keys) Environment.SetEnvironmentVariable(name, null);
-            }
-            using var _ = client;
-            (await client.GetAsync("/api/dashboard/agent-stats")).EnsureSuccessStatusCode();
-
-            string[] metrics = ["kodosumi.executions.indexed", "kodosumi.folded_executions", "kodosumi.indexer.build_info",
-                "http.server.request.duration", "dotnet.gc.collections"];
-            await Wait.Until(() => Task.FromResult(receiver.Received("traces", "/api/dashboard/agent-stats")
-                    && metrics.All(m => receiver.Received("metrics", m))),
-                TimeSpan.FromSeconds(20), "the request's trace and every meter's metrics");
-            Assert.Multiple(() =>
-            {
-                Assert.That(receiver.Received("traces", "kodosumi-indexer"), Is.True, "the service names itself");
-                Assert.That(receiver.Received("metrics", IndexMeter.Name), Is.True);
-                // Probes come every few seconds and would drown the traces that matter.
-                Assert.That(receiver.Received("traces", "/health/ready"), Is.False, "the readiness probes are not traced");
-                Assert.That(receiver.ContentTypes("traces").Concat(receiver.ContentTypes("metrics")), Is.All.EqualTo("application/x-protobuf"));
-            });
+            await data.StartAsync();
         }
         finally
         {
-            host.Dispose();
-            TempDirs.Delete(dataDir);
+            foreach (var name in environment.Keys) Environment.SetEnvironmentVariable(name, null);
         }
+        var client = data.Client;
+        (await client.GetAsync("/api/dashboard/agent-stats")).EnsureSuccessStatusCode();
+
+        string[] metrics = ["kodosumi.executions.indexed", "kodosumi.folded_executions", "kodosumi.indexer.build_info",
+            "http.server.request.duration", "dotnet.gc.collections"];
+        await Wait.Until(() => Task.FromResult(receiver.Received("traces", "/api/dashboard/agent-stats")
+                && metrics.All(m => receiver.Received("metrics", m))),
+            TimeSpan.FromSeconds(20), "the request's trace and every meter's metrics");
+        Assert.Multiple(() =>
+        {
+            Assert.That(receiver.Received("traces", "kodosumi-indexer"), Is.True, "the service names itself");
+            Assert.That(receiver.Received("metrics", IndexMeter.Name), Is.True);
+            // Probes come every few seconds and would drown the traces that matter.
+            Assert.That(receiver.Received("traces", "/health/ready"), Is.False, "the readiness probes are not traced");
+            Assert.That(receiver.ContentTypes("traces").Concat(receiver.ContentTypes("metrics")), Is.All.EqualTo("application/x-protobuf"));
+        });
     }
 
     [Test]
     public async Task Without_an_endpoint_nothing_is_exported()
     {
-        var dataDir = TempDirs.Create("kodo-no-otel");
-        new DemoDataGenerator(new DemoOptions { Executions = 5, Seed = 3 }).Generate(dataDir);
-        using var host = new IndexerHost(dataDir);
-        try
-        {
-            using var client = await host.StartAsync();
-            Assert.That(host.Services.GetService(typeof(OpenTelemetry.Trace.TracerProvider)), Is.Null);
-        }
-        finally
-        {
-            host.Dispose();
-            TempDirs.Delete(dataDir);
-        }
+        using var data = HostedDataSet.Create("kodo-no-otel", new DemoOptions { Executions = 5, Seed = 3 });
+        await data.StartAsync();
+        var host = data.Host;
+        Assert.That(host.Services.GetService(typeof(OpenTelemetry.Trace.TracerProvider)), Is.Null);
     }
 }

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
+using Kodosumi.TestSupport;
 using Kodosumi.Tests.Resilience;
 using Kodosumi.Tests.Support;
 
@@ -15,15 +16,12 @@ namespace Kodosumi.Tests.Integration;
 /// the history the first scan finds, and nothing lost when the service is killed with alerts pending.
 /// </summary>
 [Category("Integration")]
-public class AlertTests
+public class AlertTests : InProcessHostTest
 {
     const string Secret = "s3cret";
     const string PublicUrl = "http://dash.example";
     static readonly DemoUser Alice = DemoDataGenerator.Users[1];
     WebhookReceiver _receiver = null!;
-    string _dataDir = "";
-    IndexerHost _host = null!;
-    HttpClient _client = null!;
     int _receivedAfterFirstScan;
 
     static Dictionary<string, string?> Webhooks(WebhookReceiver receiver) => new()
@@ -46,11 +44,9 @@ public class AlertTests
     public async Task Start()
     {
         _receiver = new WebhookReceiver();
-        _dataDir = TempDirs.Create("kodo-alerts");
         // History with errors, finished and running executions: none of it may be sent.
-        new DemoDataGenerator(new DemoOptions { Executions = 80, Seed = 12, LargeResultEvery = 0 }).Generate(_dataDir);
-        _host = new IndexerHost(_dataDir, settings: Webhooks(_receiver));
-        _client = await _host.StartAsync();
+        CreateDataDir("kodo-alerts", new DemoOptions { Executions = 80, Seed = 12, LargeResultEvery = 0 });
+        await StartHostAsync(settings: Webhooks(_receiver));
         // Rescans come every second here: two of them after the first would have found anything mistaken for new.
         await Task.Delay(TimeSpan.FromSeconds(2.5));
         _receivedAfterFirstScan = _receiver.Received.Count;
@@ -59,10 +55,8 @@ public class AlertTests
     [OneTimeTearDown]
     public void Stop()
     {
-        _client.Dispose();
-        _host.Dispose();
+        StopHost();
         _receiver.Dispose();
-        TempDirs.Delete(_dataDir);
     }
 
     /// <summary>A new execution of Alice's, written by a separate process; each call appends and commits one event.</summary>
@@ -87,7 +81,7 @@ public class AlertTests
     [Test]
     public async Task An_error_is_posted_signed_with_its_fields_and_to_slack_as_text()
     {
-        var (fid, writer) = NewExecution(_host.ExecutionRoot, "Alerting Agent");
+        var (fid, writer) = NewExecution(Host.ExecutionRoot, "Alerting Agent");
         double at;
         using (writer)
         {
@@ -122,7 +116,7 @@ public class AlertTests
     [Test]
     public async Task A_webhook_for_other_agents_and_other_events_gets_nothing_of_this_run()
     {
-        var (fid, writer) = NewExecution(_host.ExecutionRoot, "Quiet Agent");
+        var (fid, writer) = NewExecution(Host.ExecutionRoot, "Quiet Agent");
         using (writer)
         {
             await Task.Delay(300);
@@ -138,7 +132,7 @@ public class AlertTests
     [Test]
     public async Task An_executions_alerts_arrive_in_the_order_they_happened()
     {
-        var (fid, writer) = NewExecution(_host.ExecutionRoot, "Ordered Agent");
+        var (fid, writer) = NewExecution(Host.ExecutionRoot, "Ordered Agent");
         using (writer)
         {
             foreach (var (kind, message) in new[] { ("status", "running"), ("error", "first"), ("error", "second"), ("status", "finished") })
@@ -161,7 +155,7 @@ public class AlertTests
     public async Task A_receiver_answering_500_gets_the_same_alert_again_until_it_takes_it()
     {
         _receiver.FailNext("flaky", 4);
-        var (fid, writer) = NewExecution(_host.ExecutionRoot, "Flaky Receiver Agent");
+        var (fid, writer) = NewExecution(Host.ExecutionRoot, "Flaky Receiver Agent");
         using (writer)
         {
             await Task.Delay(300);
@@ -172,9 +166,9 @@ public class AlertTests
         Assert.That(attempts.Select(a => a.Answered), Is.EqualTo(new[] { 500, 500, 500, 500, 200 }));
         Assert.That(attempts.Select(a => a.Json.GetProperty("id").GetString()).Distinct().Count(), Is.EqualTo(1), "a repeat carries the same id");
 
-        await Wait.Until(async () => ServiceUnderTestData(await _client.GetJson("/health/ready")).GetProperty("alerts_pending").GetInt32() == 0,
+        await Wait.Until(async () => ServiceUnderTestData(await Client.GetJson("/health/ready")).GetProperty("alerts_pending").GetInt32() == 0,
             TimeSpan.FromSeconds(10), "the outbox empties");
-        var metrics = await _client.GetStringAsync("/metrics");
+        var metrics = await Client.GetStringAsync("/metrics");
         Assert.That(Metric(metrics, "kodosumi_alerts_retried_total"), Is.GreaterThanOrEqualTo(4));
         Assert.That(Metric(metrics, "kodosumi_alerts_sent_total"), Is.GreaterThanOrEqualTo(1));
         Assert.That(Metric(metrics, "kodosumi_alerts_pending"), Is.Zero);
@@ -189,56 +183,48 @@ public class AlertTests
     public async Task Alerts_pending_when_the_service_is_killed_are_delivered_after_it_restarts()
     {
         using var receiver = new WebhookReceiver();
-        var dataDir = TempDirs.Create("kodo-alerts-kill");
-        var indexDir = TempDirs.Create("kodo-alerts-kill-index");
-        try
+        using var folders = ServiceFolders.Create("kodo-alerts-kill");
+        var (dataDir, indexDir) = folders;
+        new DemoDataGenerator(new DemoOptions { Executions = 20, Seed = 13, LargeResultEvery = 0 }).Generate(dataDir);
+        var settings = new Dictionary<string, string>
         {
-            new DemoDataGenerator(new DemoOptions { Executions = 20, Seed = 13, LargeResultEvery = 0 }).Generate(dataDir);
-            var settings = new Dictionary<string, string>
+            ["Alerts:FirstRetryDelay"] = "00:00:00.050",
+            ["Alerts:MaxRetryDelay"] = "00:00:00.200",
+            ["Alerts:Webhooks:0:Url"] = receiver.Url("down"),
+            ["Indexer:WatchFinishedFor"] = "365.00:00:00",
+        };
+        var indexPath = Path.Combine(indexDir, "index.db");
+        receiver.FailNext("down", int.MaxValue);
+        string fid;
+        string firstId;
+        using (var service = await ServiceUnderTest.StartReadyAsync(dataDir, indexPath, settings: settings))
+        {
+            var (newFid, writer) = NewExecution(Path.Combine(dataDir, "execution"), "Killed Agent");
+            fid = newFid;
+            using (writer)
             {
-                ["Alerts:FirstRetryDelay"] = "00:00:00.050",
-                ["Alerts:MaxRetryDelay"] = "00:00:00.200",
-                ["Alerts:Webhooks:0:Url"] = receiver.Url("down"),
-                ["Indexer:WatchFinishedFor"] = "365.00:00:00",
-            };
-            var indexPath = Path.Combine(indexDir, "index.db");
-            receiver.FailNext("down", int.MaxValue);
-            string fid;
-            string firstId;
-            using (var service = await ServiceUnderTest.StartReadyAsync(dataDir, indexPath, settings: settings))
-            {
-                var (newFid, writer) = NewExecution(Path.Combine(dataDir, "execution"), "Killed Agent");
-                fid = newFid;
-                using (writer)
+                foreach (var n in new[] { 1, 2, 3 })
                 {
-                    foreach (var n in new[] { 1, 2, 3 })
-                    {
-                        await Task.Delay(200);
-                        writer.Append("error", $"error {n}");
-                    }
+                    await Task.Delay(200);
+                    writer.Append("error", $"error {n}");
                 }
-                await Wait.Until(async () => ServiceUnderTest.HealthData(await ServiceUnderTest.Health(service)).GetProperty("alerts_pending").GetInt32() == 3,
-                    TimeSpan.FromSeconds(20), "three alerts wait in the outbox");
-                await receiver.Until("down", r => r.Count >= 2, "the receiver was tried and failed");
-                firstId = receiver.To("down")[0].Json.GetProperty("id").GetString()!;
-                service.Kill();
             }
-
-            receiver.FailNext("down", 0);
-            using (var restarted = await ServiceUnderTest.StartReadyAsync(dataDir, indexPath, settings: settings))
-            {
-                var got = await receiver.Until("down", r => Of(r, fid).Count == 3, "every pending alert is delivered after the restart");
-                var delivered = Of(got, fid).Select(h => h.Json).ToList();
-                Assert.That(delivered.Select(d => d.GetProperty("error").GetString()), Is.EqualTo(new[] { "error 1", "error 2", "error 3" }), "in order");
-                Assert.That(delivered[0].GetProperty("id").GetString(), Is.EqualTo(firstId), "the repeat of the alert tried before the kill carries its id");
-                await Wait.Until(async () => ServiceUnderTest.HealthData(await ServiceUnderTest.Health(restarted)).GetProperty("alerts_pending").GetInt32() == 0,
-                    TimeSpan.FromSeconds(10), "the outbox empties");
-            }
+            await Wait.Until(async () => ServiceUnderTest.HealthData(await ServiceUnderTest.Health(service)).GetProperty("alerts_pending").GetInt32() == 3,
+                TimeSpan.FromSeconds(20), "three alerts wait in the outbox");
+            await receiver.Until("down", r => r.Count >= 2, "the receiver was tried and failed");
+            firstId = receiver.To("down")[0].Json.GetProperty("id").GetString()!;
+            service.Kill();
         }
-        finally
+
+        receiver.FailNext("down", 0);
+        using (var restarted = await ServiceUnderTest.StartReadyAsync(dataDir, indexPath, settings: settings))
         {
-            TempDirs.Delete(dataDir);
-            TempDirs.Delete(indexDir);
+            var got = await receiver.Until("down", r => Of(r, fid).Count == 3, "every pending alert is delivered after the restart");
+            var delivered = Of(got, fid).Select(h => h.Json).ToList();
+            Assert.That(delivered.Select(d => d.GetProperty("error").GetString()), Is.EqualTo(new[] { "error 1", "error 2", "error 3" }), "in order");
+            Assert.That(delivered[0].GetProperty("id").GetString(), Is.EqualTo(firstId), "the repeat of the alert tried before the kill carries its id");
+            await Wait.Until(async () => ServiceUnderTest.HealthData(await ServiceUnderTest.Health(restarted)).GetProperty("alerts_pending").GetInt32() == 0,
+                TimeSpan.FromSeconds(10), "the outbox empties");
         }
     }
 }

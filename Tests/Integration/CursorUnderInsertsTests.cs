@@ -1,5 +1,6 @@
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
+using Kodosumi.TestSupport;
 using Kodosumi.Tests.Integration.Query;
 using Kodosumi.Tests.Support;
 
@@ -10,31 +11,21 @@ namespace Kodosumi.Tests.Integration;
 /// row, some in the middle of the order: every execution that existed at the start appears exactly once.
 /// </summary>
 [Category("Integration")]
-public class CursorUnderInsertsTests
+public class CursorUnderInsertsTests : InProcessHostTest
 {
-    string _dataDir = "";
-    IndexerHost _host = null!;
-    HttpClient _client = null!;
     List<Expected> _atStart = [];
     readonly Random _random = new(17);
 
     [SetUp]
     public async Task Start()
     {
-        _dataDir = TempDirs.Create("kodo-cursor");
-        new DemoDataGenerator(new DemoOptions { Executions = 80, Seed = 4, LargeResultEvery = 0 }).Generate(_dataDir);
-        _atStart = Recount.All(Path.Combine(_dataDir, "execution"));
-        _host = new IndexerHost(_dataDir);
-        _client = await _host.StartAsync();
+        CreateDataDir("kodo-cursor", new DemoOptions { Executions = 80, Seed = 4, LargeResultEvery = 0 });
+        _atStart = Recount.All(ExecutionRoot);
+        await StartHostAsync();
     }
 
     [TearDown]
-    public void Stop()
-    {
-        _client.Dispose();
-        _host.Dispose();
-        TempDirs.Delete(_dataDir);
-    }
+    public void Stop() => DeleteDataSet();
 
     /// <summary>
     /// A finished execution written by the sqlite3 shell, started at <paramref name="start"/> and running
@@ -44,13 +35,13 @@ public class CursorUnderInsertsTests
     {
         var fid = Fids.New(start, _random);
         var t = start.ToUnixTimeMilliseconds() / 1000.0;
-        using (var writer = SqliteCliWriter.Open(Path.Combine(_host.ExecutionRoot, DemoDataGenerator.Users[1].FolderName, fid, "sqlite3.db")))
+        using (var writer = SqliteCliWriter.Open(Path.Combine(Host.ExecutionRoot, DemoDataGenerator.Users[1].FolderName, fid, "sqlite3.db")))
         {
             writer.Append("status", "starting", t);
             writer.Append("meta", """{"dict": {"summary": "Late Arrival"}}""", t);
             writer.Append("status", "finished", t + runtime);
         }
-        await Wait.Until(async () => (await _client.GetAsync($"/api/dashboard/execution/{fid}/details?limit=1")).IsSuccessStatusCode,
+        await Wait.Until(async () => (await Client.GetAsync($"/api/dashboard/execution/{fid}/details?limit=1")).IsSuccessStatusCode,
             TimeSpan.FromSeconds(20), $"the new execution {fid} is indexed");
     }
 
@@ -72,7 +63,7 @@ public class CursorUnderInsertsTests
     [TestCase("&sort=agent")]
     public async Task Pages_neither_repeat_nor_skip_rows_while_executions_arrive(string sort)
     {
-        var fids = await SortAndCursorTests.WalkWithCursor(_client, $"hours=999999{sort}", 9, Inserts());
+        var fids = await SortAndCursorTests.WalkWithCursor(Client, $"hours=999999{sort}", 9, Inserts());
         Assert.That(fids, Is.Unique, "no row is repeated");
         Assert.That(fids, Is.SupersetOf(_atStart.Select(e => e.Fid)), "no row that existed at the start is skipped");
     }

@@ -10,38 +10,25 @@ namespace Kodosumi.Tests.Integration;
 /// SQLite files and folders (<see cref="Recount"/>), not by the code under test.
 /// </summary>
 [Category("Integration")]
-public class DashboardApiTests
+public class DashboardApiTests : InProcessHostTest
 {
     const string Api = "/api/dashboard";
-    string _dataDir = "";
-    IndexerHost _host = null!;
-    HttpClient _client = null!;
     List<Expected> _expected = [];
     double _now;
 
     [OneTimeSetUp]
     public async Task StartOnGeneratedData()
     {
-        _dataDir = TempDirs.Create("kodo-api");
-        new DemoDataGenerator(new DemoOptions { Executions = 240, Seed = 7, LargeResultEvery = 40 }).Generate(_dataDir);
-        _expected = Recount.All(Path.Combine(_dataDir, "execution"));
-        _host = new IndexerHost(_dataDir);
-        _client = await _host.StartAsync();
+        CreateDataDir("kodo-api", new DemoOptions { Executions = 240, Seed = 7, LargeResultEvery = 40 });
+        _expected = Recount.All(ExecutionRoot);
+        await StartHostAsync();
         _now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
-    }
-
-    [OneTimeTearDown]
-    public void Stop()
-    {
-        _client.Dispose();
-        _host.Dispose();
-        TempDirs.Delete(_dataDir);
     }
 
     [Test]
     public async Task Running_agents_over_all_time_lists_every_execution_with_its_recounted_fields()
     {
-        var json = await _client.GetJson($"{Api}/running-agents?hours=999999&limit=5000");
+        var json = await Client.GetJson($"{Api}/running-agents?hours=999999&limit=5000");
         var rows = json.GetProperty("agents").EnumerateArray().ToList();
         Assert.That(json.GetProperty("total").GetInt32(), Is.EqualTo(_expected.Count));
         Assert.That(rows.Select(r => r.Str("fid")), Is.EquivalentTo(_expected.Select(e => e.Fid)));
@@ -75,7 +62,7 @@ public class DashboardApiTests
     [Test]
     public async Task Running_agents_defaults_to_the_last_24_hours()
     {
-        var json = await _client.GetJson($"{Api}/running-agents");
+        var json = await Client.GetJson($"{Api}/running-agents");
         var fids = json.GetProperty("agents").EnumerateArray().Select(r => r.Str("fid")).ToHashSet();
         var since = _now - 24 * 3600;
         // Executions within a minute of the window's edge may fall either side while the test runs.
@@ -91,18 +78,18 @@ public class DashboardApiTests
     public async Task Filters_match_as_kodosumi_defines_them()
     {
         var user = _expected[0].UserId;
-        var byUser = await _client.GetJson($"{Api}/running-agents?hours=999999&limit=5000&user={user}");
+        var byUser = await Client.GetJson($"{Api}/running-agents?hours=999999&limit=5000&user={user}");
         Assert.That(byUser.GetProperty("total").GetInt32(), Is.EqualTo(_expected.Count(e => e.UserId == user)));
 
-        var byAgent = await _client.GetJson($"{Api}/running-agents?hours=999999&limit=5000&agent_name=hymn");
+        var byAgent = await Client.GetJson($"{Api}/running-agents?hours=999999&limit=5000&agent_name=hymn");
         Assert.That(byAgent.GetProperty("total").GetInt32(),
             Is.EqualTo(_expected.Count(e => e.AgentName.Contains("hymn", StringComparison.OrdinalIgnoreCase))).And.GreaterThan(0));
 
-        var byStatus = await _client.GetJson($"{Api}/running-agents?hours=999999&limit=5000&status=ERROR");
+        var byStatus = await Client.GetJson($"{Api}/running-agents?hours=999999&limit=5000&status=ERROR");
         Assert.That(byStatus.GetProperty("total").GetInt32(), Is.EqualTo(_expected.Count(e => e.Status == "error")).And.GreaterThan(0));
 
         var term = _expected[3].Fid[10..18];
-        var bySearch = await _client.GetJson($"{Api}/running-agents?hours=999999&limit=5000&search={term}");
+        var bySearch = await Client.GetJson($"{Api}/running-agents?hours=999999&limit=5000&search={term}");
         Assert.That(bySearch.GetProperty("agents").EnumerateArray().Select(r => r.Str("fid")), Does.Contain(_expected[3].Fid));
         Assert.That(bySearch.GetProperty("total").GetInt32(), Is.EqualTo(_expected.Count(e =>
             new[] { e.Fid, e.AgentName, e.UserId, e.Status }.Any(f => f.Contains(term, StringComparison.OrdinalIgnoreCase)))));
@@ -111,12 +98,12 @@ public class DashboardApiTests
     [Test]
     public async Task Paging_splits_the_list_while_total_counts_every_match()
     {
-        var all = (await _client.GetJson($"{Api}/running-agents?hours=999999&limit=5000"))
+        var all = (await Client.GetJson($"{Api}/running-agents?hours=999999&limit=5000"))
             .GetProperty("agents").EnumerateArray().Select(r => r.Str("fid")).ToList();
         var pages = new List<string>();
         for (var offset = 0; offset < all.Count; offset += 50)
         {
-            var page = await _client.GetJson($"{Api}/running-agents?hours=999999&limit=50&offset={offset}");
+            var page = await Client.GetJson($"{Api}/running-agents?hours=999999&limit=50&offset={offset}");
             Assert.That(page.GetProperty("total").GetInt32(), Is.EqualTo(_expected.Count));
             pages.AddRange(page.GetProperty("agents").EnumerateArray().Select(r => r.Str("fid")));
         }
@@ -128,7 +115,7 @@ public class DashboardApiTests
     {
         var all = _expected.SelectMany(e => e.ErrorEvents.Select(x => (e.Fid, x.Timestamp, x.Message))).OrderByDescending(x => x.Timestamp).ToList();
         Assert.That(all, Has.Count.GreaterThan(5));
-        var json = await _client.GetJson($"{Api}/errors?hours=999999&limit=5");
+        var json = await Client.GetJson($"{Api}/errors?hours=999999&limit=5");
         var errors = json.GetProperty("errors").EnumerateArray().ToList();
         Assert.That(json.GetProperty("total").GetInt32(), Is.EqualTo(all.Count));
         Assert.That(errors, Has.Count.EqualTo(5));
@@ -149,7 +136,7 @@ public class DashboardApiTests
     public async Task Timeline_lists_the_window_oldest_first_and_buckets_count_them_all()
     {
         var since = _now - 168 * 3600;
-        var json = await _client.GetJson($"{Api}/timeline?hours=168");
+        var json = await Client.GetJson($"{Api}/timeline?hours=168");
         var rows = json.GetProperty("executions").EnumerateArray().ToList();
         var expected = _expected.Where(e => e.StartTime >= since).ToList();
         Assert.That(json.GetProperty("total").GetInt32(), Is.InRange(expected.Count - 1, expected.Count));
@@ -164,7 +151,7 @@ public class DashboardApiTests
                 Is.EquivalentTo(inHour.GroupBy(r => r.Str("status")).ToDictionary(g => g.Key, g => g.Count())));
         }
 
-        var limited = await _client.GetJson($"{Api}/timeline?hours=168&limit=3");
+        var limited = await Client.GetJson($"{Api}/timeline?hours=168&limit=3");
         var newest = rows.TakeLast(3).Select(r => r.Str("fid"));
         Assert.That(limited.GetProperty("executions").EnumerateArray().Select(r => r.Str("fid")), Is.EqualTo(newest));
     }
@@ -172,7 +159,7 @@ public class DashboardApiTests
     [Test]
     public async Task Agent_stats_match_the_recount()
     {
-        var json = await _client.GetJson($"{Api}/agent-stats");
+        var json = await Client.GetJson($"{Api}/agent-stats");
         var runtimes = _expected.Where(e => e.HasMeasuredRuntime).Select(e => e.Runtime!.Value).ToList();
         Assert.Multiple(() =>
         {
@@ -191,7 +178,7 @@ public class DashboardApiTests
     public async Task Details_pages_through_the_events_of_one_execution()
     {
         var e = _expected.OrderByDescending(x => x.Events).First();
-        var json = await _client.GetJson($"{Api}/execution/{e.Fid}/details?offset=2&limit=5");
+        var json = await Client.GetJson($"{Api}/execution/{e.Fid}/details?offset=2&limit=5");
         Assert.That(json.GetProperty("total_events").GetInt64(), Is.EqualTo(e.Events));
         Assert.That(json.GetProperty("metadata").Str("fid"), Is.EqualTo(e.Fid));
         Assert.That(json.GetProperty("metadata").Str("status"), Is.EqualTo(e.Status));
@@ -199,7 +186,7 @@ public class DashboardApiTests
         Assert.That(events.Select(x => x.GetProperty("id").GetInt64()), Is.EqualTo(new long[] { 3, 4, 5, 6, 7 }));
         Assert.That(events.All(x => x.TryGetProperty("kind", out _) && x.TryGetProperty("message", out _) && x.TryGetProperty("timestamp", out _)));
 
-        var whole = await _client.GetJson($"{Api}/execution/{e.Fid}/details");
+        var whole = await Client.GetJson($"{Api}/execution/{e.Fid}/details");
         Assert.That(whole.GetProperty("events").GetArrayLength(), Is.EqualTo(e.Events));
     }
 
@@ -207,8 +194,8 @@ public class DashboardApiTests
     public async Task Files_lists_uploads_and_downloads_and_each_downloads_its_bytes()
     {
         var e = _expected.First(x => x.Uploads > 1 && x.Downloads > 0);
-        var dir = Path.Combine(_dataDir, "execution", e.UserId, e.Fid);
-        var json = await _client.GetJson($"{Api}/execution/{e.Fid}/files");
+        var dir = Path.Combine(DataDir, "execution", e.UserId, e.Fid);
+        var json = await Client.GetJson($"{Api}/execution/{e.Fid}/files");
         Assert.That(json.GetProperty("upload_count").GetInt32(), Is.EqualTo(e.Uploads));
         Assert.That(json.GetProperty("download_count").GetInt32(), Is.EqualTo(e.Downloads));
         foreach (var (list, folder) in new[] { ("uploads", "in"), ("downloads", "out") })
@@ -222,7 +209,7 @@ public class DashboardApiTests
                 var bytes = await File.ReadAllBytesAsync(Path.Combine(dir, folder, file.Str("path")));
                 Assert.That(file.GetProperty("size").GetInt64(), Is.EqualTo(bytes.Length));
                 Assert.That(file.Str("name"), Is.EqualTo(Path.GetFileName(file.Str("path"))));
-                Assert.That(await _client.GetByteArrayAsync(file.Str("url")), Is.EqualTo(bytes));
+                Assert.That(await Client.GetByteArrayAsync(file.Str("url")), Is.EqualTo(bytes));
             }
         }
     }
@@ -235,7 +222,7 @@ public class DashboardApiTests
     public async Task Downloads_never_leave_the_execution_folder(string path)
     {
         var e = _expected.First(x => x.Uploads > 0);
-        var response = await _client.GetAsync($"{Api}/execution/{e.Fid}/files/in/{path}");
+        var response = await Client.GetAsync($"{Api}/execution/{e.Fid}/files/in/{path}");
         Assert.That(response.StatusCode, Is.AnyOf(HttpStatusCode.NotFound, HttpStatusCode.BadRequest));
     }
 
@@ -243,11 +230,11 @@ public class DashboardApiTests
     public async Task A_symlink_out_of_the_execution_folder_is_not_followed()
     {
         var e = _expected.First(x => x.Uploads > 0);
-        var inDir = Path.Combine(_dataDir, "execution", e.UserId, e.Fid, "in");
-        File.CreateSymbolicLink(Path.Combine(inDir, "escape.txt"), Path.Combine(_dataDir, "admin.db"));
+        var inDir = Path.Combine(DataDir, "execution", e.UserId, e.Fid, "in");
+        File.CreateSymbolicLink(Path.Combine(inDir, "escape.txt"), Path.Combine(DataDir, "admin.db"));
         try
         {
-            var response = await _client.GetAsync($"{Api}/execution/{e.Fid}/files/in/escape.txt");
+            var response = await Client.GetAsync($"{Api}/execution/{e.Fid}/files/in/escape.txt");
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
         }
         finally
@@ -267,7 +254,7 @@ public class DashboardApiTests
     [TestCase("agent-stats?hours=x", "hours")]
     public async Task Bad_parameters_get_400_problem_details_naming_the_parameter(string query, string parameter)
     {
-        var response = await _client.GetAsync($"{Api}/{query}");
+        var response = await Client.GetAsync($"{Api}/{query}");
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
         var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
@@ -279,18 +266,18 @@ public class DashboardApiTests
     [TestCase("files")]
     public async Task An_unknown_fid_gets_404(string what)
     {
-        var response = await _client.GetAsync($"{Api}/execution/ffffffffffffffffffffffff/{what}");
+        var response = await Client.GetAsync($"{Api}/execution/ffffffffffffffffffffffff/{what}");
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
     }
 
     [Test]
     public async Task Health_reports_what_was_indexed()
     {
-        var ready = await _client.GetJson("/health/ready");
+        var ready = await Client.GetJson("/health/ready");
         var data = ready.GetProperty("checks").GetProperty("index").GetProperty("data");
         Assert.That(data.GetProperty("executions_indexed").GetInt32(), Is.EqualTo(_expected.Count));
         Assert.That(data.GetProperty("executions_with_problems").GetInt32(), Is.Zero);
         Assert.That(data.Str("watcher"), Is.EqualTo("watching"));
-        Assert.That((await _client.GetAsync("/health/live")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That((await Client.GetAsync("/health/live")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
     }
 }

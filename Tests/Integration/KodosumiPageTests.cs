@@ -11,37 +11,24 @@ namespace Kodosumi.Tests.Integration;
 /// ranges, its User filter sending a name), the same arithmetic over the answers, against a recount of the files.
 /// </summary>
 [Category("Integration")]
-public class KodosumiPageTests
+public class KodosumiPageTests : InProcessHostTest
 {
     /// <summary>The page's time ranges; "All time" is sent as 999999.</summary>
     static readonly int[] PageRanges = [1, 6, 24, 168, 720, 999999];
     /// <summary>How late a window may be: an answer stands for one window slot (a minute by default).</summary>
     const double SlackSeconds = 120;
 
-    string _dataDir = "";
-    IndexerHost _host = null!;
-    HttpClient _client = null!;
     List<Expected> _all = null!;
     string _longFid = "";
 
     [OneTimeSetUp]
     public async Task Start()
     {
-        _dataDir = TempDirs.Create("kodo-page");
-        new DemoDataGenerator(new DemoOptions { Executions = 5_200, Seed = 19, LargeResultEvery = 0 }).Generate(_dataDir);
-        AddOddExecutions(Path.Combine(_dataDir, "execution", DemoDataGenerator.Users[1].FolderName));
-        _longFid = WriteOutOfOrder(Path.Combine(_dataDir, "execution", DemoDataGenerator.Users[2].FolderName), 2_600);
-        _all = Recount.All(Path.Combine(_dataDir, "execution"));
-        _host = new IndexerHost(_dataDir, rescan: TimeSpan.FromMinutes(10));
-        _client = await _host.StartAsync();
-    }
-
-    [OneTimeTearDown]
-    public void Stop()
-    {
-        _client.Dispose();
-        _host.Dispose();
-        TempDirs.Delete(_dataDir);
+        CreateDataDir("kodo-page", new DemoOptions { Executions = 5_200, Seed = 19, LargeResultEvery = 0 });
+        AddOddExecutions(Path.Combine(DataDir, "execution", DemoDataGenerator.Users[1].FolderName));
+        _longFid = WriteOutOfOrder(Path.Combine(DataDir, "execution", DemoDataGenerator.Users[2].FolderName), 2_600);
+        _all = Recount.All(ExecutionRoot);
+        await StartHostAsync(rescan: TimeSpan.FromMinutes(10));
     }
 
     /// <summary>What the page's numbers need beyond the demo: no event yet, a single event (runtime 0), an error status without an error event.</summary>
@@ -104,9 +91,9 @@ public class KodosumiPageTests
     public async Task Every_time_range_shows_every_execution_and_the_page_numbers_match_the_recount(int hours)
     {
         var askedAt = Now();
-        var running = await _client.GetJson($"/api/dashboard/running-agents?hours={hours}");
-        var stats = await _client.GetJson("/api/dashboard/agent-stats");
-        var timeline = await _client.GetJson($"/api/dashboard/timeline?hours={hours}");
+        var running = await Client.GetJson($"/api/dashboard/running-agents?hours={hours}");
+        var stats = await Client.GetJson("/api/dashboard/agent-stats");
+        var timeline = await Client.GetJson($"/api/dashboard/timeline?hours={hours}");
         var agents = running.GetProperty("agents").EnumerateArray().ToList();
         var (must, may) = Window(_all, hours, askedAt);
         var listed = agents.Select(a => a.Str("fid")).ToHashSet();
@@ -144,8 +131,8 @@ public class KodosumiPageTests
     [Test]
     public async Task All_time_with_no_filter_shows_the_same_rate_filtered_and_overall()
     {
-        var running = await _client.GetJson("/api/dashboard/running-agents?hours=999999");
-        var stats = await _client.GetJson("/api/dashboard/agent-stats");
+        var running = await Client.GetJson("/api/dashboard/running-agents?hours=999999");
+        var stats = await Client.GetJson("/api/dashboard/agent-stats");
         var agents = running.GetProperty("agents").EnumerateArray().ToList();
         var filteredRate = (double)agents.Count(a => a.GetProperty("error").ValueKind == JsonValueKind.String && a.Str("error").Length > 0) / agents.Count;
         Assert.That(agents, Has.Count.EqualTo(_all.Count));
@@ -157,8 +144,8 @@ public class KodosumiPageTests
     {
         var alice = DemoDataGenerator.Users[1];
         var askedAt = Now();
-        var byName = await _client.GetJson($"/api/dashboard/running-agents?hours=720&user={alice.Name}");
-        var byId = await _client.GetJson($"/api/dashboard/running-agents?hours=720&user={alice.FolderName}");
+        var byName = await Client.GetJson($"/api/dashboard/running-agents?hours=720&user={alice.Name}");
+        var byId = await Client.GetJson($"/api/dashboard/running-agents?hours=720&user={alice.FolderName}");
         var (must, may) = Window(_all.Where(e => e.UserId == alice.FolderName), 720, askedAt);
         var fids = byName.GetProperty("agents").EnumerateArray().Select(a => a.Str("fid")).ToHashSet();
         Assert.Multiple(() =>
@@ -168,18 +155,18 @@ public class KodosumiPageTests
             Assert.That(fids.Except(may), Is.Empty);
             Assert.That(byId.GetProperty("agents").EnumerateArray().Select(a => a.Str("fid")).ToHashSet(), Is.EquivalentTo(fids), "the id finds the same");
         });
-        var nobody = await _client.GetJson("/api/dashboard/running-agents?hours=999999&user=nobody-of-that-name");
+        var nobody = await Client.GetJson("/api/dashboard/running-agents?hours=999999&user=nobody-of-that-name");
         Assert.That(nobody.GetProperty("total").GetInt32(), Is.Zero);
     }
 
     [Test]
     public async Task The_error_dialog_finds_each_error_among_the_details_events()
     {
-        var errors = (await _client.GetJson("/api/dashboard/errors?hours=999999")).GetProperty("errors").EnumerateArray().Take(25).ToList();
+        var errors = (await Client.GetJson("/api/dashboard/errors?hours=999999")).GetProperty("errors").EnumerateArray().Take(25).ToList();
         Assert.That(errors, Is.Not.Empty);
         foreach (var error in errors)
         {
-            var details = await _client.GetJson($"/api/dashboard/execution/{error.Str("fid")}/details");
+            var details = await Client.GetJson($"/api/dashboard/execution/{error.Str("fid")}/details");
             var events = details.GetProperty("events").EnumerateArray().ToList();
             Assert.That(events, Has.Count.EqualTo(details.GetProperty("total_events").GetInt32()), "every event is sent");
             Assert.That(events.Any(e => e.Str("kind") == "error" && e.GetProperty("timestamp").GetDouble() == error.GetProperty("timestamp").GetDouble()),
@@ -190,7 +177,7 @@ public class KodosumiPageTests
     [Test]
     public async Task Details_without_paging_answer_every_event_by_timestamp_then_id_and_pages_follow_that_order()
     {
-        var details = await _client.GetJson($"/api/dashboard/execution/{_longFid}/details");
+        var details = await Client.GetJson($"/api/dashboard/execution/{_longFid}/details");
         var events = details.GetProperty("events").EnumerateArray().Select(e => (Id: e.GetProperty("id").GetInt64(), T: e.GetProperty("timestamp").GetDouble())).ToList();
         Assert.That(events, Has.Count.EqualTo(2_600));
         Assert.That(details.GetProperty("total_events").GetInt32(), Is.EqualTo(2_600));
@@ -200,7 +187,7 @@ public class KodosumiPageTests
         var paged = new List<(long, double)>();
         for (var offset = 0; offset < 2_600; offset += 700)
         {
-            var page = await _client.GetJson($"/api/dashboard/execution/{_longFid}/details?offset={offset}&limit=700");
+            var page = await Client.GetJson($"/api/dashboard/execution/{_longFid}/details?offset={offset}&limit=700");
             paged.AddRange(page.GetProperty("events").EnumerateArray().Select(e => (e.GetProperty("id").GetInt64(), e.GetProperty("timestamp").GetDouble())));
         }
         Assert.That(paged, Is.EqualTo(events), "pages in the same order");
@@ -210,12 +197,12 @@ public class KodosumiPageTests
     public async Task A_large_list_reused_under_its_etag_is_the_same_gzip_compressed_or_not()
     {
         const string url = "/api/dashboard/running-agents?hours=999999&sort=agent_name";
-        var first = await _client.GetStringAsync(url);
+        var first = await Client.GetStringAsync(url);
         Assert.That(first.Length, Is.GreaterThan(1 << 20), "large enough to stream");
-        Assert.That(await _client.GetStringAsync(url), Is.EqualTo(first), "computed again and kept");
-        Assert.That(await _client.GetStringAsync(url), Is.EqualTo(first), "the kept copy, unzipped for a client that takes no gzip");
+        Assert.That(await Client.GetStringAsync(url), Is.EqualTo(first), "computed again and kept");
+        Assert.That(await Client.GetStringAsync(url), Is.EqualTo(first), "the kept copy, unzipped for a client that takes no gzip");
 
-        using var zipping = _host.ClientFor(IndexerHost.Operator);
+        using var zipping = Host.ClientFor(IndexerHost.Operator);
         zipping.DefaultRequestHeaders.AcceptEncoding.ParseAdd("gzip");
         var response = await zipping.GetAsync(url);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
@@ -228,7 +215,7 @@ public class KodosumiPageTests
     public async Task Debug_user_answers_the_signed_in_user_as_kodosumi_does()
     {
         var alice = DemoDataGenerator.Users[1];
-        using var client = _host.ClientFor(alice.FolderName);
+        using var client = Host.ClientFor(alice.FolderName);
         var json = await client.GetJson("/api/dashboard/debug/user");
         Assert.That(json.EnumerateObject().Select(p => p.Name), Is.EquivalentTo(new[] { "user_id", "name", "email", "operator", "active" }));
         Assert.Multiple(() =>
@@ -244,7 +231,7 @@ public class KodosumiPageTests
     [Test]
     public async Task Unauthorized_and_not_found_answer_problem_details_that_do_not_tell_another_users_execution_from_none()
     {
-        using var anonymous = _host.CreateClient();
+        using var anonymous = Host.CreateClient();
         var unauthorized = await anonymous.GetAsync("/api/dashboard/running-agents");
         Assert.That(unauthorized.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
         Assert.That(unauthorized.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
@@ -255,7 +242,7 @@ public class KodosumiPageTests
 
         var bob = DemoDataGenerator.Users[2];
         var alicesFid = _all.First(e => e.UserId == DemoDataGenerator.Users[1].FolderName).Fid;
-        using var client = _host.ClientFor(bob.FolderName);
+        using var client = Host.ClientFor(bob.FolderName);
         async Task<(HttpStatusCode, string?, JsonElement)> NotFound(string fid)
         {
             var response = await client.GetAsync($"/api/dashboard/execution/{fid}/details");

@@ -3,47 +3,38 @@ using System.Text.Json;
 using Kodosumi.Indexer.Worker;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
+using Kodosumi.TestSupport;
 using Kodosumi.Tests.Support;
 
 namespace Kodosumi.Tests.Integration;
 
 /// <summary>A separate writer process appends to an execution while the service runs.</summary>
 [Category("Integration")]
-public class LiveIndexingTests
+public class LiveIndexingTests : InProcessHostTest
 {
     const string Api = "/api/dashboard";
     static readonly TimeSpan Soon = TimeSpan.FromSeconds(10);
-    string _dataDir = "";
-    IndexerHost _host = null!;
-    HttpClient _client = null!;
 
     [SetUp]
     public async Task Start()
     {
-        _dataDir = TempDirs.Create("kodo-live");
-        new DemoDataGenerator(new DemoOptions { Executions = 20, Seed = 3 }).Generate(_dataDir);
+        CreateDataDir("kodo-live", new DemoOptions { Executions = 20, Seed = 3 });
         // Rescans are slow here: what the tests see must come from the watcher.
-        _host = new IndexerHost(_dataDir, rescan: TimeSpan.FromMinutes(10));
-        _client = await _host.StartAsync();
+        await StartHostAsync(rescan: TimeSpan.FromMinutes(10));
     }
 
     [TearDown]
-    public void Stop()
-    {
-        _client.Dispose();
-        _host.Dispose();
-        TempDirs.Delete(_dataDir);
-    }
+    public void Stop() => DeleteDataSet();
 
     string NewExecutionDir(out string fid)
     {
         fid = Fids.New(DateTimeOffset.UtcNow, Random.Shared);
-        return Path.Combine(_host.ExecutionRoot, DemoDataGenerator.Users[1].FolderName, fid);
+        return Path.Combine(Host.ExecutionRoot, DemoDataGenerator.Users[1].FolderName, fid);
     }
 
     async Task<JsonElement?> Row(string fid)
     {
-        var response = await _client.GetAsync($"{Api}/execution/{fid}/details?limit=1");
+        var response = await Client.GetAsync($"{Api}/execution/{fid}/details?limit=1");
         if (response.StatusCode == HttpStatusCode.NotFound) return null;
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("metadata");
     }
@@ -51,7 +42,7 @@ public class LiveIndexingTests
     async Task UntilRow(string fid, Func<JsonElement, bool> condition, string what) =>
         await Wait.Until(async () => await Row(fid) is { } row && condition(row), Soon, what);
 
-    async Task<int> WatchedFolders() => (await _client.GetJson("/health/ready"))
+    async Task<int> WatchedFolders() => (await Client.GetJson("/health/ready"))
         .GetProperty("checks").GetProperty("index").GetProperty("data").GetProperty("watched_folders").GetInt32();
 
     [Test]
@@ -71,7 +62,7 @@ public class LiveIndexingTests
         writer.Append("error", "Traceback (most recent call last):\nValueError: live failure");
         writer.Append("status", "error");
         await UntilRow(fid, r => r.Str("status") == "error" && r.GetProperty("error_count").GetInt32() == 1, "the error is shown");
-        var errors = await _client.GetJson($"{Api}/errors?hours=1");
+        var errors = await Client.GetJson($"{Api}/errors?hours=1");
         Assert.That(errors.GetProperty("errors").EnumerateArray().Select(e => e.Str("fid")), Does.Contain(fid));
 
         // Closing checkpoints the WAL into the database and deletes -wal/-shm; nothing is counted twice.
@@ -81,7 +72,7 @@ public class LiveIndexingTests
         var after = (await Row(fid))!.Value;
         Assert.That(after.GetProperty("event_count").GetInt32(), Is.EqualTo(5));
         Assert.That(after.GetProperty("error_count").GetInt32(), Is.EqualTo(1));
-        var stats = await _client.GetJson($"{Api}/agent-stats");
+        var stats = await Client.GetJson($"{Api}/agent-stats");
         Assert.That(stats.GetProperty("total_executions").GetInt32(), Is.EqualTo(21));
     }
 
@@ -98,9 +89,9 @@ public class LiveIndexingTests
 
         Directory.Delete(dir, recursive: true);
         await Wait.Until(async () => await Row(fid) is null, Soon, "the deleted execution leaves the index");
-        var errors = await _client.GetJson($"{Api}/errors?hours=999999&limit=5000");
+        var errors = await Client.GetJson($"{Api}/errors?hours=999999&limit=5000");
         Assert.That(errors.GetProperty("errors").EnumerateArray().Select(e => e.Str("fid")), Does.Not.Contain(fid));
-        var list = await _client.GetJson($"{Api}/running-agents?hours=999999&limit=5000");
+        var list = await Client.GetJson($"{Api}/running-agents?hours=999999&limit=5000");
         Assert.That(list.GetProperty("total").GetInt32(), Is.EqualTo(20));
     }
 
@@ -127,7 +118,7 @@ public class LiveIndexingTests
         var row = (await Row(fid))!.Value;
         Assert.That(row.Str("status"), Is.EqualTo("finished"));
         Assert.That(row.GetProperty("error_count").GetInt32(), Is.Zero);
-        var errors = await _client.GetJson($"{Api}/errors?hours=999999&limit=5000");
+        var errors = await Client.GetJson($"{Api}/errors?hours=999999&limit=5000");
         Assert.That(errors.GetProperty("errors").EnumerateArray().Select(e => e.Str("fid")), Does.Not.Contain(fid));
     }
 
@@ -149,10 +140,10 @@ public class LiveIndexingTests
     [Test]
     public async Task Writes_in_a_hidden_folder_set_off_no_full_scan_while_executions_still_update()
     {
-        async Task<double> LastScanAt() => (await _client.GetJson("/health/ready"))
+        async Task<double> LastScanAt() => (await Client.GetJson("/health/ready"))
             .GetProperty("checks").GetProperty("index").GetProperty("data").GetProperty("last_scan_at").GetDouble();
         var before = await LastScanAt();
-        var hidden = Path.Combine(_host.ExecutionRoot, DemoDataGenerator.Users[1].FolderName, ".staging");
+        var hidden = Path.Combine(Host.ExecutionRoot, DemoDataGenerator.Users[1].FolderName, ".staging");
         Directory.CreateDirectory(hidden);
         for (var i = 0; i < 20; i++)
             await File.WriteAllTextAsync(Path.Combine(hidden, $"part-{i}.tmp"), new string('x', i));
@@ -187,7 +178,7 @@ public class LiveIndexingTests
         Assert.That((await Row(fid))!.Value.GetProperty("event_count").GetInt32(), Is.EqualTo(2), "no watcher reported the late row");
 
         // Any full scan finds it; rescans are ten minutes apart here, and a new user folder asks for one.
-        Directory.CreateDirectory(Path.Combine(_host.ExecutionRoot, Guid.NewGuid().ToString()));
+        Directory.CreateDirectory(Path.Combine(Host.ExecutionRoot, Guid.NewGuid().ToString()));
         await UntilRow(fid, r => r.GetProperty("event_count").GetInt32() == 3 && r.GetProperty("error_count").GetInt32() == 1,
             "the rescan finds the late row");
     }

@@ -2,41 +2,31 @@ using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
 using Kodosumi.Shared.Demo;
+using Kodosumi.TestSupport;
 using Kodosumi.Tests.Support;
 
 namespace Kodosumi.Tests.Integration;
 
 /// <summary>/metrics scraped without a token, its text format parsed and checked against a recount of the files.</summary>
 [Category("Integration")]
-public partial class MetricsTests
+public partial class MetricsTests : InProcessHostTest
 {
-    string _dataDir = "";
-    IndexerHost _host = null!;
     List<Expected> _expected = [];
     string _brokenFid = "";
 
     [OneTimeSetUp]
     public async Task Start()
     {
-        _dataDir = TempDirs.Create("kodo-metrics");
-        new DemoDataGenerator(new DemoOptions { Executions = 30, Seed = 17 }).Generate(_dataDir);
-        _expected = Recount.All(Path.Combine(_dataDir, "execution"));
+        CreateDataDir("kodo-metrics", new DemoOptions { Executions = 30, Seed = 17 });
+        _expected = Recount.All(ExecutionRoot);
         // One execution whose database is empty: the index shows it with a problem.
         _brokenFid = Kodosumi.Shared.Fids.New(DateTimeOffset.UtcNow.AddMinutes(-5), new Random(1));
-        var broken = Path.Combine(_dataDir, "execution", DemoDataGenerator.Users[2].FolderName, _brokenFid);
+        var broken = Path.Combine(DataDir, "execution", DemoDataGenerator.Users[2].FolderName, _brokenFid);
         Directory.CreateDirectory(broken);
         File.WriteAllBytes(Path.Combine(broken, "sqlite3.db"), []);
         // A test here writes to an execution that finished long ago: all of them stay watched.
-        _host = new IndexerHost(_dataDir, rescan: TimeSpan.FromMinutes(10),
+        await StartHostAsync(rescan: TimeSpan.FromMinutes(10),
             settings: new Dictionary<string, string?> { ["Indexer:WatchFinishedFor"] = "365.00:00:00" });
-        (await _host.StartAsync()).Dispose();
-    }
-
-    [OneTimeTearDown]
-    public void Stop()
-    {
-        _host.Dispose();
-        TempDirs.Delete(_dataDir);
     }
 
     /// <summary>A sample of the Prometheus text format: name, labels, value.</summary>
@@ -50,7 +40,7 @@ public partial class MetricsTests
 
     async Task<(string Text, List<Sample> Samples)> Scrape()
     {
-        using var anonymous = _host.CreateClient();
+        using var anonymous = Host.CreateClient();
         var response = await anonymous.GetAsync("/metrics");
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), "open like /health: scrapers have no token");
         Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("text/plain"));
@@ -84,7 +74,7 @@ public partial class MetricsTests
         Assert.That(Single(samples, "kodosumi_index_seconds_since_scan"), Is.GreaterThanOrEqualTo(0));
 
         // Quarantine is the indexer's own state, not the files': the gauge agrees with the rows that show it.
-        using var client = _host.ClientFor(IndexerHost.Operator);
+        using var client = Host.ClientFor(IndexerHost.Operator);
         var rows = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync("/api/dashboard/running-agents?hours=999999&limit=5000"))
             .RootElement.GetProperty("agents").EnumerateArray();
         Assert.That(Single(samples, "kodosumi_executions_quarantined"),
@@ -102,7 +92,7 @@ public partial class MetricsTests
         var lagCount = Single(before, "kodosumi_index_lag_seconds_count");
 
         var e = _expected.First(x => x.Status == "finished");
-        using (var writer = SqliteCliWriter.Open(Path.Combine(_host.ExecutionRoot, e.UserId, e.Fid, "sqlite3.db")))
+        using (var writer = SqliteCliWriter.Open(Path.Combine(Host.ExecutionRoot, e.UserId, e.Fid, "sqlite3.db")))
             writer.Append("stdout", "one more line", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
 
         List<Sample> after = [];
@@ -116,7 +106,7 @@ public partial class MetricsTests
     [Test]
     public async Task Request_latency_is_recorded_per_route_and_status()
     {
-        using var client = _host.ClientFor(IndexerHost.Operator);
+        using var client = Host.ClientFor(IndexerHost.Operator);
         Assert.That((await client.GetAsync("/api/dashboard/agent-stats")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That((await client.GetAsync("/api/dashboard/errors?limit=0")).StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         var fid = _expected[0].Fid;
@@ -135,7 +125,7 @@ public partial class MetricsTests
     public async Task Made_up_request_methods_add_no_series()
     {
         // The scrape is open and so is every route: a label per method a client invents would grow without bound.
-        using var client = _host.CreateClient();
+        using var client = Host.CreateClient();
         for (var i = 0; i < 20; i++)
             Assert.That((await client.SendAsync(new HttpRequestMessage(new HttpMethod($"MADEUP{i}"), "/api/dashboard/agent-stats"))).StatusCode,
                 Is.EqualTo(HttpStatusCode.MethodNotAllowed));

@@ -12,21 +12,17 @@ namespace Kodosumi.Tests.Integration;
 /// marked in its problem field and retried, and never stops the rest.
 /// </summary>
 [Category("Integration")]
-public class OddInputTests
+public class OddInputTests : InProcessHostTest
 {
     const string Api = "/api/dashboard";
-    string _dataDir = "";
-    IndexerHost _host = null!;
-    HttpClient _client = null!;
     List<Expected> _good = [];
     readonly Dictionary<string, string> _odd = [];
 
     [OneTimeSetUp]
     public async Task StartBesideBrokenExecutions()
     {
-        _dataDir = TempDirs.Create("kodo-odd");
-        new DemoDataGenerator(new DemoOptions { Executions = 30, Seed = 11 }).Generate(_dataDir);
-        var root = Path.Combine(_dataDir, "execution");
+        CreateDataDir("kodo-odd", new DemoOptions { Executions = 30, Seed = 11 });
+        var root = ExecutionRoot;
         _good = Recount.All(root);
 
         var user = Path.Combine(root, DemoDataGenerator.Users[2].FolderName);
@@ -49,10 +45,10 @@ public class OddInputTests
         Directory.CreateDirectory(Path.Combine(user, ".hidden-not-an-execution"));
 
         var half = Path.Combine(Make("half-written"), "sqlite3.db");
-        using (var db = Create(Path.Combine(_dataDir, "whole.db"), withMonitor: true))
+        using (var db = Create(Path.Combine(DataDir, "whole.db"), withMonitor: true))
             for (var i = 0; i < 200; i++) Insert(db, i, "stdout", new string('z', 2000));
         SqliteConnection.ClearAllPools();
-        var bytes = File.ReadAllBytes(Path.Combine(_dataDir, "whole.db"));
+        var bytes = File.ReadAllBytes(Path.Combine(DataDir, "whole.db"));
         File.WriteAllBytes(half, bytes[..(bytes.Length / 2)]);
 
         using (var db = Create(Path.Combine(Make("invalid-utf8-and-json"), "sqlite3.db"), withMonitor: true))
@@ -79,25 +75,16 @@ public class OddInputTests
         }
         SqliteConnection.ClearAllPools();
 
-        _host = new IndexerHost(_dataDir);
-        _client = await _host.StartAsync();
-    }
-
-    [OneTimeTearDown]
-    public void Stop()
-    {
-        _client.Dispose();
-        _host.Dispose();
-        TempDirs.Delete(_dataDir);
+        await StartHostAsync();
     }
 
     async Task<JsonElement> Row(string name) =>
-        (await _client.GetJson($"{Api}/execution/{_odd[name]}/details?limit=10")).GetProperty("metadata");
+        (await Client.GetJson($"{Api}/execution/{_odd[name]}/details?limit=10")).GetProperty("metadata");
 
     [Test]
     public async Task Good_executions_are_all_indexed_beside_broken_ones()
     {
-        var list = await _client.GetJson($"{Api}/running-agents?hours=999999&limit=5000");
+        var list = await Client.GetJson($"{Api}/running-agents?hours=999999&limit=5000");
         var rows = list.GetProperty("agents").EnumerateArray().ToDictionary(r => r.Str("fid"));
         Assert.That(list.GetProperty("total").GetInt32(), Is.EqualTo(_good.Count + _odd.Count));
         foreach (var e in _good)
@@ -106,7 +93,7 @@ public class OddInputTests
             Assert.That(rows[e.Fid].GetProperty("event_count").GetInt64(), Is.EqualTo(e.Events));
             Assert.That(rows[e.Fid].GetProperty("problem").ValueKind, Is.EqualTo(JsonValueKind.Null));
         }
-        Assert.That((await _client.GetAsync("/health/ready")).IsSuccessStatusCode);
+        Assert.That((await Client.GetAsync("/health/ready")).IsSuccessStatusCode);
     }
 
     [TestCase("zero-byte", "no monitor table")]
@@ -127,9 +114,9 @@ public class OddInputTests
         // Rescans run every second here; wait for a few of them.
         await Task.Delay(3500);
         foreach (var name in new[] { "zero-byte", "corrupt", "table-less", "half-written", "no-database" })
-            Assert.That(_host.Logs.Count(LogLevel.Warning, _odd[name]), Is.EqualTo(1), name);
-        var health = await _client.GetJson("/health/ready");
-        var list = await _client.GetJson($"{Api}/running-agents?hours=999999&limit=5000");
+            Assert.That(Host.Logs.Count(LogLevel.Warning, _odd[name]), Is.EqualTo(1), name);
+        var health = await Client.GetJson("/health/ready");
+        var list = await Client.GetJson($"{Api}/running-agents?hours=999999&limit=5000");
         var withProblems = list.GetProperty("agents").EnumerateArray().Count(r => r.GetProperty("problem").ValueKind != JsonValueKind.Null);
         Assert.That(withProblems, Is.InRange(5, 6), "the five broken ones, and the one to repair until it is");
         Assert.That(health.GetProperty("checks").GetProperty("index").GetProperty("data").GetProperty("executions_with_problems").GetInt32(), Is.EqualTo(withProblems));
@@ -151,9 +138,9 @@ public class OddInputTests
     [Test]
     public async Task Leftover_wal_files_neither_stall_the_rescans_nor_confuse_the_summary()
     {
-        var dir = Path.Combine(_dataDir, "execution", DemoDataGenerator.Users[2].FolderName, _odd["leftover-wal"]);
+        var dir = Path.Combine(DataDir, "execution", DemoDataGenerator.Users[2].FolderName, _odd["leftover-wal"]);
         Assert.That(File.Exists(Path.Combine(dir, "sqlite3.db-shm")), "the reader left -shm behind");
-        async Task<string> LastScan() => (await _client.GetJson("/health/ready"))
+        async Task<string> LastScan() => (await Client.GetJson("/health/ready"))
             .GetProperty("checks").GetProperty("index").GetProperty("data").GetProperty("last_scan_at").ToString();
         for (var i = 0; i < 2; i++)
         {
@@ -179,7 +166,7 @@ public class OddInputTests
     public async Task A_repaired_database_is_picked_up_by_the_next_rescan()
     {
         var fid = _odd["to-repair"];
-        var path = Path.Combine(_dataDir, "execution", DemoDataGenerator.Users[2].FolderName, fid, "sqlite3.db");
+        var path = Path.Combine(DataDir, "execution", DemoDataGenerator.Users[2].FolderName, fid, "sqlite3.db");
         File.Delete(path);
         using (var db = Create(path, withMonitor: true))
         {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
+using Kodosumi.TestSupport;
 using Kodosumi.Tests.Support;
 
 namespace Kodosumi.Tests.Integration;
@@ -13,11 +14,8 @@ namespace Kodosumi.Tests.Integration;
 /// Everyone who can see such an execution must still get answers, never a 500.
 /// </summary>
 [Category("Integration")]
-public class OddTimestampTests
+public class OddTimestampTests : InProcessHostTest
 {
-    string _dataDir = "";
-    IndexerHost _host = null!;
-    HttpClient _client = null!;
     string _infiniteFid = "";
     double _inSeconds;
     const int Executions = 4;
@@ -25,12 +23,11 @@ public class OddTimestampTests
     [OneTimeSetUp]
     public async Task WriteExecutions()
     {
-        _dataDir = TempDirs.Create("kodo-odd-time");
-        new DemoDataGenerator(new DemoOptions { Executions = 0 }).Generate(_dataDir);
+        CreateDataDir("kodo-odd-time", new DemoOptions { Executions = 0 });
         var random = new Random(7);
         var now = DateTimeOffset.UtcNow;
         SqliteCliWriter Open(string fid) =>
-            SqliteCliWriter.Open(Path.Combine(_dataDir, "execution", DemoDataGenerator.Users[1].FolderName, fid, "sqlite3.db"));
+            SqliteCliWriter.Open(Path.Combine(DataDir, "execution", DemoDataGenerator.Users[1].FolderName, fid, "sqlite3.db"));
         _inSeconds = now.ToUnixTimeMilliseconds() / 1000.0;
         foreach (var scale in new[] { 1.0, 1e3, 1e6 })
         {
@@ -45,16 +42,7 @@ public class OddTimestampTests
             writer.Run("INSERT INTO monitor (timestamp, kind, message) VALUES (9e999, 'error', 'boom');");
             writer.Run("INSERT INTO monitor (timestamp, kind, message) VALUES (-9e999, 'status', 'finished');");
         }
-        _host = new IndexerHost(_dataDir);
-        _client = await _host.StartAsync();
-    }
-
-    [OneTimeTearDown]
-    public void Stop()
-    {
-        _client.Dispose();
-        _host.Dispose();
-        TempDirs.Delete(_dataDir);
+        await StartHostAsync();
     }
 
     [TestCase("")]
@@ -63,7 +51,7 @@ public class OddTimestampTests
     [TestCase("&bucket=day&tz=Pacific/Kiritimati")]
     public async Task The_timeline_answers_and_counts_every_execution(string query)
     {
-        var response = await _client.GetAsync("/api/dashboard/timeline?hours=999999" + query);
+        var response = await Client.GetAsync("/api/dashboard/timeline?hours=999999" + query);
         var body = await response.Content.ReadAsStringAsync();
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), body);
         var json = JsonDocument.Parse(body).RootElement;
@@ -84,14 +72,14 @@ public class OddTimestampTests
     [TestCase("running-agents/export?hours=999999&format=csv")]
     public async Task Answers_showing_an_infinite_timestamp_are_not_500(string path)
     {
-        var response = await _client.GetAsync("/api/dashboard/" + path);
+        var response = await Client.GetAsync("/api/dashboard/" + path);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
     }
 
     [Test]
     public async Task Details_of_an_execution_with_an_infinite_timestamp_show_it_as_null()
     {
-        var details = await _client.GetJson($"/api/dashboard/execution/{_infiniteFid}/details");
+        var details = await Client.GetJson($"/api/dashboard/execution/{_infiniteFid}/details");
         var events = details.GetProperty("events").EnumerateArray().ToList();
         // In time order, as Kodosumi sends them: -inf, the finite one, +inf.
         Assert.That(events.Select(e => e.GetProperty("timestamp").ValueKind), Is.EqualTo(new[] { JsonValueKind.Null, JsonValueKind.Number, JsonValueKind.Null }));
@@ -101,11 +89,11 @@ public class OddTimestampTests
     [Test]
     public async Task A_cursor_after_an_infinite_runtime_reaches_the_next_page()
     {
-        var first = await _client.GetJson("/api/dashboard/running-agents?hours=999999&sort=runtime&order=desc&limit=1");
+        var first = await Client.GetJson("/api/dashboard/running-agents?hours=999999&sort=runtime&order=desc&limit=1");
         Assert.That(first.GetProperty("agents")[0].Str("fid"), Is.EqualTo(_infiniteFid));
         Assert.That(first.GetProperty("agents")[0].GetProperty("runtime").ValueKind, Is.EqualTo(JsonValueKind.Null));
         var cursor = Uri.EscapeDataString(first.Str("next_cursor"));
-        var second = await _client.GetJson($"/api/dashboard/running-agents?hours=999999&sort=runtime&order=desc&limit=1&cursor={cursor}");
+        var second = await Client.GetJson($"/api/dashboard/running-agents?hours=999999&sort=runtime&order=desc&limit=1&cursor={cursor}");
         Assert.That(second.GetProperty("agents")[0].Str("fid"), Is.Not.EqualTo(_infiniteFid));
     }
 }

@@ -14,10 +14,8 @@ namespace Kodosumi.Tests.Integration;
 
 /// <summary>The generated OpenAPI document against what the app really maps.</summary>
 [Category("Integration")]
-public partial class OpenApiTests
+public partial class OpenApiTests : InProcessHostTest
 {
-    string _dataDir = "";
-    IndexerHost _host = null!;
     JsonElement _document;
     Microsoft.OpenApi.Models.OpenApiDocument _parsed = null!;
     Microsoft.OpenApi.Readers.OpenApiDiagnostic _diagnostic = null!;
@@ -25,11 +23,9 @@ public partial class OpenApiTests
     [OneTimeSetUp]
     public async Task Start()
     {
-        _dataDir = TempDirs.Create("kodo-openapi");
-        new DemoDataGenerator(new DemoOptions { Executions = 3, Seed = 2 }).Generate(_dataDir);
-        _host = new IndexerHost(_dataDir);
-        (await _host.StartAsync()).Dispose();
-        using var anonymous = _host.CreateClient();
+        CreateDataDir("kodo-openapi", new DemoOptions { Executions = 3, Seed = 2 });
+        await StartHostAsync();
+        using var anonymous = Host.CreateClient();
         var response = await anonymous.GetAsync("/openapi/v1.json");
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the document needs no token");
         var text = await response.Content.ReadAsStringAsync();
@@ -37,16 +33,9 @@ public partial class OpenApiTests
         _parsed = new Microsoft.OpenApi.Readers.OpenApiStringReader().Read(text, out _diagnostic);
     }
 
-    [OneTimeTearDown]
-    public void Stop()
-    {
-        _host.Dispose();
-        TempDirs.Delete(_dataDir);
-    }
-
     /// <summary>Every route the app maps for an API (not the HTML pages, which opt out), with its methods.</summary>
     List<(string Path, string Method, Endpoint Endpoint)> MappedApi() =>
-        _host.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+        Host.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .Where(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.IExcludeFromDescriptionMetadata>() is not { ExcludeFromDescription: true })
             .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["GET"])
                 .Where(m => m != "HEAD")

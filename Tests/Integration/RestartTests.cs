@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Kodosumi.Shared.Demo;
+using Kodosumi.TestSupport;
 using Kodosumi.Tests.Support;
 
 namespace Kodosumi.Tests.Integration;
@@ -11,87 +12,71 @@ public class RestartTests
     [Test]
     public async Task A_restart_reuses_the_index_and_folds_only_new_rows()
     {
-        var dataDir = TempDirs.Create("kodo-restart");
-        var indexDir = TempDirs.Create("kodo-restart-index");
-        try
+        using var folders = ServiceFolders.Create("kodo-restart");
+        var (dataDir, indexDir) = folders;
+        new DemoDataGenerator(new DemoOptions { Executions = 25, Seed = 5 }).Generate(dataDir);
+        var indexPath = Path.Combine(indexDir, "index.db");
+        var expected = Recount.All(Path.Combine(dataDir, "execution"));
+
+        using (var first = new IndexerHost(dataDir, indexPath))
+        using (var client = await first.StartAsync())
+            Assert.That(Data(await client.GetJson("/health/ready")).GetProperty("folded_since_start").GetInt32(), Is.EqualTo(25));
+
+        // While the service is down, one execution gets two more events.
+        var changed = expected[0];
+        using (var writer = SqliteCliWriter.Open(Path.Combine(dataDir, "execution", changed.UserId, changed.Fid, "sqlite3.db")))
         {
-            new DemoDataGenerator(new DemoOptions { Executions = 25, Seed = 5 }).Generate(dataDir);
-            var indexPath = Path.Combine(indexDir, "index.db");
-            var expected = Recount.All(Path.Combine(dataDir, "execution"));
-
-            using (var first = new IndexerHost(dataDir, indexPath))
-            using (var client = await first.StartAsync())
-                Assert.That(Data(await client.GetJson("/health/ready")).GetProperty("folded_since_start").GetInt32(), Is.EqualTo(25));
-
-            // While the service is down, one execution gets two more events.
-            var changed = expected[0];
-            using (var writer = SqliteCliWriter.Open(Path.Combine(dataDir, "execution", changed.UserId, changed.Fid, "sqlite3.db")))
-            {
-                writer.Append("stdout", "after the restart", changed.Last + 1);
-                writer.Append("status", "finished", changed.Last + 2);
-            }
-
-            using var second = new IndexerHost(dataDir, indexPath);
-            using var again = await second.StartAsync();
-            var data = Data(await again.GetJson("/health/ready"));
-            Assert.That(data.GetProperty("executions_indexed").GetInt32(), Is.EqualTo(25));
-            Assert.That(data.GetProperty("folded_since_start").GetInt32(), Is.EqualTo(1), "only the changed execution is folded again");
-            var row = (await again.GetJson($"/api/dashboard/execution/{changed.Fid}/details?limit=1")).GetProperty("metadata");
-            Assert.That(row.GetProperty("event_count").GetInt64(), Is.EqualTo(changed.Events + 2), "the new rows are counted once");
-            Assert.That(row.Str("status"), Is.EqualTo("finished"));
-            Assert.That(row.GetProperty("error_count").GetInt32(), Is.EqualTo(changed.Errors));
+            writer.Append("stdout", "after the restart", changed.Last + 1);
+            writer.Append("status", "finished", changed.Last + 2);
         }
-        finally
-        {
-            TempDirs.Delete(dataDir);
-            TempDirs.Delete(indexDir);
-        }
+
+        using var second = new IndexerHost(dataDir, indexPath);
+        using var again = await second.StartAsync();
+        var data = Data(await again.GetJson("/health/ready"));
+        Assert.That(data.GetProperty("executions_indexed").GetInt32(), Is.EqualTo(25));
+        Assert.That(data.GetProperty("folded_since_start").GetInt32(), Is.EqualTo(1), "only the changed execution is folded again");
+        var row = (await again.GetJson($"/api/dashboard/execution/{changed.Fid}/details?limit=1")).GetProperty("metadata");
+        Assert.That(row.GetProperty("event_count").GetInt64(), Is.EqualTo(changed.Events + 2), "the new rows are counted once");
+        Assert.That(row.Str("status"), Is.EqualTo("finished"));
+        Assert.That(row.GetProperty("error_count").GetInt32(), Is.EqualTo(changed.Errors));
     }
 
     [TestCase("truncated")]
     [TestCase("garbage")]
     public async Task A_damaged_index_is_moved_aside_and_rebuilt_from_the_execution_databases(string damage)
     {
-        var dataDir = TempDirs.Create("kodo-damaged");
-        var indexDir = TempDirs.Create("kodo-damaged-index");
-        try
-        {
-            new DemoDataGenerator(new DemoOptions { Executions = 30, Seed = 8 }).Generate(dataDir);
-            var indexPath = Path.Combine(indexDir, "index.db");
-            using (var first = new IndexerHost(dataDir, indexPath))
-                (await first.StartAsync()).Dispose();
+        using var folders = ServiceFolders.Create("kodo-damaged");
+        var (dataDir, indexDir) = folders;
+        new DemoDataGenerator(new DemoOptions { Executions = 30, Seed = 8 }).Generate(dataDir);
+        var indexPath = Path.Combine(indexDir, "index.db");
+        using (var first = new IndexerHost(dataDir, indexPath))
+            (await first.StartAsync()).Dispose();
 
-            var bytes = await File.ReadAllBytesAsync(indexPath);
-            // Garbage over every page, header included, cannot be read; a cut file may read as less than it
-            // held, which must not show fewer errors or executions than the databases say.
-            // The cut is relative: how much of the index sits in the data file (not its log) varies.
-            if (damage == "truncated")
-                bytes = bytes[..(bytes.Length * 2 / 3)];
-            else
-                Random.Shared.NextBytes(bytes);
-            await File.WriteAllBytesAsync(indexPath, bytes);
+        var bytes = await File.ReadAllBytesAsync(indexPath);
+        // Garbage over every page, header included, cannot be read; a cut file may read as less than it
+        // held, which must not show fewer errors or executions than the databases say.
+        // The cut is relative: how much of the index sits in the data file (not its log) varies.
+        if (damage == "truncated")
+            bytes = bytes[..(bytes.Length * 2 / 3)];
+        else
+            Random.Shared.NextBytes(bytes);
+        await File.WriteAllBytesAsync(indexPath, bytes);
 
-            using var second = new IndexerHost(dataDir, indexPath);
-            using var client = await second.StartAsync();
-            var data = Data(await client.GetJson("/health/ready"));
-            Assert.That(data.GetProperty("executions_indexed").GetInt32(), Is.EqualTo(30));
-            if (damage == "garbage")
-            {
-                Assert.That(data.GetProperty("folded_since_start").GetInt32(), Is.EqualTo(30), "rebuilt from the sources");
-                Assert.That(Directory.GetFiles(indexDir, "index.db.broken-*"), Is.Not.Empty, "the damaged file is kept aside");
-            }
-            var expected = Recount.All(Path.Combine(dataDir, "execution"));
-            var stats = await client.GetJson("/api/dashboard/agent-stats");
-            Assert.That(stats.GetProperty("by_status").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32()),
-                Is.EquivalentTo(expected.CountBy(e => e.Status)));
-            var errors = await client.GetJson("/api/dashboard/errors?hours=999999&limit=5000");
-            Assert.That(errors.GetProperty("total").GetInt32(), Is.EqualTo(expected.Sum(e => e.Errors)));
-        }
-        finally
+        using var second = new IndexerHost(dataDir, indexPath);
+        using var client = await second.StartAsync();
+        var data = Data(await client.GetJson("/health/ready"));
+        Assert.That(data.GetProperty("executions_indexed").GetInt32(), Is.EqualTo(30));
+        if (damage == "garbage")
         {
-            TempDirs.Delete(dataDir);
-            TempDirs.Delete(indexDir);
+            Assert.That(data.GetProperty("folded_since_start").GetInt32(), Is.EqualTo(30), "rebuilt from the sources");
+            Assert.That(Directory.GetFiles(indexDir, "index.db.broken-*"), Is.Not.Empty, "the damaged file is kept aside");
         }
+        var expected = Recount.All(Path.Combine(dataDir, "execution"));
+        var stats = await client.GetJson("/api/dashboard/agent-stats");
+        Assert.That(stats.GetProperty("by_status").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32()),
+            Is.EquivalentTo(expected.CountBy(e => e.Status)));
+        var errors = await client.GetJson("/api/dashboard/errors?hours=999999&limit=5000");
+        Assert.That(errors.GetProperty("total").GetInt32(), Is.EqualTo(expected.Sum(e => e.Errors)));
     }
 
     static JsonElement Data(JsonElement health) => health.GetProperty("checks").GetProperty("index").GetProperty("data");

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
+using Kodosumi.TestSupport;
 using Kodosumi.Tests.Support;
 
 namespace Kodosumi.Tests.Integration;
@@ -11,15 +12,12 @@ namespace Kodosumi.Tests.Integration;
 /// by an earlier writer) show a new row as soon as a separate writer commits it, without waiting for a rescan.
 /// </summary>
 [Category("Integration")]
-public class ResumedExecutionTests
+public class ResumedExecutionTests : InProcessHostTest
 {
     const string Api = "/api/dashboard";
     /// <summary>Far below the rescan interval (10 minutes here): only a watcher can be this quick.</summary>
     static readonly TimeSpan Soon = TimeSpan.FromSeconds(10);
 
-    string _dataDir = "";
-    IndexerHost _host = null!;
-    HttpClient _client = null!;
     readonly List<SqliteCliWriter> _earlierWriters = [];
     readonly Dictionary<string, string> _quiet = new();
     string _finishedLongAgo = "";
@@ -27,9 +25,8 @@ public class ResumedExecutionTests
     [OneTimeSetUp]
     public async Task Start()
     {
-        _dataDir = TempDirs.Create("kodo-resumed");
-        new DemoDataGenerator(new DemoOptions { Executions = 10, Seed = 8 }).Generate(_dataDir);
-        var userDir = Path.Combine(_dataDir, "execution", DemoDataGenerator.Users[2].FolderName);
+        CreateDataDir("kodo-resumed", new DemoOptions { Executions = 10, Seed = 8 });
+        var userDir = Path.Combine(DataDir, "execution", DemoDataGenerator.Users[2].FolderName);
         var days = 2;
         foreach (var status in new[] { "running", "awaiting", "starting", "" })
         {
@@ -54,22 +51,19 @@ public class ResumedExecutionTests
             writer.Append("status", "running", finishedAt.ToUnixTimeMilliseconds() / 1000.0);
             writer.Append("status", "finished", finishedAt.ToUnixTimeMilliseconds() / 1000.0 + 60);
         }
-        _host = new IndexerHost(_dataDir, rescan: TimeSpan.FromMinutes(10));
-        _client = await _host.StartAsync();
+        await StartHostAsync(rescan: TimeSpan.FromMinutes(10));
     }
 
     [OneTimeTearDown]
     public void Stop()
     {
         foreach (var writer in _earlierWriters) writer.Dispose();
-        _client.Dispose();
-        _host.Dispose();
-        TempDirs.Delete(_dataDir);
+        StopHost();
     }
 
     async Task<JsonElement> Row(string fid)
     {
-        var response = await _client.GetAsync($"{Api}/execution/{fid}/details?limit=1");
+        var response = await Client.GetAsync($"{Api}/execution/{fid}/details?limit=1");
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("metadata");
     }
@@ -83,7 +77,7 @@ public class ResumedExecutionTests
             var before = await Row(fid);
             Assert.That(before.Str("status"), Is.EqualTo(status), "indexed as it was");
             var events = before.GetProperty("event_count").GetInt32();
-            var path = Path.Combine(_host.ExecutionRoot, DemoDataGenerator.Users[2].FolderName, fid, "sqlite3.db");
+            var path = Path.Combine(Host.ExecutionRoot, DemoDataGenerator.Users[2].FolderName, fid, "sqlite3.db");
             using var writer = SqliteCliWriter.Open(path);
             writer.Append("status", "finished");
             await Wait.Until(async () => await Row(fid) is var row && row.Str("status") == "finished" && row.GetProperty("event_count").GetInt32() == events + 1,
@@ -94,14 +88,14 @@ public class ResumedExecutionTests
     [Test]
     public async Task A_finished_execution_is_not_kept_watched()
     {
-        var health = await _client.GetJson("/health/ready");
+        var health = await Client.GetJson("/health/ready");
         var watched = health.GetProperty("checks").GetProperty("index").GetProperty("data").GetProperty("watched_folders").GetInt32();
-        var rows = (await _client.GetJson($"{Api}/running-agents?hours=999999")).GetProperty("agents").EnumerateArray().ToList();
+        var rows = (await Client.GetJson($"{Api}/running-agents?hours=999999")).GetProperty("agents").EnumerateArray().ToList();
         var live = rows.Count(r => r.Str("status") is not ("finished" or "error"));
         // A finished one stays watched a few minutes after its last event.
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var justFinished = rows.Count(r => r.Str("status") is "finished" or "error" && r.NumOrNull("end_time") > now - 6 * 60);
-        var users = Directory.GetDirectories(_host.ExecutionRoot).Length;
+        var users = Directory.GetDirectories(Host.ExecutionRoot).Length;
         Assert.That((await Row(_finishedLongAgo)).Str("status"), Is.EqualTo("finished"));
         Assert.That(live, Is.GreaterThanOrEqualTo(_quiet.Count));
         // The root, the user folders and each unfinished execution; the one finished days ago is not among them.

@@ -9,30 +9,17 @@ namespace Kodosumi.Tests.Integration;
 /// slice of all matches) and <c>by_status</c> (matches per status, for the statistic boxes).
 /// </summary>
 [Category("Integration")]
-public class RunningAgentsSortTests
+public class RunningAgentsSortTests : InProcessHostTest
 {
     const string Api = "/api/dashboard/running-agents";
-    string _dataDir = "";
-    IndexerHost _host = null!;
-    HttpClient _client = null!;
     List<Expected> _expected = [];
 
     [OneTimeSetUp]
     public async Task StartOnGeneratedData()
     {
-        _dataDir = TempDirs.Create("kodo-sort");
-        new DemoDataGenerator(new DemoOptions { Executions = 90, Seed = 21, LargeResultEvery = 0 }).Generate(_dataDir);
-        _expected = Recount.All(Path.Combine(_dataDir, "execution"));
-        _host = new IndexerHost(_dataDir);
-        _client = await _host.StartAsync();
-    }
-
-    [OneTimeTearDown]
-    public void Stop()
-    {
-        _client.Dispose();
-        _host.Dispose();
-        TempDirs.Delete(_dataDir);
+        CreateDataDir("kodo-sort", new DemoOptions { Executions = 90, Seed = 21, LargeResultEvery = 0 });
+        _expected = Recount.All(ExecutionRoot);
+        await StartHostAsync();
     }
 
     async Task<List<string>> AllFids(string sort)
@@ -40,7 +27,7 @@ public class RunningAgentsSortTests
         var fids = new List<string>();
         for (var offset = 0; offset < _expected.Count; offset += 25)
         {
-            var page = await _client.GetJson($"{Api}?hours=999999&limit=25&offset={offset}&sort={sort}");
+            var page = await Client.GetJson($"{Api}?hours=999999&limit=25&offset={offset}&sort={sort}");
             fids.AddRange(page.GetProperty("agents").EnumerateArray().Select(r => r.Str("fid")));
         }
         return fids;
@@ -80,7 +67,7 @@ public class RunningAgentsSortTests
     [Test]
     public async Task By_status_counts_the_matches_of_the_filters()
     {
-        var json = await _client.GetJson($"{Api}?hours=999999&limit=1&user={DemoDataGenerator.Users[1].FolderName}");
+        var json = await Client.GetJson($"{Api}?hours=999999&limit=1&user={DemoDataGenerator.Users[1].FolderName}");
         var expected = _expected.Where(e => e.UserId == DemoDataGenerator.Users[1].FolderName)
             .GroupBy(e => e.Status).ToDictionary(g => g.Key, g => g.Count());
         var actual = json.GetProperty("by_status").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
@@ -91,7 +78,7 @@ public class RunningAgentsSortTests
     [Test]
     public async Task An_unknown_sort_column_gets_400_naming_it()
     {
-        var response = await _client.GetAsync($"{Api}?sort=password");
+        var response = await Client.GetAsync($"{Api}?sort=password");
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(await response.Content.ReadAsStringAsync(), Does.Contain("sort"));
     }

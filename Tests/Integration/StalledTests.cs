@@ -7,6 +7,7 @@ using Kodosumi.Api.Hosting;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
+using Kodosumi.TestSupport;
 using Kodosumi.Shared.Model;
 using Kodosumi.Tests.Auth;
 using Kodosumi.Tests.Support;
@@ -23,7 +24,7 @@ namespace Kodosumi.Tests.Integration;
 /// the metric, answers kept under an ETag, and the live stream's <c>stalled</c> and <c>status</c> events.
 /// </summary>
 [Category("Integration")]
-public class StalledTests
+public class StalledTests : InProcessHostTest
 {
     const string Dashboard = "/api/dashboard";
     const double After = 30 * 60;
@@ -33,10 +34,6 @@ public class StalledTests
 
     readonly MovableClock _clock = new();
     readonly WebhookReceiver _receiver = new();
-    string _dataDir = "";
-    IndexerHost _host = null!;
-    WebApplicationFactory<Program> _factory = null!;
-    HttpClient _client = null!;
     /// <summary>Running, silent for 20 minutes: stalls when the clock moves 15 minutes on.</summary>
     string _silent = "";
     /// <summary>Starting, silent for 45 minutes: stalled from the start.</summary>
@@ -46,14 +43,11 @@ public class StalledTests
     /// <summary>Running, silent for 20 minutes, and written to by the stream's test (so no other test relies on it).</summary>
     string _wakes = "";
 
-    string Root => Path.Combine(_dataDir, "execution");
-
     [OneTimeSetUp]
     public async Task Start()
     {
-        _dataDir = TempDirs.Create("kodo-stalled");
         var now = DateTimeOffset.UtcNow;
-        new DemoDataGenerator(new DemoOptions { Executions = 300, Seed = 31, LargeResultEvery = 0, Now = now }).Generate(_dataDir);
+        CreateDataDir("kodo-stalled", new DemoOptions { Executions = 300, Seed = 31, LargeResultEvery = 0, Now = now });
         RemoveNearTheLines(now);
         var t = now.ToUnixTimeMilliseconds() / 1000.0;
         _silent = Write(DemoDataGenerator.Users[1].FolderName, t - 3600, t - 20 * 60, "running", 1);
@@ -61,25 +55,20 @@ public class StalledTests
         _fresh = Write(DemoDataGenerator.Users[1].FolderName, t - 600, t - 60, "running", 3);
         _waiting = Write(DemoDataGenerator.Users[2].FolderName, t - 9000, t - 7200, "awaiting", 4);
         _wakes = Write(DemoDataGenerator.Users[1].FolderName, t - 3500, t - 20 * 60, "running", 5);
-        _host = new IndexerHost(_dataDir, settings: new Dictionary<string, string?>
+        await StartHostAsync(settings: new Dictionary<string, string?>
         {
             ["Dashboard:StalledCheckInterval"] = "00:00:00.200",
             ["Stream:HeartbeatInterval"] = "00:00:00.300",
             ["Alerts:Webhooks:0:Url"] = _receiver.Url("stalled"),
             ["Alerts:Webhooks:0:Events"] = "stalled",
-        });
-        _factory = _host.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(_clock)));
-        _client = await _host.StartAsync(_factory);
+        }, reconfigure: host => host.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(_clock))));
     }
 
     [OneTimeTearDown]
     public void Stop()
     {
-        _client.Dispose();
-        _factory.Dispose();
-        _host.Dispose();
+        StopHost();
         _receiver.Dispose();
-        TempDirs.Delete(_dataDir);
     }
 
     [SetUp]
@@ -88,18 +77,18 @@ public class StalledTests
     /// <summary>Generated runs whose silence ends near a line a test checks would flip while it runs: they are removed.</summary>
     void RemoveNearTheLines(DateTimeOffset now)
     {
-        foreach (var e in Recount.All(Root))
+        foreach (var e in Recount.All(ExecutionRoot))
         {
             if (e.Status is not ("running" or "starting") || e.Last is not { } last) continue;
             if (Moves.Any(m => Math.Abs(last - (now + m).ToUnixTimeSeconds() + After) < Margin.TotalSeconds))
-                Directory.Delete(Path.Combine(Root, e.UserId, e.Fid), recursive: true);
+                Directory.Delete(Path.Combine(ExecutionRoot, e.UserId, e.Fid), recursive: true);
         }
     }
 
     string Write(string user, double created, double last, string status, int seed)
     {
         var fid = Fids.New(DateTimeOffset.FromUnixTimeMilliseconds((long)(created * 1000)), new Random(seed));
-        using var writer = SqliteCliWriter.Open(Path.Combine(Root, user, fid, "sqlite3.db"));
+        using var writer = SqliteCliWriter.Open(Path.Combine(ExecutionRoot, user, fid, "sqlite3.db"));
         writer.Append("status", "starting", created);
         writer.Append("meta", """{"dict": {"summary": "Stall Probe"}}""", created + 1);
         if (status != "starting") writer.Append("status", status, last);
@@ -110,7 +99,7 @@ public class StalledTests
 
     /// <summary>What the files say is stalled at the clock's now.</summary>
     HashSet<string> ExpectedStalled() =>
-        Recount.All(Root).Where(e => e.Status is "running" or "starting" && e.Last < _clock.UnixNow - After).Select(e => e.Fid).ToHashSet();
+        Recount.All(ExecutionRoot).Where(e => e.Status is "running" or "starting" && e.Last < _clock.UnixNow - After).Select(e => e.Fid).ToHashSet();
 
     static List<JsonElement> Rows(JsonElement json, string list) => json.GetProperty(list).EnumerateArray().ToList();
 
@@ -123,7 +112,7 @@ public class StalledTests
         {
             _clock.Ahead = move;
             var expected = ExpectedStalled();
-            var rows = Rows(await _client.GetJson($"{Dashboard}/running-agents?hours=999999"), "agents");
+            var rows = Rows(await Client.GetJson($"{Dashboard}/running-agents?hours=999999"), "agents");
             Assert.That(FidsOf(rows.Where(r => r.GetProperty("stalled").GetBoolean())), Is.EquivalentTo(expected), $"{move} ahead");
             Assert.That(expected, Does.Contain(_dead), "starting and silent for 45 minutes");
             Assert.That(expected, Does.Not.Contain(_waiting), "awaiting a person is no stall");
@@ -135,7 +124,7 @@ public class StalledTests
     [Test]
     public async Task An_answer_kept_under_its_etag_is_not_reused_once_the_clock_has_left_its_window_slot()
     {
-        var first = await _client.GetAsync($"{Dashboard}/running-agents?hours=999999&stalled=true");
+        var first = await Client.GetAsync($"{Dashboard}/running-agents?hours=999999&stalled=true");
         var etag = first.Headers.ETag;
         Assert.That(etag, Is.Not.Null);
         Assert.That(FidsOf(Rows(JsonDocument.Parse(await first.Content.ReadAsStringAsync()).RootElement, "agents")), Does.Not.Contain(_silent));
@@ -143,7 +132,7 @@ public class StalledTests
         _clock.Ahead = TimeSpan.FromMinutes(15);
         var request = new HttpRequestMessage(HttpMethod.Get, $"{Dashboard}/running-agents?hours=999999&stalled=true");
         request.Headers.IfNoneMatch.Add(etag!);
-        var again = await _client.SendAsync(request);
+        var again = await Client.SendAsync(request);
         Assert.That(again.StatusCode, Is.EqualTo(HttpStatusCode.OK), "a 304 would keep the list without the run that stalled since");
         Assert.That(FidsOf(Rows(JsonDocument.Parse(await again.Content.ReadAsStringAsync()).RootElement, "agents")), Does.Contain(_silent));
     }
@@ -152,35 +141,35 @@ public class StalledTests
     public async Task The_stalled_filter_and_counts_agree_with_the_recount_everywhere()
     {
         var expected = ExpectedStalled();
-        var all = Recount.All(Root);
+        var all = Recount.All(ExecutionRoot);
         var notStalled = all.Select(e => e.Fid).Where(f => !expected.Contains(f)).ToHashSet();
         Assert.That(expected, Has.Count.GreaterThan(1));
 
-        Assert.That(FidsOf(Rows(await _client.GetJson($"{Dashboard}/running-agents?hours=999999&stalled=true"), "agents")), Is.EquivalentTo(expected));
-        Assert.That(FidsOf(Rows(await _client.GetJson($"{Dashboard}/running-agents?hours=999999&stalled=false"), "agents")), Is.EquivalentTo(notStalled));
-        Assert.That(FidsOf(Rows(await _client.GetJson($"{Dashboard}/running-agents?hours=999999&stalled=true&status=starting"), "agents")),
+        Assert.That(FidsOf(Rows(await Client.GetJson($"{Dashboard}/running-agents?hours=999999&stalled=true"), "agents")), Is.EquivalentTo(expected));
+        Assert.That(FidsOf(Rows(await Client.GetJson($"{Dashboard}/running-agents?hours=999999&stalled=false"), "agents")), Is.EquivalentTo(notStalled));
+        Assert.That(FidsOf(Rows(await Client.GetJson($"{Dashboard}/running-agents?hours=999999&stalled=true&status=starting"), "agents")),
             Is.EquivalentTo(expected.Where(f => all.Single(e => e.Fid == f).Status == "starting")));
 
-        var export = await _client.GetStringAsync($"{Dashboard}/running-agents/export?format=ndjson&hours=999999&stalled=true");
+        var export = await Client.GetStringAsync($"{Dashboard}/running-agents/export?format=ndjson&hours=999999&stalled=true");
         Assert.That(export.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Str("fid")),
             Is.EquivalentTo(expected));
 
-        var timeline = await _client.GetJson($"{Dashboard}/timeline?hours=999999&stalled=true");
+        var timeline = await Client.GetJson($"{Dashboard}/timeline?hours=999999&stalled=true");
         Assert.That(FidsOf(Rows(timeline, "executions")), Is.EquivalentTo(expected));
         Assert.That(timeline.GetProperty("buckets").EnumerateArray().Sum(b => b.GetProperty("total").GetInt32()), Is.EqualTo(expected.Count));
 
-        var agents = await _client.GetJson($"{Dashboard}/agents");
+        var agents = await Client.GetJson($"{Dashboard}/agents");
         var stalledPerAgent = all.Where(e => expected.Contains(e.Fid)).CountBy(e => e.AgentName).ToDictionary();
         Assert.That(Rows(agents, "agents").Where(a => a.GetProperty("stalled").GetInt32() > 0)
             .ToDictionary(a => a.Str("agent_name"), a => a.GetProperty("stalled").GetInt32()), Is.EquivalentTo(stalledPerAgent));
-        Assert.That((await _client.GetJson($"{Dashboard}/agents?stalled=true")).GetProperty("total").GetInt32(), Is.EqualTo(expected.Count));
+        Assert.That((await Client.GetJson($"{Dashboard}/agents?stalled=true")).GetProperty("total").GetInt32(), Is.EqualTo(expected.Count));
 
-        Assert.That((await _client.GetJson($"{Dashboard}/agent-stats")).GetProperty("stalled").GetInt32(), Is.EqualTo(expected.Count),
+        Assert.That((await Client.GetJson($"{Dashboard}/agent-stats")).GetProperty("stalled").GetInt32(), Is.EqualTo(expected.Count),
             "all time: the kept statistics with the stalled count of now");
-        var onlyStalled = await _client.GetJson($"{Dashboard}/agent-stats?stalled=true");
+        var onlyStalled = await Client.GetJson($"{Dashboard}/agent-stats?stalled=true");
         Assert.That(onlyStalled.GetProperty("total_executions").GetInt32(), Is.EqualTo(expected.Count));
         Assert.That(onlyStalled.GetProperty("stalled").GetInt32(), Is.EqualTo(expected.Count));
-        Assert.That((await _client.GetJson($"{Dashboard}/agent-stats?stalled=false")).GetProperty("stalled").GetInt32(), Is.Zero);
+        Assert.That((await Client.GetJson($"{Dashboard}/agent-stats?stalled=false")).GetProperty("stalled").GetInt32(), Is.Zero);
     }
 
     [Test]
@@ -190,7 +179,7 @@ public class StalledTests
         {
             _clock.Ahead = move;
             var expected = ExpectedStalled().Count;
-            var text = await _client.GetStringAsync("/metrics");
+            var text = await Client.GetStringAsync("/metrics");
             var line = text.Split('\n').Single(l => l.StartsWith("kodosumi_executions_stalled ", StringComparison.Ordinal));
             Assert.That(double.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture), Is.EqualTo(expected), $"{move} ahead");
         }
@@ -201,7 +190,7 @@ public class StalledTests
     [TestCase("agent-stats?stalled=yes")]
     public async Task A_stalled_filter_that_is_no_boolean_gets_400_naming_it(string query)
     {
-        var response = await _client.GetAsync($"{Dashboard}/{query}");
+        var response = await Client.GetAsync($"{Dashboard}/{query}");
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
         Assert.That(body.GetProperty("errors").EnumerateArray().Select(e => e.Str("name")), Does.Contain("stalled"));
@@ -226,12 +215,12 @@ public class StalledTests
         var stalled = await stream.Until((i, d) => i.EventType == IndexEvent.Stalled && d.Str("fid") == _wakes, "the silent run stalls");
         var data = JsonDocument.Parse(stalled.Data).RootElement;
         Assert.That(data.Str("status"), Is.EqualTo("running"));
-        Assert.That(data.GetProperty("timestamp").GetDouble(), Is.EqualTo(Recount.All(Root).Single(e => e.Fid == _wakes).Last!.Value).Within(1e-6),
+        Assert.That(data.GetProperty("timestamp").GetDouble(), Is.EqualTo(Recount.All(ExecutionRoot).Single(e => e.Fid == _wakes).Last!.Value).Within(1e-6),
             "the time of its latest event");
         Assert.That(stream.Received.Where(i => i.EventType == IndexEvent.Stalled).Select(i => JsonDocument.Parse(i.Data).RootElement.Str("fid")),
             Does.Not.Contain(_dead), "a run stalled before anyone watched did not cross the line now");
 
-        using (var writer = SqliteCliWriter.Open(Path.Combine(Root, DemoDataGenerator.Users[1].FolderName, _wakes, "sqlite3.db")))
+        using (var writer = SqliteCliWriter.Open(Path.Combine(ExecutionRoot, DemoDataGenerator.Users[1].FolderName, _wakes, "sqlite3.db")))
             writer.Append("action", """{"step": "alive again"}""", _clock.UnixNow);
         var moved = await stream.Until((i, d) => i.EventType == IndexEvent.StatusChanged && d.Str("fid") == _wakes, "the run moves again");
         var again = JsonDocument.Parse(moved.Data).RootElement;
@@ -251,8 +240,8 @@ public class StalledTests
     /// <summary>A client of the host with the moved clock (the one the service runs on), signed in as the operator.</summary>
     HttpClient OperatorClient()
     {
-        var client = _factory.CreateClient();
-        client.DefaultRequestHeaders.Add("KODOSUMI_API_KEY", TestJwt.For(IndexerHost.Operator, _host.Secret));
+        var client = Factory.CreateClient();
+        client.DefaultRequestHeaders.Add("KODOSUMI_API_KEY", TestJwt.For(IndexerHost.Operator, Host.Secret));
         return client;
     }
 }

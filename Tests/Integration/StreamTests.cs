@@ -4,6 +4,7 @@ using System.Text.Json;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
+using Kodosumi.TestSupport;
 using Kodosumi.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -14,43 +15,32 @@ namespace Kodosumi.Tests.Integration;
 /// the executions: status changes, new executions and errors arrive, filtered per user, resumable.
 /// </summary>
 [Category("Integration")]
-public class StreamTests
+public class StreamTests : InProcessHostTest
 {
     const string Stream = "/api/dashboard/stream";
     static readonly TimeSpan Soon = TimeSpan.FromSeconds(10);
     static readonly DemoUser Alice = DemoDataGenerator.Users[1];
     static readonly DemoUser Bob = DemoDataGenerator.Users[2];
-    string _dataDir = "";
-    IndexerHost _host = null!;
 
     [OneTimeSetUp]
     public async Task Start()
     {
-        _dataDir = TempDirs.Create("kodo-stream");
-        new DemoDataGenerator(new DemoOptions { Executions = 40, Seed = 5 }).Generate(_dataDir);
+        CreateDataDir("kodo-stream", new DemoOptions { Executions = 40, Seed = 5 });
         // Slow rescans (changes come from the watcher), a quick heartbeat, and a ring smaller than the
         // first scan's events, so an id from the start has already left it.
-        _host = new IndexerHost(_dataDir, rescan: TimeSpan.FromMinutes(10), settings: new Dictionary<string, string?>
+        await StartHostAsync(rescan: TimeSpan.FromMinutes(10), settings: new Dictionary<string, string?>
         {
             ["Stream:HeartbeatInterval"] = "00:00:00.300",
             ["Stream:BufferSize"] = "16",
             // Tests here write to executions that finished long ago: all of them stay watched.
             ["Indexer:WatchFinishedFor"] = "365.00:00:00",
         });
-        (await _host.StartAsync()).Dispose();
-    }
-
-    [OneTimeTearDown]
-    public void Stop()
-    {
-        _host.Dispose();
-        TempDirs.Delete(_dataDir);
     }
 
     /// <summary>One open stream, parsed with the runtime's own SSE parser.</summary>
     internal sealed class SseClient : IAsyncDisposable
     {
-        readonly HttpClient _client;
+        readonly HttpClient Client;
         readonly HttpResponseMessage _response;
         readonly SseParser<string> _parser;
         readonly IAsyncEnumerator<SseItem<string>> _items;
@@ -58,7 +48,7 @@ public class StreamTests
 
         SseClient(HttpClient client, HttpResponseMessage response, Stream body)
         {
-            _client = client;
+            Client = client;
             _response = response;
             _parser = SseParser.Create(body);
             _items = _parser.EnumerateAsync(_stop.Token).GetAsyncEnumerator(_stop.Token);
@@ -154,18 +144,18 @@ public class StreamTests
         {
             await _stop.CancelAsync();
             _response.Dispose();
-            _client.Dispose();
+            Client.Dispose();
             _stop.Dispose();
         }
     }
 
     Expected ExecutionOf(DemoUser user, string status) =>
-        Recount.All(_host.ExecutionRoot).First(e => e.UserId == user.FolderName && e.Status == status);
+        Recount.All(Host.ExecutionRoot).First(e => e.UserId == user.FolderName && e.Status == status);
 
     void Write(Expected e, string kind, string message)
     {
-        using var writer = SqliteCliWriter.Open(Path.Combine(_host.ExecutionRoot, e.UserId, e.Fid, "sqlite3.db"));
-        writer.Append(kind, message, Recount.One(Path.Combine(_host.ExecutionRoot, e.UserId, e.Fid)).Last + 1);
+        using var writer = SqliteCliWriter.Open(Path.Combine(Host.ExecutionRoot, e.UserId, e.Fid, "sqlite3.db"));
+        writer.Append(kind, message, Recount.One(Path.Combine(Host.ExecutionRoot, e.UserId, e.Fid)).Last + 1);
     }
 
     static bool IsEvent(SseItem<string> item, JsonElement data, string type, string fid) =>
@@ -174,8 +164,8 @@ public class StreamTests
     [Test]
     public async Task A_status_change_by_a_separate_writer_reaches_those_who_may_see_it()
     {
-        await using var admin = await SseClient.Open(_host, IndexerHost.Operator);
-        await using var alice = await SseClient.Open(_host, Alice.FolderName);
+        await using var admin = await SseClient.Open(Host, IndexerHost.Operator);
+        await using var alice = await SseClient.Open(Host, Alice.FolderName);
         var bobs = ExecutionOf(Bob, "finished");
         var hers = ExecutionOf(Alice, "finished");
 
@@ -198,9 +188,9 @@ public class StreamTests
     [Test]
     public async Task A_new_execution_is_announced()
     {
-        await using var admin = await SseClient.Open(_host, IndexerHost.Operator);
+        await using var admin = await SseClient.Open(Host, IndexerHost.Operator);
         var fid = Fids.New(DateTimeOffset.UtcNow, Random.Shared);
-        using (var writer = SqliteCliWriter.Open(Path.Combine(_host.ExecutionRoot, Alice.FolderName, fid, "sqlite3.db")))
+        using (var writer = SqliteCliWriter.Open(Path.Combine(Host.ExecutionRoot, Alice.FolderName, fid, "sqlite3.db")))
         {
             writer.Append("meta", """{"dict": {"summary": "Streamed Agent"}}""");
             writer.Append("status", "running");
@@ -208,16 +198,16 @@ public class StreamTests
         var item = await admin.Until((i, d) => IsEvent(i, d, IndexEvent.Execution, fid), "the new execution is announced");
         Assert.That(JsonDocument.Parse(item.Data).RootElement.GetProperty("agent_name").GetString(), Is.AnyOf("Streamed Agent", "Unknown"));
         // Folded whole before the next test opens its stream, which must hear nothing of this one.
-        await Wait.Until(() => Task.FromResult(_host.Services.GetRequiredService<ExecutionCatalog>().Find(fid)?.Status == "running"),
+        await Wait.Until(() => Task.FromResult(Host.Services.GetRequiredService<ExecutionCatalog>().Find(fid)?.Status == "running"),
             Soon, "the new execution's status is indexed");
     }
 
     [Test]
     public async Task An_infinite_timestamp_goes_out_as_null_and_the_stream_goes_on()
     {
-        await using var admin = await SseClient.Open(_host, IndexerHost.Operator);
+        await using var admin = await SseClient.Open(Host, IndexerHost.Operator);
         var odd = Fids.New(DateTimeOffset.UtcNow, Random.Shared);
-        using (var writer = SqliteCliWriter.Open(Path.Combine(_host.ExecutionRoot, Alice.FolderName, odd, "sqlite3.db")))
+        using (var writer = SqliteCliWriter.Open(Path.Combine(Host.ExecutionRoot, Alice.FolderName, odd, "sqlite3.db")))
         {
             writer.Append("status", "running");
             // SQLite keeps an overflowing REAL as infinity, which JSON cannot hold.
@@ -227,7 +217,7 @@ public class StreamTests
         Assert.That(JsonDocument.Parse(item.Data).RootElement.GetProperty("timestamp").ValueKind, Is.EqualTo(JsonValueKind.Null));
 
         var next = Fids.New(DateTimeOffset.UtcNow, Random.Shared);
-        using (var writer = SqliteCliWriter.Open(Path.Combine(_host.ExecutionRoot, Alice.FolderName, next, "sqlite3.db")))
+        using (var writer = SqliteCliWriter.Open(Path.Combine(Host.ExecutionRoot, Alice.FolderName, next, "sqlite3.db")))
             writer.Append("status", "running");
         await admin.Until((i, d) => IsEvent(i, d, IndexEvent.Execution, next), "the stream still runs");
     }
@@ -237,7 +227,7 @@ public class StreamTests
     {
         var e = ExecutionOf(Bob, "finished");
         string lastId;
-        await using (var first = await SseClient.Open(_host, IndexerHost.Operator))
+        await using (var first = await SseClient.Open(Host, IndexerHost.Operator))
         {
             Write(e, "status", "running");
             lastId = (await first.Until((i, d) => IsEvent(i, d, IndexEvent.StatusChanged, e.Fid), "the first change")).EventId!;
@@ -246,31 +236,31 @@ public class StreamTests
         // Written while no client listens.
         Write(e, "error", "missed failure");
         Write(e, "status", "error");
-        await Wait.Until(() => Task.FromResult(_host.Services.GetRequiredService<ExecutionCatalog>().Find(e.Fid)?.Status == "error"),
+        await Wait.Until(() => Task.FromResult(Host.Services.GetRequiredService<ExecutionCatalog>().Find(e.Fid)?.Status == "error"),
             Soon, "both writes are indexed");
 
-        await using var again = await SseClient.Open(_host, IndexerHost.Operator, lastId);
+        await using var again = await SseClient.Open(Host, IndexerHost.Operator, lastId);
         await again.Until((i, d) => IsEvent(i, d, IndexEvent.Error, e.Fid), "the missed error");
         await again.Until((i, d) => IsEvent(i, d, IndexEvent.StatusChanged, e.Fid) && d.GetProperty("status").GetString() == "error", "the missed status");
         Assert.That(again.Received.Select(i => i.EventType), Has.None.EqualTo("reset"));
 
         // The query parameter does the same for an EventSource opened anew.
-        await using var byQuery = await SseClient.Open(_host, IndexerHost.Operator, query: $"?last_event_id={lastId}");
+        await using var byQuery = await SseClient.Open(Host, IndexerHost.Operator, query: $"?last_event_id={lastId}");
         await byQuery.Until((i, d) => IsEvent(i, d, IndexEvent.Error, e.Fid), "the missed error, resumed by query");
     }
 
     [Test]
     public async Task An_id_the_ring_no_longer_holds_or_of_another_run_gets_a_reset()
     {
-        var epoch = _host.Services.GetRequiredService<IndexEvents>().Epoch;
-        await using (var tooOld = await SseClient.Open(_host, IndexerHost.Operator, $"{epoch}-1"))
+        var epoch = Host.Services.GetRequiredService<IndexEvents>().Epoch;
+        await using (var tooOld = await SseClient.Open(Host, IndexerHost.Operator, $"{epoch}-1"))
         {
             var reset = await tooOld.Until((i, _) => i.EventType == "reset", "a reset for an id older than the ring");
             Assert.That(tooOld.Received, Has.Count.EqualTo(1), "the reset comes first");
             Assert.That(reset.EventId, Does.StartWith(epoch + "-"));
         }
         var otherEpoch = epoch == "00000000" ? "00000001" : "00000000";
-        await using var otherRun = await SseClient.Open(_host, IndexerHost.Operator, $"{otherEpoch}-3");
+        await using var otherRun = await SseClient.Open(Host, IndexerHost.Operator, $"{otherEpoch}-3");
         await otherRun.Until((i, _) => i.EventType == "reset", "a reset for an id of another run");
     }
 
@@ -278,7 +268,7 @@ public class StreamTests
     [TestCase("last_event_id", "12x")]
     public async Task A_malformed_last_event_id_is_a_bad_request_naming_it(string where, string value)
     {
-        using var client = _host.ClientFor(IndexerHost.Operator);
+        using var client = Host.ClientFor(IndexerHost.Operator);
         var request = new HttpRequestMessage(HttpMethod.Get, where == "last_event_id" ? $"{Stream}?last_event_id={value}" : Stream);
         if (where == "Last-Event-ID") request.Headers.Add(where, value);
         var response = await client.SendAsync(request);
@@ -289,15 +279,15 @@ public class StreamTests
     [Test]
     public async Task The_stream_needs_a_token()
     {
-        using var anonymous = _host.CreateClient();
+        using var anonymous = Host.CreateClient();
         Assert.That((await anonymous.GetAsync(Stream, HttpCompletionOption.ResponseHeadersRead)).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
     }
 
     [Test]
     public async Task The_stream_ends_when_its_token_expires()
     {
-        using var client = _host.CreateClient();
-        client.DefaultRequestHeaders.Add("KODOSUMI_API_KEY", Kodosumi.Tests.Auth.TestJwt.For(Alice.FolderName, _host.Secret, TimeSpan.FromSeconds(2)));
+        using var client = Host.CreateClient();
+        client.DefaultRequestHeaders.Add("KODOSUMI_API_KEY", Kodosumi.Tests.Auth.TestJwt.For(Alice.FolderName, Host.Secret, TimeSpan.FromSeconds(2)));
         await using var stream = await SseClient.Open(client);
         Assert.That(await stream.EndsWithin(Soon), "the server closes the stream of an expired token");
     }
@@ -305,13 +295,13 @@ public class StreamTests
     [Test]
     public async Task The_stream_ends_when_the_role_is_deactivated()
     {
-        await using var stream = await SseClient.Open(_host, Bob.FolderName);
+        await using var stream = await SseClient.Open(Host, Bob.FolderName);
         Assert.That(await stream.EndsWithin(TimeSpan.FromSeconds(1)), Is.False, "an active role's stream stays open");
         SetActive(Bob, false);
         try
         {
             Assert.That(await stream.EndsWithin(Soon), "the server closes the stream of a deactivated role");
-            using var client = _host.ClientFor(Bob.FolderName);
+            using var client = Host.ClientFor(Bob.FolderName);
             Assert.That((await client.GetAsync(Stream, HttpCompletionOption.ResponseHeadersRead)).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized),
                 "and its reconnect is refused");
         }
@@ -323,13 +313,13 @@ public class StreamTests
 
     /// <summary>Changes admin.db as Kodosumi would, with a connection of its own.</summary>
     void SetActive(DemoUser user, bool active) =>
-        AdminDb.SetRole(_dataDir, user, "active", active);
+        AdminDb.SetRole(DataDir, user, "active", active);
 
     [Test]
     public async Task A_quiet_stream_sends_heartbeat_events_with_the_interval_and_no_id()
     {
         var before = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        await using var stream = await SseClient.Open(_host, Alice.FolderName);
+        await using var stream = await SseClient.Open(Host, Alice.FolderName);
         // One right as the stream opens (so a client learns the interval before anything is quiet), then more.
         await stream.HeartbeatsUntil(3);
         Assert.That(stream.Received.Select(i => $"{i.EventType} {i.Data}"), Is.Empty, "nothing else was sent");
@@ -352,9 +342,9 @@ public class StreamTests
 
         // A resume from there gets what came since, not a reset.
         Write(e, "status", "finished");
-        await Wait.Until(() => Task.FromResult(_host.Services.GetRequiredService<ExecutionCatalog>().Find(e.Fid)?.Status == "finished"),
+        await Wait.Until(() => Task.FromResult(Host.Services.GetRequiredService<ExecutionCatalog>().Find(e.Fid)?.Status == "finished"),
             Soon, "the second change is indexed");
-        await using var resumed = await SseClient.Open(_host, Alice.FolderName, stream.LastEventId);
+        await using var resumed = await SseClient.Open(Host, Alice.FolderName, stream.LastEventId);
         await resumed.Until((i, d) => IsEvent(i, d, IndexEvent.StatusChanged, e.Fid) && d.GetProperty("status").GetString() == "finished", "the change since");
         Assert.That(resumed.Received.Select(i => i.EventType), Has.None.EqualTo("reset"));
     }

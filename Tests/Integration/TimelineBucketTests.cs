@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
+using Kodosumi.TestSupport;
 using Kodosumi.Tests.Support;
 
 namespace Kodosumi.Tests.Integration;
@@ -12,7 +13,7 @@ namespace Kodosumi.Tests.Integration;
 /// machine's own tz database through <see cref="TimeZoneInfo"/>, not from the service's NodaTime.
 /// </summary>
 [Category("Integration")]
-public class TimelineBucketTests
+public class TimelineBucketTests : InProcessHostTest
 {
     const string Timeline = "/api/dashboard/timeline?hours=999999&limit=0";
     static readonly string[] Statuses = ["finished", "error", "running"];
@@ -26,9 +27,6 @@ public class TimelineBucketTests
         At("2026-10-25T01:30:00Z"), At("2026-10-25T22:59:00Z"), At("2026-10-25T23:00:30Z"),
     ];
 
-    string _dataDir = "";
-    IndexerHost _host = null!;
-    HttpClient _client = null!;
     readonly List<(double Start, string Status)> _executions = [];
 
     static DateTimeOffset At(string iso) => DateTimeOffset.Parse(iso, System.Globalization.CultureInfo.InvariantCulture);
@@ -36,31 +34,22 @@ public class TimelineBucketTests
     [OneTimeSetUp]
     public async Task WriteExecutionsAtKnownTimes()
     {
-        _dataDir = TempDirs.Create("kodo-buckets");
+        CreateDataDir("kodo-buckets");
         // An empty demo data set gives admin.db; the executions are written by the sqlite3 shell.
-        new DemoDataGenerator(new DemoOptions { Executions = 0 }).Generate(_dataDir);
+        new DemoDataGenerator(new DemoOptions { Executions = 0 }).Generate(DataDir);
         var random = new Random(29);
         for (var i = 0; i < Starts.Length; i++)
         {
             var start = Starts[i].ToUnixTimeMilliseconds() / 1000.0;
             var status = Statuses[i % Statuses.Length];
             var fid = Fids.New(Starts[i], random);
-            using var writer = SqliteCliWriter.Open(Path.Combine(_dataDir, "execution", DemoDataGenerator.Users[1].FolderName, fid, "sqlite3.db"));
+            using var writer = SqliteCliWriter.Open(Path.Combine(DataDir, "execution", DemoDataGenerator.Users[1].FolderName, fid, "sqlite3.db"));
             writer.Append("status", "starting", start);
             writer.Append("meta", """{"dict": {"summary": "Clock Watcher"}}""", start + 1);
             writer.Append("status", status, start + 20);
             _executions.Add((start, status));
         }
-        _host = new IndexerHost(_dataDir);
-        _client = await _host.StartAsync();
-    }
-
-    [OneTimeTearDown]
-    public void Stop()
-    {
-        _client.Dispose();
-        _host.Dispose();
-        TempDirs.Delete(_dataDir);
+        await StartHostAsync();
     }
 
     /// <summary>Start and end (Unix seconds) of the local hour or day holding the instant, by TimeZoneInfo.</summary>
@@ -92,7 +81,7 @@ public class TimelineBucketTests
         var zone = TimeZoneInfo.FindSystemTimeZoneById(tz);
         var expected = _executions.GroupBy(e => ExpectedBucket(e.Start, zone, bucket)).OrderBy(g => g.Key.Start)
             .Select(g => (g.Key.Start, g.Key.End, Total: g.Count(), Counts: g.CountBy(e => e.Status).ToDictionary())).ToList();
-        var actual = Buckets(await _client.GetJson($"{Timeline}&bucket={bucket}&tz={Uri.EscapeDataString(tz)}"));
+        var actual = Buckets(await Client.GetJson($"{Timeline}&bucket={bucket}&tz={Uri.EscapeDataString(tz)}"));
         Assert.That(actual.Select(b => (b.Start, b.End, b.Total)), Is.EqualTo(expected.Select(b => (b.Start, b.End, b.Total))));
         foreach (var (a, e) in actual.Zip(expected)) Assert.That(a.Counts, Is.EquivalentTo(e.Counts), $"bucket at {a.Start}");
     }
@@ -100,7 +89,7 @@ public class TimelineBucketTests
     [Test]
     public async Task Berlin_days_last_23_hours_in_March_and_25_in_October()
     {
-        var days = Buckets(await _client.GetJson($"{Timeline}&bucket=day&tz=Europe/Berlin"));
+        var days = Buckets(await Client.GetJson($"{Timeline}&bucket=day&tz=Europe/Berlin"));
         var march29 = days.Single(d => d.Start == At("2026-03-28T23:00:00Z").ToUnixTimeSeconds());
         var october25 = days.Single(d => d.Start == At("2026-10-24T22:00:00Z").ToUnixTimeSeconds());
         Assert.That(march29.End - march29.Start, Is.EqualTo(23 * 3600));
@@ -113,7 +102,7 @@ public class TimelineBucketTests
     [Test]
     public async Task The_two_half_past_two_hours_of_the_October_night_stay_apart()
     {
-        var hours = Buckets(await _client.GetJson($"{Timeline}&bucket=hour&tz=Europe/Berlin"));
+        var hours = Buckets(await Client.GetJson($"{Timeline}&bucket=hour&tz=Europe/Berlin"));
         // 02:30 summer time (00:30Z, 00:40Z) and 02:30 winter time (01:30Z) are different hours.
         Assert.That(hours.Single(h => h.Start == At("2026-10-25T00:00:00Z").ToUnixTimeSeconds()).Total, Is.EqualTo(2));
         Assert.That(hours.Single(h => h.Start == At("2026-10-25T01:00:00Z").ToUnixTimeSeconds()).Total, Is.EqualTo(1));
@@ -122,7 +111,7 @@ public class TimelineBucketTests
     [Test]
     public async Task Without_bucket_or_tz_the_buckets_are_utc_hours_as_before()
     {
-        var hours = Buckets(await _client.GetJson(Timeline));
+        var hours = Buckets(await Client.GetJson(Timeline));
         var expected = _executions.GroupBy(e => Math.Floor(e.Start / 3600) * 3600).OrderBy(g => g.Key).Select(g => (g.Key, g.Count()));
         Assert.That(hours.Select(h => (h.Start, h.Total)), Is.EqualTo(expected));
     }
@@ -132,7 +121,7 @@ public class TimelineBucketTests
     [TestCase("bucket=week", "bucket")]
     public async Task Unknown_tz_or_bucket_gets_400_naming_it(string query, string parameter)
     {
-        var response = await _client.GetAsync($"{Timeline}&{query}");
+        var response = await Client.GetAsync($"{Timeline}&{query}");
         var body = await response.Content.ReadAsStringAsync();
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), body);
         Assert.That(body, Does.Contain(parameter));

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
+using Kodosumi.TestSupport;
 using Kodosumi.Tests.Support;
 
 namespace Kodosumi.Tests.Resilience;
@@ -12,8 +13,8 @@ public class FileHandleTests
     [Test]
     public async Task Deleted_executions_leave_no_open_or_mapped_sqlite_file_in_the_service()
     {
-        var dataDir = TempDirs.Create("kodo-fds");
-        var indexDir = TempDirs.Create("kodo-fds-index");
+        using var folders = ServiceFolders.Create("kodo-fds");
+        var (dataDir, indexDir) = folders;
         var root = Path.Combine(dataDir, "execution");
         var writers = new List<SqliteCliWriter>();
         try
@@ -54,8 +55,6 @@ public class FileHandleTests
         finally
         {
             foreach (var writer in writers) writer.Dispose();
-            TempDirs.Delete(dataDir);
-            TempDirs.Delete(indexDir);
         }
     }
 

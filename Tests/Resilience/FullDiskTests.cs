@@ -4,6 +4,7 @@ using System.Net;
 using System.Text.Json;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
+using Kodosumi.TestSupport;
 using Kodosumi.Tests.Support;
 
 namespace Kodosumi.Tests.Resilience;
@@ -25,8 +26,8 @@ public class FullDiskTests
     [TestCase("min-free-space")]
     public async Task A_full_index_volume_is_reported_advances_nothing_and_indexing_resumes_when_space_returns(string volume)
     {
-        var dataDir = TempDirs.Create("kodo-full");
-        var mountDir = TempDirs.Create("kodo-full-index");
+        using var folders = ServiceFolders.Create("kodo-full");
+        var (dataDir, mountDir) = folders;
         var root = Path.Combine(dataDir, "execution");
         var settings = new Dictionary<string, string>();
         if (volume == "tmpfs" && !Tmpfs.TryMount(mountDir, megabytes: 12, out var why)) Assert.Ignore($"cannot mount a tmpfs here ({why}); needs root");
@@ -79,16 +80,14 @@ public class FullDiskTests
         finally
         {
             Tmpfs.Unmount(mountDir);
-            TempDirs.Delete(dataDir);
-            TempDirs.Delete(mountDir);
         }
     }
 
     [Test]
     public async Task A_cold_index_on_a_volume_too_small_stays_unready_and_completes_once_the_volume_grows()
     {
-        var dataDir = TempDirs.Create("kodo-full-cold");
-        var mountDir = TempDirs.Create("kodo-full-cold-index");
+        using var folders = ServiceFolders.Create("kodo-full-cold");
+        var (dataDir, mountDir) = folders;
         var root = Path.Combine(dataDir, "execution");
         if (!Tmpfs.TryMount(mountDir, megabytes: 1, out var why)) Assert.Ignore($"cannot mount a tmpfs here ({why}); needs root");
         try
@@ -112,8 +111,6 @@ public class FullDiskTests
         finally
         {
             Tmpfs.Unmount(mountDir);
-            TempDirs.Delete(dataDir);
-            TempDirs.Delete(mountDir);
         }
     }
 

@@ -24,67 +24,59 @@ public partial class RequestFuzzTests
     [Test]
     public async Task Thousands_of_random_and_malformed_requests_on_every_route_get_no_5xx_and_the_service_stays_up()
     {
-        var dataDir = TempDirs.Create("kodo-fuzz");
-        var indexDir = TempDirs.Create("kodo-fuzz-index");
+        using var folders = ServiceFolders.Create("kodo-fuzz");
+        var (dataDir, indexDir) = folders;
         var root = Path.Combine(dataDir, "execution");
-        try
-        {
-            var fids = new DemoDataGenerator(new DemoOptions { Executions = 40, Seed = 31 }).Generate(dataDir);
-            var routes = RoutesOfTheApp(dataDir);
-            Assert.That(routes.Select(r => r.Pattern), Has.Some.Contains("/api/dashboard/execution/{fid}/details"), "the route list comes from the app");
-            TestContext.Out.WriteLine("routes: " + string.Join(", ", routes.Select(r => $"{string.Join('|', r.Methods)} {r.Pattern}")));
+        var fids = new DemoDataGenerator(new DemoOptions { Executions = 40, Seed = 31 }).Generate(dataDir);
+        var routes = RoutesOfTheApp(dataDir);
+        Assert.That(routes.Select(r => r.Pattern), Has.Some.Contains("/api/dashboard/execution/{fid}/details"), "the route list comes from the app");
+        TestContext.Out.WriteLine("routes: " + string.Join(", ", routes.Select(r => $"{string.Join('|', r.Methods)} {r.Pattern}")));
 
-            // Failed logins are part of the noise; their limit is tested elsewhere and would lock out the final check.
-            using var service = await ServiceUnderTest.StartReadyAsync(dataDir, Path.Combine(indexDir, "index.db"),
-                settings: new Dictionary<string, string> { ["Auth:FailedLoginLimit"] = "1000000" });
-            var port = service.Client.BaseAddress!.Port;
-            using var anonymous = new HttpClient { BaseAddress = service.Client.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
-            var random = new Random(7007);
-            var serverErrors = new List<string>();
-            var answers = new Dictionary<int, int>();
-            for (var i = 0; i < Requests; i++)
+        // Failed logins are part of the noise; their limit is tested elsewhere and would lock out the final check.
+        using var service = await ServiceUnderTest.StartReadyAsync(dataDir, Path.Combine(indexDir, "index.db"),
+            settings: new Dictionary<string, string> { ["Auth:FailedLoginLimit"] = "1000000" });
+        var port = service.Client.BaseAddress!.Port;
+        using var anonymous = new HttpClient { BaseAddress = service.Client.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        var random = new Random(7007);
+        var serverErrors = new List<string>();
+        var answers = new Dictionary<int, int>();
+        for (var i = 0; i < Requests; i++)
+        {
+            var route = routes[random.Next(routes.Count)];
+            var target = RoutePath(route.Pattern, fids, random) + Query(random);
+            var method = random.Next(8) == 0 ? Pick(random, "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS") : Pick(random, [.. route.Methods]);
+            int status;
+            if (random.Next(10) == 0)
             {
-                var route = routes[random.Next(routes.Count)];
-                var target = RoutePath(route.Pattern, fids, random) + Query(random);
-                var method = random.Next(8) == 0 ? Pick(random, "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS") : Pick(random, [.. route.Methods]);
-                int status;
-                if (random.Next(10) == 0)
-                {
-                    target = Mangle(target, random);
-                    status = await Raw(port, method, target, random);
-                }
-                else
-                {
-                    using var request = new HttpRequestMessage(new HttpMethod(method), target);
-                    if (method is "POST" or "PUT" or "PATCH") request.Content = Body(random);
-                    if (random.Next(5) == 0) request.Headers.TryAddWithoutValidation("KODOSUMI_API_KEY", Uri.EscapeDataString(Junk(random)));
-                    // Logging out would revoke the operator's token for the rest of the loop.
-                    var client = random.Next(4) == 0 || route.Pattern.Contains("logout", StringComparison.Ordinal) ? anonymous : service.Client;
-                    using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-                    status = (int)response.StatusCode;
-                    // An event stream never ends; any other body is read to its end, which must not break off.
-                    if (response.Content.Headers.ContentType?.MediaType != "text/event-stream")
-                        await response.Content.ReadAsByteArrayAsync();
-                }
-                answers[status] = answers.GetValueOrDefault(status) + 1;
-                if (status >= 500) serverErrors.Add($"{status} {method} {target[..Math.Min(target.Length, 200)]}");
-                Assert.That(service.HasExited, Is.False, $"the service ended after {method} {target}");
+                target = Mangle(target, random);
+                status = await Raw(port, method, target, random);
             }
-            TestContext.Out.WriteLine("answers: " + string.Join(", ", answers.OrderBy(a => a.Key).Select(a => $"{a.Key}×{a.Value}")));
-            Assert.That(serverErrors, Is.Empty, "no request gets a server error");
-            Assert.That(answers.Keys.Where(s => s is < 200 or >= 500 and not 0), Is.Empty);
-            Assert.That(answers.Keys.Count(s => s is >= 200 and < 300), Is.GreaterThan(0), "some requests were good ones");
+            else
+            {
+                using var request = new HttpRequestMessage(new HttpMethod(method), target);
+                if (method is "POST" or "PUT" or "PATCH") request.Content = Body(random);
+                if (random.Next(5) == 0) request.Headers.TryAddWithoutValidation("KODOSUMI_API_KEY", Uri.EscapeDataString(Junk(random)));
+                // Logging out would revoke the operator's token for the rest of the loop.
+                var client = random.Next(4) == 0 || route.Pattern.Contains("logout", StringComparison.Ordinal) ? anonymous : service.Client;
+                using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+                status = (int)response.StatusCode;
+                // An event stream never ends; any other body is read to its end, which must not break off.
+                if (response.Content.Headers.ContentType?.MediaType != "text/event-stream")
+                    await response.Content.ReadAsByteArrayAsync();
+            }
+            answers[status] = answers.GetValueOrDefault(status) + 1;
+            if (status >= 500) serverErrors.Add($"{status} {method} {target[..Math.Min(target.Length, 200)]}");
+            Assert.That(service.HasExited, Is.False, $"the service ended after {method} {target}");
+        }
+        TestContext.Out.WriteLine("answers: " + string.Join(", ", answers.OrderBy(a => a.Key).Select(a => $"{a.Key}×{a.Value}")));
+        Assert.That(serverErrors, Is.Empty, "no request gets a server error");
+        Assert.That(answers.Keys.Where(s => s is < 200 or >= 500 and not 0), Is.Empty);
+        Assert.That(answers.Keys.Count(s => s is >= 200 and < 300), Is.GreaterThan(0), "some requests were good ones");
 
-            using var live = await anonymous.GetAsync("/health/live");
-            Assert.That(live.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-            await service.SignInAsync("admin", "admin");
-            await ServiceUnderTest.AssertIndexEqualsRecount(service.Client, root);
-        }
-        finally
-        {
-            TempDirs.Delete(dataDir);
-            TempDirs.Delete(indexDir);
-        }
+        using var live = await anonymous.GetAsync("/health/live");
+        Assert.That(live.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        await service.SignInAsync("admin", "admin");
+        await ServiceUnderTest.AssertIndexEqualsRecount(service.Client, root);
     }
 
     sealed record Route(string Pattern, string[] Methods);

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using Kodosumi.Shared.Demo;
+using Kodosumi.TestSupport;
 using Kodosumi.Tests.Support;
 using LiteDB;
 using Microsoft.Data.Sqlite;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Kodosumi.Shared.Demo;
+using Kodosumi.TestSupport;
 using Kodosumi.Tests.Support;
 
 namespace Kodosumi.Tests.Resilience;

@@ -11,28 +11,19 @@ namespace Kodosumi.Tests.Sources;
 /// kind of change must still change the stamp, and a folder changed within the racy window is listed again.
 /// </summary>
 [Category("Unit")]
-public class FolderLookTests
+public class FolderLookTests : TempFolderTest
 {
     static readonly DateTime LongAgo = DateTime.UtcNow.AddHours(-1);
 
-    string _root = "";
     RootStats? _stats;
     string _user = "user-1";
-    ExecutionFolder Folder => new(_root, _user, "exec-1");
+    ExecutionFolder Folder => new(TempDir, _user, "exec-1");
 
     [SetUp]
-    public void Open()
-    {
-        _root = TempDirs.Create("kodo-look");
-        _stats = RootStats.Open(_root) ?? throw new AssertionException("statx below the root is Linux-only");
-    }
+    public void Open() => _stats = RootStats.Open(TempDir) ?? throw new AssertionException("statx below the root is Linux-only");
 
     [TearDown]
-    public void Close()
-    {
-        _stats?.Dispose();
-        TempDirs.Delete(_root);
-    }
+    public void Close() => _stats?.Dispose();
 
     FolderLook FirstLook() => ExecutionFolders.Look(Folder) ?? throw new AssertionException("folder gone");
 

@@ -1,6 +1,6 @@
 using Kodosumi.Indexer.Sources;
 using Kodosumi.Shared;
-using Kodosumi.Shared.Demo;
+using Kodosumi.TestSupport;
 using Kodosumi.Shared.Model;
 using Kodosumi.Tests.Support;
 using Microsoft.Data.Sqlite;
@@ -12,19 +12,11 @@ namespace Kodosumi.Tests.Sources;
 /// memory on a connection that is reused for the next database, a live one from the file with its WAL.
 /// </summary>
 [Category("Unit")]
-public class MonitorReaderTests
+public class MonitorReaderTests : TempFolderTest
 {
-    string _dir = "";
-
-    [SetUp]
-    public void Create() => _dir = TempDirs.Create("kodo-reader");
-
-    [TearDown]
-    public void Remove() => TempDirs.Delete(_dir);
-
     string Finished(string name, params string[] statuses)
     {
-        var path = Path.Combine(_dir, name, ExecutionLayout.Database);
+        var path = Path.Combine(TempDir, name, ExecutionLayout.Database);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         using var writer = SqliteCliWriter.Open(path);
         foreach (var status in statuses) writer.Append("status", status);
@@ -52,7 +44,7 @@ public class MonitorReaderTests
     public void Finished_databases_read_one_after_another_each_show_their_own_rows()
     {
         var paths = Enumerable.Range(1, 20).Select(i => Finished($"e{i}", [.. Enumerable.Repeat("running", i), "finished"])).ToList();
-        var empty = Path.Combine(_dir, "empty", ExecutionLayout.Database);
+        var empty = Path.Combine(TempDir, "empty", ExecutionLayout.Database);
         Directory.CreateDirectory(Path.GetDirectoryName(empty)!);
         using (var connection = new SqliteConnection($"Data Source={empty};Pooling=False"))
         {
@@ -79,7 +71,7 @@ public class MonitorReaderTests
     [Test]
     public void A_live_database_is_read_with_its_wal_and_then_finished_from_its_image()
     {
-        var path = Path.Combine(_dir, "live", ExecutionLayout.Database);
+        var path = Path.Combine(TempDir, "live", ExecutionLayout.Database);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         using var writer = SqliteCliWriter.Open(path);
         writer.Append("status", "running");

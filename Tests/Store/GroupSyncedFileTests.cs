@@ -7,20 +7,12 @@ namespace Kodosumi.Tests.Store;
 
 /// <summary>LiteDB's log on a real file: many flushes make one sync, and every commit is in the file LiteDB reopens.</summary>
 [Category("Unit")]
-public class GroupSyncedFileTests
+public class GroupSyncedFileTests : TempFolderTest
 {
-    string _dir = "";
-
-    [SetUp]
-    public void Create() => _dir = TempDirs.Create("kodo-log");
-
-    [TearDown]
-    public void Remove() => TempDirs.Delete(_dir);
-
     [Test]
     public async Task A_burst_of_flushes_makes_one_sync_after_them()
     {
-        using var log = new GroupSyncedFile(Path.Combine(_dir, "index-log.db"));
+        using var log = new GroupSyncedFile(Path.Combine(TempDir, "index-log.db"));
         var page = new byte[8192];
         var clock = System.Diagnostics.Stopwatch.StartNew();
         for (var i = 0; i < 1000; i++)
@@ -41,8 +33,8 @@ public class GroupSyncedFileTests
     [Test]
     public void Commits_through_it_are_all_in_the_index_that_is_opened_next()
     {
-        var path = Path.Combine(_dir, "index.db");
-        var logPath = Path.Combine(_dir, "index-log.db");
+        var path = Path.Combine(TempDir, "index.db");
+        var logPath = Path.Combine(TempDir, "index-log.db");
         for (var round = 0; round < 3; round++)
         {
             using var log = new GroupSyncedFile(logPath);

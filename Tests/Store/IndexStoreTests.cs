@@ -9,17 +9,9 @@ namespace Kodosumi.Tests.Store;
 
 /// <summary>The LiteDB index itself, opened and reopened as the service does.</summary>
 [Category("Unit")]
-public class IndexStoreTests
+public class IndexStoreTests : TempFolderTest
 {
-    string _dir = "";
-
-    [SetUp]
-    public void Create() => _dir = TempDirs.Create("kodo-store");
-
-    [TearDown]
-    public void Delete() => TempDirs.Delete(_dir);
-
-    IndexStore Open() => new(Options.Create(new IndexerOptions { IndexPath = Path.Combine(_dir, "index.db") }), NullLogger<IndexStore>.Instance);
+    IndexStore Open() => new(Options.Create(new IndexerOptions { IndexPath = Path.Combine(TempDir, "index.db") }), NullLogger<IndexStore>.Instance);
 
     /// <summary>
     /// Execution folders are names on a case-sensitive file system: two fids that differ only in case are two

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
+using Kodosumi.TestSupport;
 using Kodosumi.Tests.Support;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -14,43 +15,33 @@ namespace Kodosumi.Tests.Integration.Faults;
 /// until it changes. Each test has its own host, since the quarantine's timing is part of what is tested.
 /// </summary>
 [Category("Integration")]
-public class TransientFaultTests
+public class TransientFaultTests : InProcessHostTest
 {
     const string Api = "/api/dashboard";
-    string _dataDir = "";
-    IndexerHost _host = null!;
-    HttpClient _client = null!;
 
     async Task Start(TimeSpan probe, TimeSpan probeMax)
     {
-        _dataDir = TempDirs.Create("kodo-faults");
-        new DemoDataGenerator(new DemoOptions { Executions = 15, Seed = 21 }).Generate(_dataDir);
-        _host = new IndexerHost(_dataDir, settings: new Dictionary<string, string?>
+        CreateDataDir("kodo-faults", new DemoOptions { Executions = 15, Seed = 21 });
+        await StartHostAsync(settings: new Dictionary<string, string?>
         {
             ["Indexer:QuarantineAfter"] = "2",
             ["Indexer:QuarantineProbe"] = probe.ToString(),
             ["Indexer:QuarantineProbeMax"] = probeMax.ToString(),
         });
-        _client = await _host.StartAsync();
     }
 
     [TearDown]
-    public void Stop()
-    {
-        _client?.Dispose();
-        _host?.Dispose();
-        TempDirs.Delete(_dataDir);
-    }
+    public void Stop() => DeleteDataSet();
 
     string NewExecutionDir(out string fid)
     {
         fid = Fids.New(DateTimeOffset.UtcNow, Random.Shared);
-        return Path.Combine(_host.ExecutionRoot, DemoDataGenerator.Users[1].FolderName, fid);
+        return Path.Combine(Host.ExecutionRoot, DemoDataGenerator.Users[1].FolderName, fid);
     }
 
     async Task<JsonElement> Row(string fid)
     {
-        var list = await _client.GetJson($"{Api}/running-agents?hours=999999&limit=5000&search={fid}");
+        var list = await Client.GetJson($"{Api}/running-agents?hours=999999&limit=5000&search={fid}");
         return list.GetProperty("agents").EnumerateArray().Single();
     }
 
@@ -59,7 +50,7 @@ public class TransientFaultTests
         JsonElement row = default;
         await Wait.Until(async () =>
         {
-            var list = await _client.GetJson($"{Api}/running-agents?hours=999999&limit=5000&search={fid}");
+            var list = await Client.GetJson($"{Api}/running-agents?hours=999999&limit=5000&search={fid}");
             var rows = list.GetProperty("agents").EnumerateArray().ToList();
             return rows.Count == 1 && condition(row = rows[0]);
         }, TimeSpan.FromSeconds(seconds), what);
@@ -67,11 +58,11 @@ public class TransientFaultTests
     }
 
     async Task<JsonElement> HealthData() =>
-        (await _client.GetJson("/health/ready")).GetProperty("checks").GetProperty("index").GetProperty("data");
+        (await Client.GetJson("/health/ready")).GetProperty("checks").GetProperty("index").GetProperty("data");
 
     async Task<double> QuarantinedGauge()
     {
-        var text = await _client.GetStringAsync("/metrics");
+        var text = await Client.GetStringAsync("/metrics");
         var line = text.Split('\n').Single(l => l.StartsWith("kodosumi_executions_quarantined ", StringComparison.Ordinal));
         return double.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
     }
@@ -114,9 +105,9 @@ public class TransientFaultTests
         Assert.That(row.GetProperty("event_count").GetInt32(), Is.EqualTo(2));
         Assert.That((await HealthData()).GetProperty("executions_quarantined").GetInt32(), Is.EqualTo(1));
         Assert.That(await QuarantinedGauge(), Is.EqualTo(1), "the metric follows the quarantine");
-        var details = await _client.GetJson($"{Api}/execution/{fid}/details?limit=10");
+        var details = await Client.GetJson($"{Api}/execution/{fid}/details?limit=10");
         Assert.That(details.GetProperty("metadata").GetProperty("quarantined").Str("reason"), Is.EqualTo(quarantined.Str("reason")));
-        var stats = await _client.GetJson($"{Api}/agent-stats");
+        var stats = await Client.GetJson($"{Api}/agent-stats");
         Assert.That(stats.GetProperty("total_executions").GetInt32(), Is.EqualTo(16), "a quarantined execution stays counted");
 
         // Others are indexed meanwhile, through the watcher and the rescans.
@@ -139,7 +130,7 @@ public class TransientFaultTests
             await Task.Delay(200);
         }
         Assert.That(retryAts.Count, Is.InRange(2, 4), "a probe at 2 s, then 4 s apart: a few in 7 s, not one per rescan");
-        Assert.That(_host.Logs.Count(LogLevel.Warning, $"{fid}/sqlite3.db is quarantined"), Is.EqualTo(1), "logged when quarantined, not at each probe");
+        Assert.That(Host.Logs.Count(LogLevel.Warning, $"{fid}/sqlite3.db is quarantined"), Is.EqualTo(1), "logged when quarantined, not at each probe");
 
         // The lock is released: the next probe reads the database and everything written meanwhile.
         writer.Run("PRAGMA locking_mode=NORMAL; SELECT count(*) FROM monitor;");
@@ -148,9 +139,9 @@ public class TransientFaultTests
         Assert.That(recovered.Str("status"), Is.EqualTo("error"));
         Assert.That((await HealthData()).GetProperty("executions_quarantined").GetInt32(), Is.Zero);
         Assert.That(await QuarantinedGauge(), Is.Zero);
-        Assert.That(_host.Logs.Count(LogLevel.Information, $"{fid}/sqlite3.db reads again"), Is.EqualTo(1));
+        Assert.That(Host.Logs.Count(LogLevel.Information, $"{fid}/sqlite3.db reads again"), Is.EqualTo(1));
         writer.Close();
-        await IndexVersusRecount.AssertEventually(_client, _host.ExecutionRoot, TimeSpan.FromSeconds(20));
+        await IndexVersusRecount.AssertEventually(Client, Host.ExecutionRoot, TimeSpan.FromSeconds(20));
     }
 
     [Test]
@@ -186,8 +177,8 @@ public class TransientFaultTests
         await Wait.Until(() => Task.FromResult(Volatile.Read(ref reads) > 0), TimeSpan.FromSeconds(10), "the changed file is read again");
         await Rescans(2);
         Assert.That(IsQuarantined(await Row(fid)));
-        Assert.That(_host.Logs.Count(LogLevel.Warning, fid), Is.EqualTo(1), "one log line with the path");
-        Assert.That(_host.Logs.Entries.Single(e => e.Message.Contains(fid, StringComparison.Ordinal)).Message, Does.Contain(database));
+        Assert.That(Host.Logs.Count(LogLevel.Warning, fid), Is.EqualTo(1), "one log line with the path");
+        Assert.That(Host.Logs.Entries.Single(e => e.Message.Contains(fid, StringComparison.Ordinal)).Message, Does.Contain(database));
         Assert.That((await HealthData()).GetProperty("executions_quarantined").GetInt32(), Is.EqualTo(1));
 
         // Replaced by a real database: read at once, and everything equals the files.
@@ -198,17 +189,16 @@ public class TransientFaultTests
             writer.Append("status", "finished");
         }
         await UntilRow(fid, r => !IsQuarantined(r) && r.Str("status") == "finished", "the repaired execution is read");
-        await IndexVersusRecount.AssertEventually(_client, _host.ExecutionRoot, TimeSpan.FromSeconds(20));
+        await IndexVersusRecount.AssertEventually(Client, Host.ExecutionRoot, TimeSpan.FromSeconds(20));
     }
 
     [Test]
     public async Task A_restart_probes_a_quarantined_database_at_once_instead_of_waiting_for_its_probe()
     {
-        _dataDir = TempDirs.Create("kodo-faults-restart");
+        CreateDataDir("kodo-faults-restart", new DemoOptions { Executions = 5, Seed = 22 });
         var indexDir = TempDirs.Create("kodo-faults-restart-index");
         try
         {
-            new DemoDataGenerator(new DemoOptions { Executions = 5, Seed = 22 }).Generate(_dataDir);
             var indexPath = Path.Combine(indexDir, "index.db");
             var settings = new Dictionary<string, string?>
             {
@@ -217,26 +207,23 @@ public class TransientFaultTests
                 ["Indexer:QuarantineProbeMax"] = "00:20:00",
             };
             var fid = Fids.New(DateTimeOffset.UtcNow, Random.Shared);
-            using var writer = SqliteCliWriter.Open(Path.Combine(_dataDir, "execution", DemoDataGenerator.Users[1].FolderName, fid, "sqlite3.db"));
+            using var writer = SqliteCliWriter.Open(Path.Combine(DataDir, "execution", DemoDataGenerator.Users[1].FolderName, fid, "sqlite3.db"));
             writer.Append("status", "running");
-            using (_host = new IndexerHost(_dataDir, indexPath, settings: settings))
-            using (_client = await _host.StartAsync())
-            {
-                writer.Run("PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE;");
-                writer.Append("status", "finished");
-                writer.Run("COMMIT;");
-                var row = await UntilRow(fid, IsQuarantined, "quarantined, with its probe ten minutes away");
-                Assert.That(row.Str("status"), Is.EqualTo("running"));
-            }
+            await StartHostAsync(settings: settings, indexPath: indexPath);
+            writer.Run("PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE;");
+            writer.Append("status", "finished");
+            writer.Run("COMMIT;");
+            var row = await UntilRow(fid, IsQuarantined, "quarantined, with its probe ten minutes away");
+            Assert.That(row.Str("status"), Is.EqualTo("running"));
+            StopHost();
             writer.Run("PRAGMA locking_mode=NORMAL; SELECT count(*) FROM monitor;");
             writer.Close();
 
-            _host = new IndexerHost(_dataDir, indexPath, settings: settings);
-            _client = await _host.StartAsync();
+            await StartHostAsync(settings: settings, indexPath: indexPath);
             var after = await Row(fid);
             Assert.That(IsQuarantined(after), Is.False, "the first scan after the start reads it");
             Assert.That(after.Str("status"), Is.EqualTo("finished"));
-            await IndexVersusRecount.AssertEventually(_client, _host.ExecutionRoot, TimeSpan.FromSeconds(10));
+            await IndexVersusRecount.AssertEventually(Client, Host.ExecutionRoot, TimeSpan.FromSeconds(10));
         }
         finally
         {

@@ -4,6 +4,7 @@ using Kodosumi.Indexer.Platform;
 using Kodosumi.Indexer.Worker;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
+using Kodosumi.TestSupport;
 using Kodosumi.Tests.Support;
 
 namespace Kodosumi.Tests.Integration.Faults;
@@ -14,26 +15,18 @@ namespace Kodosumi.Tests.Integration.Faults;
 /// a row committed after such a fold is found only because the execution is looked at again by itself.
 /// </summary>
 [Category("Integration")]
-public class UnsettledWalTests
+public class UnsettledWalTests : TempFolderTest
 {
-    string _dataDir = "";
-
-    [SetUp]
-    public void Create() => _dataDir = TempDirs.Create("kodo-unsettled");
-
-    [TearDown]
-    public void Remove() => TempDirs.Delete(_dataDir);
-
     [Test]
     public async Task A_row_committed_after_a_fold_of_a_fresh_wal_is_found_without_any_file_event()
     {
-        new DemoDataGenerator(new DemoOptions { Executions = 3, Seed = 5 }).Generate(_dataDir);
+        new DemoDataGenerator(new DemoOptions { Executions = 3, Seed = 5 }).Generate(TempDir);
         var fid = Fids.New(DateTimeOffset.UtcNow, Random.Shared);
-        var dir = Path.Combine(_dataDir, "execution", DemoDataGenerator.Users[1].FolderName, fid);
+        var dir = Path.Combine(TempDir, "execution", DemoDataGenerator.Users[1].FolderName, fid);
         using var writer = SqliteCliWriter.Open(Path.Combine(dir, ExecutionLayout.Database));
         writer.Append("status", "running");
 
-        using var host = new IndexerHost(_dataDir, rescan: TimeSpan.FromMinutes(10));
+        using var host = new IndexerHost(TempDir, rescan: TimeSpan.FromMinutes(10));
         using var factory = host.WithWatchers(new DeafWatchers());
         using var client = await host.StartAsync(factory);
         Assert.That(await EventCount(client, fid), Is.EqualTo(1), "the first scan folded the row there was");

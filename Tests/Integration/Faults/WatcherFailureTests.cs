@@ -4,6 +4,7 @@ using Kodosumi.Indexer.Platform;
 using Kodosumi.Indexer.Worker;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
+using Kodosumi.TestSupport;
 using Kodosumi.Tests.Support;
 using Microsoft.AspNetCore.Mvc.Testing;
 
@@ -15,39 +16,26 @@ namespace Kodosumi.Tests.Integration.Faults;
 /// is found in time was found by the recovery, not by the schedule.
 /// </summary>
 [Category("Integration")]
-public class WatcherFailureTests
+public class WatcherFailureTests : InProcessHostTest
 {
     const string Api = "/api/dashboard";
-    string _dataDir = "";
-    IndexerHost _host = null!;
-    WebApplicationFactory<Program> _factory = null!;
-    HttpClient _client = null!;
     readonly RecordingWatchers _watchers = new();
 
     [SetUp]
     public async Task Start()
     {
-        _dataDir = TempDirs.Create("kodo-watcher");
-        new DemoDataGenerator(new DemoOptions { Executions = 10, Seed = 31 }).Generate(_dataDir);
-        _host = new IndexerHost(_dataDir, rescan: TimeSpan.FromMinutes(10), settings: new Dictionary<string, string?>
+        CreateDataDir("kodo-watcher", new DemoOptions { Executions = 10, Seed = 31 });
+        await StartHostAsync(rescan: TimeSpan.FromMinutes(10), settings: new Dictionary<string, string?>
         {
             ["Indexer:WatcherRetryDelay"] = "00:00:02",
-        });
-        _factory = _host.WithWatchers(_watchers);
-        _client = await _host.StartAsync(_factory);
+        }, reconfigure: host => host.WithWatchers(_watchers));
         await UntilHealth("Healthy", "watching at start");
     }
 
     [TearDown]
-    public void Stop()
-    {
-        _client.Dispose();
-        _factory.Dispose();
-        _host.Dispose();
-        TempDirs.Delete(_dataDir);
-    }
+    public void Stop() => DeleteDataSet();
 
-    async Task<JsonElement> Health() => JsonDocument.Parse(await _client.GetStringAsync("/health/ready")).RootElement;
+    async Task<JsonElement> Health() => JsonDocument.Parse(await Client.GetStringAsync("/health/ready")).RootElement;
 
     async Task<JsonElement> UntilHealth(string status, string what)
     {
@@ -68,7 +56,7 @@ public class WatcherFailureTests
     }
 
     async Task UntilListed(string fid, string what) => await Wait.Until(async () =>
-        (await _client.GetJson($"{Api}/running-agents?hours=999999&limit=5000&search={fid}")).GetProperty("total").GetInt32() == 1,
+        (await Client.GetJson($"{Api}/running-agents?hours=999999&limit=5000&search={fid}")).GetProperty("total").GetInt32() == 1,
         TimeSpan.FromSeconds(15), what);
 
     [Test]
@@ -77,9 +65,9 @@ public class WatcherFailureTests
         var first = _watchers.Opened.Single();
         // Events the watcher never delivers, as in an overflow: it is deaf while these executions appear.
         first.Deaf = true;
-        var missed = Enumerable.Range(0, 5).Select(_ => NewExecution(_host.ExecutionRoot)).ToList();
+        var missed = Enumerable.Range(0, 5).Select(_ => NewExecution(Host.ExecutionRoot)).ToList();
         await Task.Delay(500);
-        Assert.That((await _client.GetJson($"{Api}/agent-stats")).GetProperty("total_executions").GetInt32(), Is.EqualTo(10), "nothing saw them yet");
+        Assert.That((await Client.GetJson($"{Api}/agent-stats")).GetProperty("total_executions").GetInt32(), Is.EqualTo(10), "nothing saw them yet");
 
         first.Fail(new InternalBufferOverflowException("Too many changes at once in directory"));
         var degraded = await UntilHealth("Degraded", "degraded after the overflow");
@@ -89,15 +77,15 @@ public class WatcherFailureTests
         var healthy = await UntilHealth("Healthy", "watching again after the retry delay");
         Assert.That(healthy.GetProperty("checks").GetProperty("index").GetProperty("data").Str("watcher"), Is.EqualTo("watching"));
         Assert.That(_watchers.Opened, Has.Count.EqualTo(2), "a new inotify instance");
-        var later = NewExecution(_host.ExecutionRoot);
+        var later = NewExecution(Host.ExecutionRoot);
         await UntilListed(later, "the new watcher reports a new execution");
-        await IndexVersusRecount.AssertEventually(_client, _host.ExecutionRoot, TimeSpan.FromSeconds(10));
+        await IndexVersusRecount.AssertEventually(Client, Host.ExecutionRoot, TimeSpan.FromSeconds(10));
     }
 
     [Test]
     public async Task A_watcher_that_dies_with_its_deleted_root_is_noticed_and_recreated_when_the_root_is_back()
     {
-        var root = _host.ExecutionRoot;
+        var root = Host.ExecutionRoot;
         var elsewhere = TempDirs.Create("kodo-watcher-elsewhere");
         try
         {
@@ -105,7 +93,7 @@ public class WatcherFailureTests
             Directory.Move(root, Path.Combine(elsewhere, "execution"));
             var degraded = await UntilHealth("Degraded", "degraded once the root is gone");
             Assert.That(Description(degraded), Does.Contain(root));
-            await Wait.Until(async () => (await _client.GetJson($"{Api}/agent-stats")).GetProperty("total_executions").GetInt32() == 0,
+            await Wait.Until(async () => (await Client.GetJson($"{Api}/agent-stats")).GetProperty("total_executions").GetInt32() == 0,
                 TimeSpan.FromSeconds(10), "the rescan drops the executions that are gone");
 
             // The root comes back (a volume mounted again) with one execution more.
@@ -115,8 +103,8 @@ public class WatcherFailureTests
             await UntilListed(added, "the rescan after watching again finds everything");
             var later = NewExecution(root, DemoDataGenerator.Users[2].FolderName);
             await UntilListed(later, "the new watcher reports a new execution");
-            await IndexVersusRecount.AssertEventually(_client, root, TimeSpan.FromSeconds(10));
-            Assert.That((await _client.GetJson($"{Api}/agent-stats")).GetProperty("total_executions").GetInt32(), Is.EqualTo(12));
+            await IndexVersusRecount.AssertEventually(Client, root, TimeSpan.FromSeconds(10));
+            Assert.That((await Client.GetJson($"{Api}/agent-stats")).GetProperty("total_executions").GetInt32(), Is.EqualTo(12));
         }
         finally
         {

@@ -7,6 +7,7 @@ using System.Text.RegularExpressions;
 using Kodosumi.Indexer.Sources;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
+using Kodosumi.TestSupport;
 using Kodosumi.Tests.Auth;
 using Kodosumi.Tests.Support;
 

@@ -1,5 +1,6 @@
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
+using Kodosumi.TestSupport;
 using Kodosumi.Tests.Support;
 
 namespace Kodosumi.Tests.Integration.Query;
@@ -14,33 +15,26 @@ public class QueryDataSet
 {
     public const string Dashboard = "/api/dashboard";
     public const int Executions = 560;
-    public static IndexerHost Host { get; private set; } = null!;
-    public static HttpClient Operator { get; private set; } = null!;
+    static HostedDataSet _data = null!;
+    public static IndexerHost Host => _data.Host;
+    public static HttpClient Operator => _data.Client;
     public static List<Expected> Recounted { get; private set; } = [];
     public static Dictionary<string, List<string>> TagsByFid { get; private set; } = [];
     public static string FormulaFid { get; private set; } = "";
-    static string _dataDir = "";
 
     [OneTimeSetUp]
     public async Task Start()
     {
-        _dataDir = TempDirs.Create("kodo-query");
-        new DemoDataGenerator(new DemoOptions { Executions = Executions, Seed = 808, LargeResultEvery = 0 }).Generate(_dataDir);
-        var root = Path.Combine(_dataDir, "execution");
+        _data = HostedDataSet.Create("kodo-query", new DemoOptions { Executions = Executions, Seed = 808, LargeResultEvery = 0 });
+        var root = _data.ExecutionRoot;
         FormulaFid = WriteFormulaExecution(root);
         Recounted = Recount.All(root);
         TagsByFid = Recounted.ToDictionary(e => e.Fid, e => RecountTags.Of(root, e));
-        Host = new IndexerHost(_dataDir);
-        Operator = await Host.StartAsync();
+        await _data.StartAsync();
     }
 
     [OneTimeTearDown]
-    public void Stop()
-    {
-        Operator.Dispose();
-        Host.Dispose();
-        TempDirs.Delete(_dataDir);
-    }
+    public void Stop() => _data.Dispose();
 
     static string WriteFormulaExecution(string root)
     {

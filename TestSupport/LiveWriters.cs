@@ -1,4 +1,7 @@
-namespace Kodosumi.Shared.Demo;
+using Kodosumi.Shared;
+using Kodosumi.Shared.Demo;
+
+namespace Kodosumi.TestSupport;
 
 /// <summary>
 /// Kodosumi at work: each writer is a <c>sqlite3</c> process of its own that creates an execution, appends its

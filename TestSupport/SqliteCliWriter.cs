@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Kodosumi.Shared.Demo;
+namespace Kodosumi.TestSupport;
 
 /// <summary>
 /// A separate writer process, as Kodosumi is (used by the tests and the benchmark): the <c>sqlite3</c> command-line shell holding an execution

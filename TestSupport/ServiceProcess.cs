@@ -6,7 +6,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 
-namespace Kodosumi.Shared.Demo;
+namespace Kodosumi.TestSupport;
 
 /// <summary>
 /// The service as its own process on a loopback port, as it runs in production (used by the benchmark and by
