@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Kodosumi.Indexer.Sources;
 using Kodosumi.Indexer.Worker;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
@@ -65,7 +66,9 @@ public class LiveIndexingTests : InProcessHostTest
         var errors = await Client.GetJson($"{Api}/errors?hours=1");
         Assert.That(errors.GetProperty("errors").EnumerateArray().Select(e => e.Str("fid")), Does.Contain(fid));
 
-        // Closing checkpoints the WAL into the database and deletes -wal/-shm; nothing is counted twice.
+        // Closing checkpoints the WAL into the database and deletes -wal/-shm when no reader has it open: past the racy
+        // window the service reads it no more (a fold looks again at a WAL written within it). Nothing is counted twice.
+        await Task.Delay(FolderLook.RacyWindow + HintQueue.LookAgainAfter + TimeSpan.FromSeconds(1));
         writer.Close();
         Assert.That(File.Exists(Path.Combine(dir, "sqlite3.db-wal")), Is.False);
         await Task.Delay(500);
