@@ -16,12 +16,14 @@ var cache = Path.Combine(repo, "bench", ".cache");
 var outDir = Path.Combine(repo, "bench", "results");
 var sizes = Sizes("--sizes", "1000,10000,100000");
 var baselineSizes = Sizes("--baseline", "1000,10000");
+// --fast-data: the template maker for every size (it always makes sets from DataSets.FastFrom on).
+var fastData = args.Contains("--fast-data");
 Directory.CreateDirectory(cache);
 Directory.CreateDirectory(outDir);
 
 if (args.Contains("--generate-only"))
 {
-    foreach (var size in sizes) DataSets.Ensure(cache, size);
+    foreach (var size in sizes) DataSets.Ensure(cache, size, fastData);
     return;
 }
 
