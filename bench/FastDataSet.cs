@@ -26,6 +26,7 @@ public static class FastDataSet
     const double SpanDays = 365;
     /// <summary>About one execution in this many carries a result of a megabyte (the generator's usual set: one in 500).</summary>
     const int LargeEvery = 2000;
+    const double FilesShare = 0.2;
     const int UserWidth = 40, AgentWidth = 48;
     const string FidMarker = "~~FID~~~~~~~~~~~~~~~~~~~";
     static readonly string UserMarker = "\"~~USER" + new string('~', UserWidth - 8) + "\"";
@@ -49,10 +50,10 @@ public static class FastDataSet
         var templates = BuildTemplates(dataDir + ".templates", seed, now);
         Console.WriteLine($"  {templates.Count} templates checked in {clock.Elapsed.TotalSeconds:F1} s");
 
-        var finished = templates.Where(t => t.Final && !t.Large).ToArray();
+        var finished = new Pool(templates.Where(t => t.Final && !t.Large));
         var large = templates.Where(t => t.Final && t.Large).ToArray();
-        var walFinal = templates.Where(t => t.Final && !t.Large && t.Wal is not null).ToArray();
-        var walOpen = templates.Where(t => !t.Final && t.Wal is not null).ToArray();
+        var walFinal = new Pool(templates.Where(t => t.Final && !t.Large));
+        var walOpen = new Pool(templates.Where(t => !t.Final));
         var root = Path.Combine(dataDir, "execution");
         foreach (var u in users) Directory.CreateDirectory(Path.Combine(root, u.Folder));
 
@@ -69,8 +70,8 @@ public static class FastDataSet
                 var wal = random.NextDouble() < WalShare;
                 // Half of the WAL executions are still open (running, awaiting, starting), half wrote their final status.
                 var template = wal
-                    ? (random.Next(2) == 0 && walOpen.Length > 0 ? walOpen[random.Next(walOpen.Length)] : walFinal[random.Next(walFinal.Length)])
-                    : large.Length > 0 && random.Next(LargeEvery) == 0 ? large[random.Next(large.Length)] : finished[random.Next(finished.Length)];
+                    ? Pick(random.Next(2) == 0 && !walOpen.Empty ? walOpen : walFinal, random)
+                    : large.Length > 0 && random.Next(LargeEvery) == 0 ? large[random.Next(large.Length)] : Pick(finished, random);
                 // A few users run most executions, as on a real installation.
                 var user = users[(int)(users.Count * Math.Pow(random.NextDouble(), 2.5))];
                 var agent = AgentNames[(int)(AgentNames.Length * Math.Pow(random.NextDouble(), 1.5))];
@@ -88,6 +89,23 @@ public static class FastDataSet
         var stats = new FastDataStats(executions, walCount, templates.Count, users.Count, Math.Round(seconds, 1), DiskBytes(dataDir));
         Console.WriteLine($"  made {executions:N0} executions ({walCount:N0} with a WAL) in {seconds:F0} s, {stats.DiskBytes / 1e9:F2} GB on disk");
         return stats;
+    }
+
+    /// <summary>
+    /// A template, one with files in <c>in/</c> or <c>out/</c> for a fifth of the executions: each file and folder takes a
+    /// 4 KB block, and the generator's share of them (four in five) would double the set's size on disk.
+    /// </summary>
+    static Template Pick(Pool pool, Random random)
+    {
+        var matching = random.NextDouble() < FilesShare ? pool.WithFiles : pool.WithoutFiles;
+        if (matching.Length == 0) matching = pool.WithFiles.Length > 0 ? pool.WithFiles : pool.WithoutFiles;
+        return matching[random.Next(matching.Length)];
+    }
+
+    sealed record Pool(Template[] WithFiles, Template[] WithoutFiles)
+    {
+        public Pool(IEnumerable<Template> all) : this(all.Where(t => t.Files.Length > 0).ToArray(), all.Where(t => t.Files.Length == 0).ToArray()) { }
+        public bool Empty => WithFiles.Length + WithoutFiles.Length == 0;
     }
 
     sealed record User(string Name, string Folder);
