@@ -54,6 +54,7 @@ public static class FastDataSet
         var large = templates.Where(t => t.Final && t.Large).ToArray();
         var walFinal = new Pool(templates.Where(t => t.Final && !t.Large));
         var walOpen = new Pool(templates.Where(t => !t.Final));
+        var entryPoints = templates.Max(t => t.EntryPoint) + 1;
         var root = Path.Combine(dataDir, "execution");
         foreach (var u in users) Directory.CreateDirectory(Path.Combine(root, u.Folder));
 
@@ -74,7 +75,8 @@ public static class FastDataSet
                     : large.Length > 0 && random.Next(LargeEvery) == 0 ? large[random.Next(large.Length)] : Pick(finished, random);
                 // A few users run most executions, as on a real installation.
                 var user = users[(int)(users.Count * Math.Pow(random.NextDouble(), 2.5))];
-                var agent = AgentNames[(int)(AgentNames.Length * Math.Pow(random.NextDouble(), 1.5))];
+                // Each name belongs to one of the generator's entry points, so an agent's meta is the same in every execution but for user and fid.
+                var agent = AgentNames[(template.EntryPoint + entryPoints * (int)(AgentNames.Length / entryPoints * Math.Pow(random.NextDouble(), 1.5))) % AgentNames.Length];
                 var youngest = 60 + template.Duration;
                 var start = now.ToUnixTimeMilliseconds() / 1000.0 - (youngest + random.NextDouble() * (SpanDays * 86400 - youngest));
                 var fid = Fids.New(DateTimeOffset.FromUnixTimeMilliseconds((long)(start * 1000)), random);
@@ -158,10 +160,11 @@ public static class FastDataSet
         new DemoDataGenerator(new DemoOptions { Executions = 200, Seed = seed + 1, Now = now, Span = TimeSpan.FromHours(5), LargeResultEvery = 0 }).Generate(Path.Combine(generated, "b"));
         var scratch = Path.Combine(work, "scratch");
         var templates = new List<Template>();
+        var entryPoints = new List<string>();
         var n = 0;
         foreach (var db in Directory.EnumerateFiles(generated, ExecutionLayout.Database, SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
-            var template = Template.From(Path.GetDirectoryName(db)!, Path.Combine(scratch, (n++).ToString(CultureInfo.InvariantCulture)));
+            var template = Template.From(Path.GetDirectoryName(db)!, Path.Combine(scratch, (n++).ToString(CultureInfo.InvariantCulture)), entryPoints);
             template.Verify(Path.Combine(scratch, "verify"));
             templates.Add(template);
         }
@@ -186,8 +189,12 @@ public static class FastDataSet
         /// <summary>Rows in the database file of <see cref="Wal"/>; the rest are in its <c>-wal</c>.</summary>
         public int WalSplit { get; init; }
 
-        public static Template From(string generatedDir, string scratch)
+        /// <summary>Which of the generator's entry points the template runs (0 for one without a meta).</summary>
+        public int EntryPoint { get; init; }
+
+        public static Template From(string generatedDir, string scratch, List<string> entryPoints)
         {
+            var entryPoint = 0;
             var events = new List<Event>();
             using (var c = new SqliteConnection($"Data Source={Path.Combine(generatedDir, ExecutionLayout.Database)};Mode=ReadOnly;Pooling=False"))
             {
@@ -203,6 +210,9 @@ public static class FastDataSet
                 if (events[i].Kind != "meta") continue;
                 var meta = JsonDocument.Parse(events[i].Message).RootElement;
                 if (meta.TryGetProperty("dict", out var d)) meta = d;
+                var entry = meta.GetProperty("entry_point").GetString()!;
+                if (!entryPoints.Contains(entry)) entryPoints.Add(entry);
+                entryPoint = entryPoints.IndexOf(entry);
                 var message = events[i].Message.Replace($"\"fid\":\"{meta.GetProperty("fid").GetString()}\"", $"\"fid\":\"{FidMarker}\"", StringComparison.Ordinal)
                     .Replace($"\"username\":\"{meta.GetProperty("username").GetString()}\"", "\"username\":" + UserMarker, StringComparison.Ordinal);
                 if (meta.GetProperty("summary").GetString() is { } summary)
@@ -223,6 +233,7 @@ public static class FastDataSet
             return new Template
             {
                 Events = all,
+                EntryPoint = entryPoint,
                 Final = status is "finished" or "error",
                 Large = events.Any(e => e.Message.Length > 100_000),
                 Closed = Image.Build(Path.Combine(scratch, "closed"), all, all.Length),
@@ -268,12 +279,14 @@ public static class FastDataSet
         /// </summary>
         public void Verify(string scratch)
         {
-            foreach (var image in Wal is null ? [Closed] : new[] { Closed, Wal })
+            var random = new Random(Events.Length);
+            foreach (var image in new[] { Closed, Wal, Closed, Wal, Closed, Wal }.OfType<Image>())
             {
                 if (Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);
                 Directory.CreateDirectory(scratch);
-                var fid = "6a0b1c2d3e4f5a6b7c8d9e0f";
-                const double start = 1_765_432_100.125;
+                var fid = Fids.New(DateTimeOffset.UtcNow, random);
+                // Values unlike the template's in every byte, three times over.
+                var start = 1_700_000_000 + random.NextDouble() * 1e8;
                 var db = Path.Combine(scratch, ExecutionLayout.Database);
                 var (main, log, shm) = image.Patched(this, fid, start, "verify-user", "Verify Agent");
                 File.WriteAllBytes(db, main);
@@ -339,8 +352,36 @@ public static class FastDataSet
         public required Patch[] MainPatches { get; init; }
         public required Patch[] LogPatches { get; init; }
 
-        /// <summary>Writes the rows as Kodosumi's writer would: <paramref name="split"/> rows, closed (checkpointed), then the rest in autocommit, left in the -wal.</summary>
+        /// <summary>
+        /// The rows written twice, with other timestamps and markers the second time (SQLite lays out equal-sized records
+        /// the same way): a place is patched only if it holds the field in both. A stale copy of a row in a page's unused
+        /// space can end where a cell now begins, and its last byte then matches by chance in one of them.
+        /// </summary>
         public static Image Build(string dir, Event[] events, int split)
+        {
+            var (main, log, shm) = Write(dir + "-a", events, split);
+            var other = events.Select(e => e with { Timestamp = e.Timestamp + 1234.567891, Message = Other(e.Message) }).ToArray();
+            var (main2, log2, _) = Write(dir + "-b", other, split);
+            if (main.Length != main2.Length || log?.Length != log2?.Length) throw new InvalidDataException("the two writes of a template differ in size");
+            var image = new Image
+            {
+                Main = main, Log = log, Shm = shm,
+                MainPatches = Find(main, events, second: false).Intersect(Find(main2, other, second: true)).ToArray(),
+                LogPatches = log is null ? [] : Find(log, events, second: false).Intersect(Find(log2!, other, second: true)).ToArray(),
+            };
+            for (var i = 0; i < events.Length; i++)
+                if (!image.MainPatches.Concat(image.LogPatches).Any(p => p.Event == i))
+                    throw new InvalidDataException($"timestamp of row {i + 1} not found in the template's bytes");
+            return image;
+        }
+
+        static string Other(string message) => message.Replace(FidMarker, Second(FidMarker), StringComparison.Ordinal)
+            .Replace(UserMarker, Second(UserMarker), StringComparison.Ordinal).Replace(AgentMarker, Second(AgentMarker), StringComparison.Ordinal);
+
+        static string Second(string marker) => marker.Replace('~', '^');
+
+        /// <summary>Writes the rows as Kodosumi's writer would: <paramref name="split"/> rows, closed (checkpointed), then the rest in autocommit, left in the -wal.</summary>
+        static (byte[] Main, byte[]? Log, byte[]? Shm) Write(string dir, Event[] events, int split)
         {
             Directory.CreateDirectory(dir);
             var db = Path.Combine(dir, ExecutionLayout.Database);
@@ -365,12 +406,7 @@ public static class FastDataSet
                 shm = File.ReadAllBytes(db + "-shm");
                 main = File.ReadAllBytes(db);
             }
-            main ??= File.ReadAllBytes(db);
-            var image = new Image { Main = main, Log = log, Shm = shm, MainPatches = Find(main, events), LogPatches = log is null ? [] : Find(log, events) };
-            for (var i = 0; i < events.Length; i++)
-                if (!image.MainPatches.Concat(image.LogPatches).Any(p => p.Event == i))
-                    throw new InvalidDataException($"timestamp of row {i + 1} not found in the template's bytes");
-            return image;
+            return (main ?? File.ReadAllBytes(db), log, shm);
         }
 
         static void Insert(SqliteConnection c, Event e)
@@ -384,7 +420,7 @@ public static class FastDataSet
         }
 
         /// <summary>Every place of every timestamp (8 bytes, big-endian IEEE, as SQLite stores REAL) and of each marker.</summary>
-        static Patch[] Find(byte[] bytes, Event[] events)
+        static Patch[] Find(byte[] bytes, Event[] events, bool second)
         {
             var found = new List<Patch>();
             void All(ReadOnlySpan<byte> needle, int tag)
@@ -403,9 +439,9 @@ public static class FastDataSet
                 BinaryPrimitives.WriteDoubleBigEndian(t, events[i].Timestamp);
                 All(t, i);
             }
-            All(Encoding.ASCII.GetBytes(FidMarker), -1);
-            All(Encoding.ASCII.GetBytes(UserMarker), -2);
-            All(Encoding.ASCII.GetBytes(AgentMarker), -3);
+            All(Encoding.ASCII.GetBytes(second ? Second(FidMarker) : FidMarker), -1);
+            All(Encoding.ASCII.GetBytes(second ? Second(UserMarker) : UserMarker), -2);
+            All(Encoding.ASCII.GetBytes(second ? Second(AgentMarker) : AgentMarker), -3);
             return found.ToArray();
         }
 
