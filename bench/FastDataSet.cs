@@ -99,15 +99,20 @@ public static class FastDataSet
     /// </summary>
     static Template Pick(Pool pool, Random random)
     {
-        var matching = random.NextDouble() < FilesShare ? pool.WithFiles : pool.WithoutFiles;
-        if (matching.Length == 0) matching = pool.WithFiles.Length > 0 ? pool.WithFiles : pool.WithoutFiles;
-        return matching[random.Next(matching.Length)];
+        // The status as often as the generator gives it (errors rarely have files: choosing by files alone would skew it).
+        var status = pool.All[random.Next(pool.All.Length)].Status;
+        var files = random.NextDouble() < FilesShare;
+        return pool.ByStatusAndFiles.TryGetValue((status, files), out var matching)
+            ? matching[random.Next(matching.Length)]
+            : pool.ByStatusAndFiles[(status, !files)][random.Next(pool.ByStatusAndFiles[(status, !files)].Length)];
     }
 
-    sealed record Pool(Template[] WithFiles, Template[] WithoutFiles)
+    sealed class Pool(IEnumerable<Template> templates)
     {
-        public Pool(IEnumerable<Template> all) : this(all.Where(t => t.Files.Length > 0).ToArray(), all.Where(t => t.Files.Length == 0).ToArray()) { }
-        public bool Empty => WithFiles.Length + WithoutFiles.Length == 0;
+        public Template[] All { get; } = templates.ToArray();
+        public Dictionary<(string, bool), Template[]> ByStatusAndFiles { get; } =
+            templates.GroupBy(t => (t.Status, t.Files.Length > 0)).ToDictionary(g => g.Key, g => g.ToArray());
+        public bool Empty => All.Length == 0;
     }
 
     sealed record User(string Name, string Folder);
@@ -179,6 +184,7 @@ public static class FastDataSet
     {
         public required Event[] Events { get; init; }
         public required bool Final { get; init; }
+        public required string Status { get; init; }
         public required bool Large { get; init; }
         public double Duration => Events[^1].Timestamp - Events[0].Timestamp;
         /// <summary>Every row in the database file, as a closed writer leaves it.</summary>
@@ -235,6 +241,7 @@ public static class FastDataSet
                 Events = all,
                 EntryPoint = entryPoint,
                 Final = status is "finished" or "error",
+                Status = status,
                 Large = events.Any(e => e.Message.Length > 100_000),
                 Closed = Image.Build(Path.Combine(scratch, "closed"), all, all.Length),
                 Wal = Image.Build(Path.Combine(scratch, "wal"), all, split),
