@@ -7,8 +7,12 @@ namespace Kodosumi.Bench;
 /// <summary>Generated data sets, cached on disk between runs (generating 100,000 databases takes minutes).</summary>
 public static class DataSets
 {
-    public static string Ensure(string cacheDir, int executions)
+    /// <summary>Sizes from which <see cref="FastDataSet"/> makes the set: the generator would take hours.</summary>
+    public const int FastFrom = 500_000;
+
+    public static string Ensure(string cacheDir, int executions, bool fast = false)
     {
+        if (fast || executions >= FastFrom) return EnsureFast(cacheDir, executions);
         var dir = Path.Combine(cacheDir, $"data-{executions}");
         var done = Path.Combine(cacheDir, $"data-{executions}.done");
         if (File.Exists(done)) return dir;
@@ -21,6 +25,25 @@ public static class DataSets
         Console.WriteLine($"  generated in {clock.Elapsed.TotalSeconds:F0} s");
         return dir;
     }
+
+    /// <summary>Made by <see cref="FastDataSet"/>, in a folder of its own (the generator's sets of the same size stay as they are).</summary>
+    static string EnsureFast(string cacheDir, int executions)
+    {
+        var dir = Path.Combine(cacheDir, $"fastdata-{executions}");
+        var done = Path.Combine(cacheDir, $"fastdata-{executions}.done");
+        if (File.Exists(done)) return dir;
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        Console.WriteLine($"Making {executions:N0} executions from templates in {dir} ...");
+        var stats = FastDataSet.Make(dir, executions, seed: executions);
+        File.WriteAllText(done, System.Text.Json.JsonSerializer.Serialize(stats));
+        return dir;
+    }
+
+    /// <summary>How the set in <paramref name="dataDir"/> was made, if <see cref="FastDataSet"/> made it.</summary>
+    public static FastDataStats? FastStats(string dataDir) =>
+        File.Exists(dataDir + ".done") && File.ReadAllText(dataDir + ".done").TrimStart().StartsWith('{')
+            ? System.Text.Json.JsonSerializer.Deserialize<FastDataStats>(File.ReadAllText(dataDir + ".done"))
+            : null;
 
     /// <summary>
     /// An execution awaiting a person's answer for three days (a closed WAL database), added before the service starts

@@ -6,7 +6,8 @@ using Kodosumi.Bench;
 using Kodosumi.Shared;
 using Kodosumi.TestSupport;
 
-// Usage: dotnet run -c Release --project bench -- [--sizes 1000,10000,100000] [--baseline 1000,10000] [--note "what changed"] [--generate-only]
+// Usage: dotnet run -c Release --project bench -- [--sizes 1000,10000,100000] [--baseline 1000,10000] [--note "what changed"] [--generate-only] [--fast-data]
+//        [--idle-minutes 10] [--out-name latest]
 //        dotnet run -c Release --project bench -- --soak <minutes> [--soak-size 2000] [--sample-seconds 15]
 string Arg(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
 int[] Sizes(string name, string fallback) => Arg(name, fallback).Split(',').Select(int.Parse).ToArray();
@@ -15,13 +16,18 @@ var repo = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../.."
 var cache = Path.Combine(repo, "bench", ".cache");
 var outDir = Path.Combine(repo, "bench", "results");
 var sizes = Sizes("--sizes", "1000,10000,100000");
-var baselineSizes = Sizes("--baseline", "1000,10000");
+var baselineSizes = Arg("--baseline", "1000,10000") is "" ? [] : Sizes("--baseline", "1000,10000");
+// Idle CPU with the service's default settings after a restart on the index, averaged over this many minutes (0: not measured).
+var idleMinutes = double.Parse(Arg("--idle-minutes", "0"), CultureInfo.InvariantCulture);
+var outName = Arg("--out-name", "latest");
+// --fast-data: the template maker for every size (it always makes sets from DataSets.FastFrom on).
+var fastData = args.Contains("--fast-data");
 Directory.CreateDirectory(cache);
 Directory.CreateDirectory(outDir);
 
 if (args.Contains("--generate-only"))
 {
-    foreach (var size in sizes) DataSets.Ensure(cache, size);
+    foreach (var size in sizes) DataSets.Ensure(cache, size, fastData);
     return;
 }
 
@@ -44,13 +50,23 @@ if (args.Contains("--soak"))
 var results = new List<Dictionary<string, object?>>();
 foreach (var size in sizes)
 {
-    var data = DataSets.Ensure(cache, size);
+    var data = DataSets.Ensure(cache, size, fastData);
     var root = Path.Combine(data, "execution");
     var r = new Dictionary<string, object?> { ["executions"] = size };
     results.Add(r);
     var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+    if (DataSets.FastStats(data) is { } made)
+    {
+        r["data_maker"] = "templates (FastDataSet)";
+        r["data_made_seconds"] = made.Seconds;
+        r["data_disk_gb"] = Math.Round(made.DiskBytes / 1e9, 2);
+        r["data_wal_executions"] = made.WalExecutions;
+    }
+    var large = size > 100_000;
+    // The baseline opens every database per request: minutes at a million.
+    if (large && baselineSizes.Contains(size)) Console.WriteLine($"[{size:N0}] baseline skipped above 100,000 executions");
 
-    if (baselineSizes.Contains(size))
+    if (baselineSizes.Contains(size) && !large)
     {
         Console.WriteLine($"[{size:N0}] baseline: scan every database per request ...");
         var repeats = size <= 1000 ? 5 : 2;
@@ -102,7 +118,11 @@ foreach (var size in sizes)
             ["errors"] = "/api/dashboard/errors",
             ["details"] = $"/api/dashboard/execution/{someFid}/details?limit=100",
         };
-        foreach (var (name, url) in queries) r[$"latency_{name}"] = await Measure.HttpLatency(service.Client, url);
+        // At the fast sets' sizes an uncomputed answer can take long: fewer samples (the p99 is then the 2nd-slowest of 200).
+        var samples = size >= DataSets.FastFrom ? 200 : 1000;
+        var warmup = size >= DataSets.FastFrom ? 10 : 50;
+        r["latency_samples"] = samples;
+        foreach (var (name, url) in queries) r[$"latency_{name}"] = await Measure.HttpLatency(service.Client, url, samples, warmup);
 
         Console.WriteLine($"[{size:N0}] throughput ...");
         r["rps_agent_stats"] = await Measure.Throughput(service.Client, "/api/dashboard/agent-stats", 32, TimeSpan.FromSeconds(5));
@@ -139,19 +159,62 @@ foreach (var size in sizes)
 
         // Last: every one of these answers is new, and the service keeps recent answers for reuse.
         Console.WriteLine($"[{size:N0}] uncached query latency ...");
-        foreach (var (name, url) in queries) r[$"latency_uncached_{name}"] = await Measure.UncachedHttpLatency(service.Client, url);
+        foreach (var (name, url) in queries) r[$"latency_uncached_{name}"] = await Measure.UncachedHttpLatency(service.Client, url, samples, warmup);
         r["peak_rss_after_uncached_mb"] = Math.Round(service.PeakRss() / 1048576.0, 1);
         r["index_file_mb"] = Math.Round(Directory.GetFiles(indexDir).Sum(f => new FileInfo(f).Length) / 1048576.0, 1);
 
-        Console.WriteLine($"[{size:N0}] the unpaged all-time list ...");
-        const string unpaged = "/api/dashboard/running-agents?hours=999999";
-        r["unpaged_all_mb"] = Math.Round(await Measure.TimeToLastByte(service.Client, unpaged) / 1048576.0, 1);
-        r["latency_unpaged_all"] = await Measure.HttpLatency(service.Client, unpaged, samples: 30, warmup: 3);
-        r["latency_unpaged_all_gzip"] = await Measure.HttpLatency(service.Client, unpaged, samples: 30, warmup: 3, gzip: true);
-        r["latency_uncached_unpaged_all"] = await Measure.UncachedHttpLatency(service.Client, unpaged, samples: 20, warmup: 2);
-        var (atOnce, aboveIdle) = await Measure.AtOnce(service.Client, unpaged, parallel: 8, rounds: 3, service.Rss, service.ResetPeakRss, service.PeakRss);
-        r["latency_unpaged_all_8_at_once"] = atOnce;
-        r["unpaged_all_8_at_once_peak_above_idle_mb"] = aboveIdle;
+        r["health_after_queries"] = await HealthData(service.Client);
+        if (large)
+        {
+            // Hundreds of megabytes of JSON per answer, eight at once: the bench would measure its own memory.
+            Console.WriteLine($"[{size:N0}] the unpaged all-time list skipped above 100,000 executions");
+        }
+        else
+        {
+            Console.WriteLine($"[{size:N0}] the unpaged all-time list ...");
+            const string unpaged = "/api/dashboard/running-agents?hours=999999";
+            r["unpaged_all_mb"] = Math.Round(await Measure.TimeToLastByte(service.Client, unpaged) / 1048576.0, 1);
+            r["latency_unpaged_all"] = await Measure.HttpLatency(service.Client, unpaged, samples: 30, warmup: 3);
+            r["latency_unpaged_all_gzip"] = await Measure.HttpLatency(service.Client, unpaged, samples: 30, warmup: 3, gzip: true);
+            r["latency_uncached_unpaged_all"] = await Measure.UncachedHttpLatency(service.Client, unpaged, samples: 20, warmup: 2);
+            var (atOnce, aboveIdle) = await Measure.AtOnce(service.Client, unpaged, parallel: 8, rounds: 3, service.Rss, service.ResetPeakRss, service.PeakRss);
+            r["latency_unpaged_all_8_at_once"] = atOnce;
+            r["unpaged_all_8_at_once_peak_above_idle_mb"] = aboveIdle;
+        }
+        // Stopped as docker stop does, so the restart below finds the index as a clean shutdown leaves it.
+        r["stop_seconds"] = service.Terminate(TimeSpan.FromMinutes(2)) is { } stopped ? Math.Round(stopped.TotalSeconds, 2) : "not within 2 min";
+    }
+
+    // Restart on the index in place, with the service's default settings (a rescan every 30 s).
+    using (var service = ServiceProcess.Start(apiDll, data, Path.Combine(indexDir, "index.db"), TimeSpan.FromSeconds(30), echo: Console.Error.WriteLine))
+    {
+        Console.WriteLine($"[{size:N0}] restart with the index in place ...");
+        r["restart_ready_seconds"] = Math.Round((await service.WaitReadyAsync(TimeSpan.FromMinutes(30))).TotalSeconds, 2);
+        r["restart_cpu_seconds_to_ready"] = Math.Round(Soak.CpuSeconds(service.Pid), 2);
+        r["restart_rss_mb"] = Math.Round(service.Rss() / 1048576.0, 1);
+        if (idleMinutes > 0)
+        {
+            Console.WriteLine($"[{size:N0}] idle CPU over {idleMinutes:0.#} min (default settings, no requests) ...");
+            var (cpuStart, wall) = (Soak.CpuSeconds(service.Pid), Stopwatch.StartNew());
+            var perMinute = new List<double>();
+            var loads = new List<double>();
+            var last = cpuStart;
+            while (wall.Elapsed.TotalMinutes < idleMinutes)
+            {
+                await Task.Delay(TimeSpan.FromMinutes(Math.Min(1, idleMinutes)));
+                var cpu = Soak.CpuSeconds(service.Pid);
+                perMinute.Add(Math.Round(100 * (cpu - last) / 60 / Math.Min(1, idleMinutes), 2));
+                loads.Add(Soak.MachineLoad());
+                last = cpu;
+            }
+            r["idle_minutes"] = Math.Round(wall.Elapsed.TotalMinutes, 1);
+            r["idle_cpu_percent_of_core"] = Math.Round(100 * (Soak.CpuSeconds(service.Pid) - cpuStart) / wall.Elapsed.TotalSeconds, 2);
+            r["idle_cpu_percent_per_minute"] = string.Join(" ", perMinute.Select(p => p.ToString(CultureInfo.InvariantCulture)));
+            r["idle_machine_load_1m"] = $"{loads.Min():0.##}–{loads.Max():0.##}";
+            r["idle_rss_mb"] = Math.Round(service.Rss() / 1048576.0, 1);
+        }
+        r["restart_peak_rss_mb"] = Math.Round(service.PeakRss() / 1048576.0, 1);
+        r["health_after_restart"] = await HealthData(service.Client);
     }
     Directory.Delete(indexDir, recursive: true);
     // The cached data set stays as generated.
@@ -159,8 +222,11 @@ foreach (var size in sizes)
     Console.WriteLine(JsonSerializer.Serialize(r));
 }
 
-Report.Write(outDir, results, Arg("--note", ""));
+Report.Write(outDir, results, outName, Arg("--note", ""));
 return;
+
+static async Task<string> HealthData(HttpClient client) =>
+    JsonDocument.Parse(await client.GetStringAsync("/health/ready")).RootElement.GetProperty("checks").GetProperty("index").GetProperty("data").ToString();
 
 static async Task<string> Health(HttpClient client, string key)
 {

@@ -15,12 +15,12 @@ public static class Report
         | --- | --- | --- | --- | --- | --- | --- | --- | --- |
         """;
 
-    public static void Write(string outDir, List<Dictionary<string, object?>> results, string note = "")
+    public static void Write(string outDir, List<Dictionary<string, object?>> results, string name = "latest", string note = "")
     {
         var machine = $"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30)} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}";
         var date = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
         var json = JsonSerializer.Serialize(new { date, machine, results }, new JsonSerializerOptions { WriteIndented = true });
-        File.WriteAllText(Path.Combine(outDir, "latest.json"), json);
+        File.WriteAllText(Path.Combine(outDir, $"{name}.json"), json);
 
         var md = new StringBuilder();
         md.AppendLine(CultureInfo.InvariantCulture, $"Measured {date} on {machine}.");
@@ -30,7 +30,14 @@ public static class Report
         void Line(string label, Func<Dictionary<string, object?>, string> cell) =>
             md.AppendLine($"| {label} | " + string.Join(" | ", results.Select(cell)) + " |");
         string Get(Dictionary<string, object?> r, string key) => r.TryGetValue(key, out var v) && v is not null ? Format(v) : "–";
+        Line("data set made by (s; templates: FastDataSet)", r => Get(r, "data_made_seconds"));
+        Line("data set on disk (GB; with its WAL executions)", r => Get(r, "data_disk_gb") + (r.ContainsKey("data_wal_executions") ? $" ({Get(r, "data_wal_executions")} WAL)" : ""));
+        Line("cold index to ready (s)", r => Get(r, "cold_index_seconds"));
         Line("cold index (executions/s)", r => Get(r, "cold_index_per_second"));
+        Line("restart with the index in place to ready (s)", r => Get(r, "restart_ready_seconds"));
+        Line("restart: CPU to ready (s) / resident memory at ready (MB)", r => $"{Get(r, "restart_cpu_seconds_to_ready")} / {Get(r, "restart_rss_mb")}");
+        Line("idle CPU, default settings, averaged (% of one core; minutes)", r => r.ContainsKey("idle_cpu_percent_of_core") ? $"{Get(r, "idle_cpu_percent_of_core")} ({Get(r, "idle_minutes")} min)" : "–");
+        Line("idle CPU per minute (% of one core)", r => Get(r, "idle_cpu_percent_per_minute"));
         Line("idle rescan CPU (s)", r => Get(r, "idle_rescan_cpu_seconds"));
         Line("first rescan after the cold index, CPU (s; compiles the rescan's code)", r => Get(r, "first_rescan_cpu_seconds"));
         Line("freshness p50 / p99 (ms)", r => Get(r, "freshness"));
@@ -44,6 +51,8 @@ public static class Report
         Line("`running-agents` requests/s (32 clients)", r => Get(r, "rps_running_agents"));
         Line("peak resident memory (MB)", r => Get(r, "peak_rss_mb"));
         Line("peak resident memory after the uncached queries (MB)", r => Get(r, "peak_rss_after_uncached_mb"));
+        Line("peak resident memory of the restarted service (MB)", r => Get(r, "restart_peak_rss_mb"));
+        Line("latency samples per query", r => Get(r, "latency_samples"));
         Line("index file (MB)", r => Get(r, "index_file_mb"));
         Line("unpaged all-time `running-agents` (MB of JSON)", r => Get(r, "unpaged_all_mb"));
         Line("unpaged all-time, reused p50 / p99 to the last byte (ms)", r => Get(r, "latency_unpaged_all"));
@@ -57,7 +66,7 @@ public static class Report
         Line("baseline `agent-stats` p50 / p99 (ms)", r => Get(r, "baseline_agent_stats"));
         Line("ratio baseline / service, `running-agents`", r => Ratio(r, "baseline_running_agents", "latency_running_agents_24h"));
         Line("ratio baseline / service, `agent-stats`", r => Ratio(r, "baseline_agent_stats", "latency_agent_stats"));
-        File.WriteAllText(Path.Combine(outDir, "latest.md"), md.ToString());
+        File.WriteAllText(Path.Combine(outDir, $"{name}.md"), md.ToString());
         Console.WriteLine(md);
         AppendHistory(Path.Combine(outDir, "history.md"), date, results, note);
     }

@@ -94,14 +94,14 @@ public static class Soak
     }
 
     /// <summary>User plus system CPU time of the process (fields 14 and 15 of /proc/pid/stat, in clock ticks of 1/100 s).</summary>
-    static double CpuSeconds(int pid)
+    internal static double CpuSeconds(int pid)
     {
         var stat = File.ReadAllText($"/proc/{pid}/stat");
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
-    static double MachineLoad() => double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
+    internal static double MachineLoad() => double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
 
     /// <summary>Flat means the last quarter's median stays within 10 % (and a small absolute margin) of the second quarter's: the first quarter is warm-up.</summary>
     static (double Early, double Late, bool Flat) Trend(List<SoakSample> samples, Func<SoakSample, double> value, double margin)
