@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Kodosumi.Indexer.Platform;
 using Kodosumi.Indexer.Sources;
 using Kodosumi.Indexer.Store;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Kodosumi.Indexer.Worker;
@@ -18,7 +19,8 @@ internal sealed class UnwatchedLook(
     FolderWatcher watcher,
     ExecutionCatalog catalog,
     HintQueue hints,
-    TimeProvider time) : IDisposable
+    TimeProvider time,
+    ILogger<UnwatchedLook> logger) : IDisposable
 {
     const double CpuShare = 0.02;
 
@@ -26,7 +28,7 @@ internal sealed class UnwatchedLook(
     readonly TimeSpan _interval = options.Value.UnwatchedLookInterval;
     readonly Lock _gate = new();
     ITimer? _timer;
-    bool _disposed;
+    bool _disposed, _failing;
 
     public void Start()
     {
@@ -41,16 +43,27 @@ internal sealed class UnwatchedLook(
     void Look()
     {
         var took = Stopwatch.StartNew();
-        var folders = watcher.UnwatchedLive();
-        if (folders.Count > 0)
+        try
         {
+            var folders = watcher.UnwatchedLive();
+            if (folders.Count == 0) return;
             using var stats = RootStats.Open(_root);
             foreach (var folder in folders)
                 if (Changed(folder, stats)) hints.Fold(folder);
+            _failing = false;
         }
-        var next = TimeSpan.FromTicks(Math.Max(_interval.Ticks, (long)(took.Elapsed.Ticks / CpuShare)));
-        lock (_gate)
-            if (!_disposed) _timer?.Change(next, Timeout.InfiniteTimeSpan);
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A timer's callback must not throw; the periodic rescan still covers these executions. Said once per failure.
+            if (!_failing) logger.LogWarning(e, "Looking at executions the watcher cannot watch failed; trying again");
+            _failing = true;
+        }
+        finally
+        {
+            var next = TimeSpan.FromTicks(Math.Max(_interval.Ticks, (long)(took.Elapsed.Ticks / CpuShare)));
+            lock (_gate)
+                if (!_disposed) _timer?.Change(next, Timeout.InfiniteTimeSpan);
+        }
     }
 
     /// <summary>True when the folder no longer has the stamp of its last fold (or has none in the index yet).</summary>
