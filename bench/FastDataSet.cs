@@ -120,8 +120,7 @@ public static class FastDataSet
     /// <summary>admin.db as <see cref="DemoDataGenerator"/> writes it (its demo users, so admin/admin signs in), with more users.</summary>
     static List<User> WriteAdminDatabase(string path)
     {
-        if (File.Exists(path)) File.Delete(path);
-        var all = DemoDataGenerator.Users.Select(u => (u.Id, u.Name, u.Password, u.Operator)).ToList();
+        var all = DemoDataGenerator.Users.ToList();
         var random = new Random(7);
         for (var i = all.Count; i < UserCount; i++)
         {
@@ -129,30 +128,9 @@ public static class FastDataSet
             random.NextBytes(id);
             id[7] = (byte)(0x40 | (id[7] & 0x0f)); // version 4, as uuid4() makes them
             id[8] = (byte)(0x80 | (id[8] & 0x3f));
-            all.Add((new Guid(id), $"user{i:D3}", $"user{i:D3}", i % 50 == 0));
+            all.Add(new DemoUser(new Guid(id), $"user{i:D3}", $"user{i:D3}", i % 50 == 0));
         }
-        using var db = new SqliteConnection($"Data Source={path};Pooling=False");
-        db.Open();
-        using var tx = db.BeginTransaction();
-        Exec(db, """
-            CREATE TABLE roles (
-                id CHAR(32) NOT NULL, name VARCHAR NOT NULL, email VARCHAR NOT NULL,
-                active BOOLEAN NOT NULL, password VARCHAR NOT NULL, operator BOOLEAN NOT NULL,
-                PRIMARY KEY (id), UNIQUE (name), UNIQUE (email))
-            """);
-        foreach (var u in all)
-        {
-            using var cmd = db.CreateCommand();
-            cmd.CommandText = "INSERT INTO roles VALUES ($id, $name, $email, 1, $password, $operator)";
-            cmd.Parameters.AddWithValue("$id", UserIds.ToHex32(u.Id));
-            cmd.Parameters.AddWithValue("$name", u.Name);
-            cmd.Parameters.AddWithValue("$email", $"{u.Name}@example.com");
-            // The generator's work factor: Kodosumi's is 12, verification reads it from the hash.
-            cmd.Parameters.AddWithValue("$password", BCrypt.Net.BCrypt.HashPassword(u.Password, 4));
-            cmd.Parameters.AddWithValue("$operator", u.Operator ? 1 : 0);
-            cmd.ExecuteNonQuery();
-        }
-        tx.Commit();
+        DemoDataGenerator.WriteAdminDatabase(path, all);
         return all.Select(u => new User(u.Name, u.Id.ToString("D"))).ToList();
     }
 

@@ -67,7 +67,10 @@ public sealed class DemoDataGenerator(DemoOptions options)
         return fids;
     }
 
-    static void WriteAdminDatabase(string path)
+    static void WriteAdminDatabase(string path) => WriteAdminDatabase(path, Users);
+
+    /// <summary>Kodosumi's admin.db (its <c>roles</c> table) holding <paramref name="users"/>, passwords hashed as Kodosumi hashes them.</summary>
+    public static void WriteAdminDatabase(string path, IEnumerable<DemoUser> users)
     {
         if (File.Exists(path)) File.Delete(path);
         using var db = Open(path);
@@ -77,7 +80,8 @@ public sealed class DemoDataGenerator(DemoOptions options)
                 active BOOLEAN NOT NULL, password VARCHAR NOT NULL, operator BOOLEAN NOT NULL,
                 PRIMARY KEY (id), UNIQUE (name), UNIQUE (email))
             """);
-        foreach (var u in Users)
+        using var tx = db.BeginTransaction();
+        foreach (var u in users)
         {
             using var cmd = db.CreateCommand();
             cmd.CommandText = "INSERT INTO roles VALUES ($id, $name, $email, 1, $password, $operator)";
@@ -89,6 +93,7 @@ public sealed class DemoDataGenerator(DemoOptions options)
             cmd.Parameters.AddWithValue("$operator", u.Operator ? 1 : 0);
             cmd.ExecuteNonQuery();
         }
+        tx.Commit();
     }
 
     void WriteExecution(string dir, string fid, DemoUser user, DateTimeOffset createdAt)
