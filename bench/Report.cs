@@ -47,6 +47,8 @@ public static class Report
             Line($"`{q}` p50 / p99 (ms)", r => Get(r, $"latency_{q}"));
         foreach (var q in queries)
             Line($"`{q}` uncached p50 / p99 (ms)", r => Get(r, $"latency_uncached_{q}"));
+        Line("first `running_agents_all_first_page` after a committed row p50 / p99 (ms)", r => Get(r, "latency_after_change_running_agents_all_first_page"));
+        Line("first `agent_stats` after a committed row p50 / p99 (ms)", r => Get(r, "latency_after_change_agent_stats"));
         Line("`agent-stats` requests/s (32 clients)", r => Get(r, "rps_agent_stats"));
         Line("`running-agents` requests/s (32 clients)", r => Get(r, "rps_running_agents"));
         Line("peak resident memory (MB)", r => Get(r, "peak_rss_mb"));
