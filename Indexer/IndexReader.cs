@@ -51,12 +51,8 @@ sealed class IndexReader(ExecutionCatalog catalog, IndexStore store, IndexerStat
     public IReadOnlyList<ExecutionFile> Files(ExecutionSummary execution, string folder) =>
         [.. ExecutionFolders.ListFiles(Path.Combine(FolderOf(execution), folder))];
 
-    public OpenedFile? OpenFile(ExecutionSummary execution, string folder, string relativePath)
-    {
-        // Backslashes and NULs have no place in a path of a Linux tree: refused rather than interpreted.
-        if (string.IsNullOrEmpty(relativePath) || relativePath.Contains('\0') || relativePath.Contains('\\')) return null;
-        return RegularFiles.OpenRead(FolderOf(execution), folder, relativePath);
-    }
+    public OpenedFile? OpenFile(ExecutionSummary execution, string folder, string relativePath) =>
+        RegularFiles.OpenRead(FolderOf(execution), folder, relativePath);
 
     string FolderOf(ExecutionSummary execution) => Path.Combine(_root, execution.UserId, execution.Fid);
 }

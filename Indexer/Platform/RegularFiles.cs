@@ -34,10 +34,13 @@ internal static class RegularFiles
 
     /// <summary>
     /// The regular file at <paramref name="relativePath"/> (parts joined by '/') below <c>{executionDir}/{folder}</c>,
-    /// opened for reading; null when any step is a link, not a folder, or the file is not a regular file of one link.
+    /// opened for reading; null when the path is empty, climbs or has a backslash or NUL, when any step is a link or not a
+    /// folder, or the file is not a regular file of one link.
     /// </summary>
     public static OpenedFile? OpenRead(string executionDir, string folder, string relativePath)
     {
+        // A backslash is refused rather than read as a name's character: a client may mean it as a separator.
+        if (relativePath.Contains('\\')) return null;
         var parts = relativePath.Split('/');
         if (parts.Any(p => p is "" or "." or ".." || p.Contains('\0'))) return null;
         var dir = OpenFolder(executionDir, folder);

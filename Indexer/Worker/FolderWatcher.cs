@@ -109,8 +109,8 @@ internal sealed class FolderWatcher(
         {
             var unwatched = new List<ExecutionFolder>();
             if (_inotify is not null && _unwatched.Count == 0) return unwatched;
-            foreach (var (fid, (folder, _)) in _live)
-                if (!_folders.ContainsKey(folder)) unwatched.Add(new ExecutionFolder(_root, Path.GetFileName(Path.GetDirectoryName(folder))!, fid));
+            foreach (var (folder, _) in _live.Values)
+                if (!_folders.ContainsKey(folder) && ExecutionFolders.FromChangedPath(_root, folder) is { } execution) unwatched.Add(execution);
             return unwatched;
         }
     }
