@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Http.Json;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Kodosumi.Bench;
@@ -161,8 +162,13 @@ foreach (var size in sizes)
 
         Console.WriteLine($"[{size:N0}] the first answers after a change ...");
         // A committed row moves the catalog's version: the first answer after it derives what the version's answers share.
-        foreach (var (name, url) in new[] { ("running_agents_all_first_page", queries["running_agents_all_first_page"]), ("agent_stats", queries["agent_stats"]) })
-            r[$"latency_after_change_{name}"] = await AfterChange(service.Client, quietRun, url, 20);
+        // A plain user sees only their own executions: the catalog derives their view apart from the operator's.
+        using var alice = await SignedIn(service.Client.BaseAddress!, "alice", "alice");
+        foreach (var (name, client) in new[] { ("running_agents_24h_first_page", service.Client), ("running_agents_all_first_page", service.Client),
+                     ("agent_stats", service.Client), ("timeline_168h_buckets", service.Client) })
+            r[$"latency_after_change_{name}"] = await AfterChange(client, service.Client, quietRun, queries[name], 20);
+        r["latency_after_change_running_agents_all_first_page_plain_user"] =
+            await AfterChange(alice, service.Client, quietRun, queries["running_agents_all_first_page"], 20);
 
         r["peak_rss_mb"] = Math.Round(service.PeakRss() / 1048576.0, 1);
 
@@ -236,20 +242,21 @@ return;
 
 /// <summary>
 /// <paramref name="rounds"/> times: a row appended to <paramref name="database"/> by a separate writer, waited for until the API
-/// shows it, then one request of <paramref name="url"/> that no earlier request asked, timed to its last byte.
+/// shows it (to the operator), then one request of <paramref name="url"/> by <paramref name="client"/> that no earlier request asked,
+/// timed to its last byte.
 /// </summary>
-static async Task<Latency> AfterChange(HttpClient client, string database, string url, int rounds)
+static async Task<Latency> AfterChange(HttpClient client, HttpClient operatorClient, string database, string url, int rounds)
 {
     var fid = Path.GetFileName(Path.GetDirectoryName(database)!);
     var times = new List<double>();
     using var writer = SqliteCliWriter.Open(database);
     for (var i = 0; i < rounds; i++)
     {
-        var before = JsonDocument.Parse(await client.GetStringAsync($"/api/dashboard/execution/{fid}/details?limit=1"))
+        var before = JsonDocument.Parse(await operatorClient.GetStringAsync($"/api/dashboard/execution/{fid}/details?limit=1"))
             .RootElement.GetProperty("metadata").GetProperty("event_count").GetInt32();
         writer.Append("stdout", $"after change {i}");
         var clock = Stopwatch.StartNew();
-        while (JsonDocument.Parse(await client.GetStringAsync($"/api/dashboard/execution/{fid}/details?limit=1"))
+        while (JsonDocument.Parse(await operatorClient.GetStringAsync($"/api/dashboard/execution/{fid}/details?limit=1"))
                    .RootElement.GetProperty("metadata").GetProperty("event_count").GetInt32() == before)
             if (clock.Elapsed > TimeSpan.FromSeconds(60)) throw new TimeoutException("a row not visible after 60 s");
         clock.Restart();
@@ -257,6 +264,17 @@ static async Task<Latency> AfterChange(HttpClient client, string database, strin
         times.Add(clock.Elapsed.TotalMilliseconds);
     }
     return Measure.Percentiles(times);
+}
+
+/// <summary>A client of its own, signed in as <paramref name="name"/>.</summary>
+static async Task<HttpClient> SignedIn(Uri service, string name, string password)
+{
+    var client = new HttpClient { BaseAddress = service };
+    using var response = await client.PostAsJsonAsync("/api/login", new { name, password });
+    response.EnsureSuccessStatusCode();
+    var token = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("KODOSUMI_API_KEY").GetString();
+    client.DefaultRequestHeaders.Add("KODOSUMI_API_KEY", token);
+    return client;
 }
 
 static async Task<string> HealthData(HttpClient client) =>

@@ -11,8 +11,8 @@ namespace Kodosumi.Bench;
 public static class Report
 {
     const string HistoryHeader = """
-        | date (UTC) | executions | cold index (executions/s) | idle rescan CPU (s) | freshness p99 (ms) | peak memory (MB) | first page uncached p50 / p99 (ms) | `agent-stats` req/s | note |
-        | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+        | date (UTC) | executions | cold index (executions/s) | restart to ready (s) | idle rescan CPU (s) | idle CPU (% of a core) | freshness p99 live / resumed (ms) | peak memory cold / restart (MB) | first page uncached p99 (ms) | slowest first answer after a change p99 (ms) | `agent-stats` req/s | note |
+        | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
         """;
 
     public static void Write(string outDir, List<Dictionary<string, object?>> results, string name = "latest", string note = "")
@@ -49,6 +49,9 @@ public static class Report
             Line($"`{q}` uncached p50 / p99 (ms)", r => Get(r, $"latency_uncached_{q}"));
         Line("first `running_agents_all_first_page` after a committed row p50 / p99 (ms)", r => Get(r, "latency_after_change_running_agents_all_first_page"));
         Line("first `agent_stats` after a committed row p50 / p99 (ms)", r => Get(r, "latency_after_change_agent_stats"));
+        Line("first `running_agents_24h_first_page` after a committed row p50 / p99 (ms)", r => Get(r, "latency_after_change_running_agents_24h_first_page"));
+        Line("first `timeline_168h_buckets` after a committed row p50 / p99 (ms)", r => Get(r, "latency_after_change_timeline_168h_buckets"));
+        Line("first all-time first page of a plain user after a committed row p50 / p99 (ms)", r => Get(r, "latency_after_change_running_agents_all_first_page_plain_user"));
         Line("`agent-stats` requests/s (32 clients)", r => Get(r, "rps_agent_stats"));
         Line("`running-agents` requests/s (32 clients)", r => Get(r, "rps_running_agents"));
         Line("peak resident memory (MB)", r => Get(r, "peak_rss_mb"));
@@ -84,9 +87,19 @@ public static class Report
         var cell = note.Replace('|', '/').Replace('\n', ' ').Trim();
         foreach (var r in results)
             rows.AppendLine(CultureInfo.InvariantCulture,
-                $"| {date[..16]} | {r["executions"]:N0} | {Number(r, "cold_index_per_second")} | {Get(r, "idle_rescan_cpu_seconds")} | {P99(r, "freshness")} " +
-                $"| {Get(r, "peak_rss_mb")} | {Get(r, "latency_uncached_running_agents_all_first_page")} | {Number(r, "rps_agent_stats")} | {cell} |");
+                $"| {date[..16]} | {r["executions"]:N0} | {Number(r, "cold_index_per_second")} | {Get(r, "restart_ready_seconds")} | {Get(r, "idle_rescan_cpu_seconds")} " +
+                $"| {Get(r, "idle_cpu_percent_of_core")} | {P99(r, "freshness")} / {P99(r, "freshness_resumed")} | {Get(r, "peak_rss_mb")} / {Get(r, "restart_peak_rss_mb")} " +
+                $"| {P99(r, "latency_uncached_running_agents_all_first_page")} | {SlowestAfterChange(r)} | {Number(r, "rps_agent_stats")} | {cell} |");
         File.AppendAllText(path, rows.ToString());
+    }
+
+    /// <summary>The highest p99 among the first answers after a committed row, with the query it belongs to.</summary>
+    static string SlowestAfterChange(Dictionary<string, object?> r)
+    {
+        const string prefix = "latency_after_change_";
+        var slowest = r.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal) && kv.Value is Latency)
+            .MaxBy(kv => ((Latency)kv.Value!).P99Ms);
+        return slowest.Value is Latency l ? $"{l.P99Ms:0.#} ({slowest.Key[prefix.Length..]})" : "–";
     }
 
     static string Format(object v) => v switch
