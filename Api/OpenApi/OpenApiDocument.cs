@@ -55,7 +55,7 @@ public static class OpenApiDocument
         public void Process(DocumentProcessorContext context)
         {
             Add(context.Document, "/health/live", "Liveness: 200 while the process answers.", "application/json", null);
-            Add(context.Document, "/health/ready", "Readiness: 200 once the first full scan is committed and the index is writable, 503 before; JSON details.",
+            Add(context.Document, "/health/ready", "Readiness: 503 until the first full scan is committed or while the index is rebuilt; then 200, Healthy or Degraded (the index cannot be written, or the watcher is down: answers come from what was committed); JSON details.",
                 "application/json", "503");
             Add(context.Document, "/metrics", "Prometheus text format: executions by status, indexing lag, fold rate, problems, request latency. No per-user data.",
                 "text/plain", null);
