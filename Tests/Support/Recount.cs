@@ -34,6 +34,10 @@ public static class Recount
         var user = Path.GetFileName(Path.GetDirectoryName(executionDir)!);
         using var db = new SqliteConnection($"Data Source={Path.Combine(executionDir, "sqlite3.db")};Mode=ReadOnly;Pooling=False");
         db.Open();
+        // A writer stopped between creating the file and its table leaves a database with no events yet.
+        if (Scalar<long>(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'monitor'") == 0)
+            return new Expected(fid, user, "Unknown", "unknown", null, null, 0, 0, null, null,
+                CountFiles(Path.Combine(executionDir, "in")), CountFiles(Path.Combine(executionDir, "out")), []);
         var status = Scalar<string>(db, "SELECT message FROM monitor WHERE kind = 'status' ORDER BY timestamp DESC, id DESC LIMIT 1") ?? "unknown";
         var meta = Scalar<string>(db, "SELECT message FROM monitor WHERE kind = 'meta' ORDER BY id LIMIT 1");
         var first = Scalar<double?>(db, "SELECT min(timestamp) FROM monitor");
