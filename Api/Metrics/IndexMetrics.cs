@@ -65,7 +65,7 @@ public sealed class IndexMetrics
         _withProblems.Set(_readings.WithProblems);
         _quarantined.Set(_readings.Quarantined);
         var stall = _stalls.Now();
-        _stalled.Set(_index.Snapshot().NewestFirst.Count(stall.IsStalled));
+        _stalled.Set(SilentRuns.CountStalled(_index.Snapshot().All, stall));
         _alertsPending.Set(_index.PendingAlerts().Count);
         _alertsSent.IncTo(_alerts.Sent);
         _alertsRetried.IncTo(_alerts.Retried);

@@ -34,8 +34,11 @@ public sealed class IndexReadings
     /// <summary>Every status label with its count, zero included, so a series never disappears.</summary>
     public Dictionary<string, int> CountsByStatus()
     {
-        var counts = _index.Snapshot().NewestFirst.CountBy(s => StatusLabel(s.Status)).ToDictionary();
-        return Statuses.Append(Other).ToDictionary(s => s, s => counts.GetValueOrDefault(s));
+        var all = _index.Snapshot().All.NewestFirst;
+        var counts = Statuses.Append(Other).ToDictionary(s => s, _ => 0);
+        // From the tallies kept per chunk: a scrape walks no row.
+        foreach (var (status, count) in RowTally.Over(all.Range(0, all.Count)).ByStatus) counts[StatusLabel(status)] += count;
+        return counts;
     }
 
     public int Indexed => _index.Snapshot().NewestFirst.Count;

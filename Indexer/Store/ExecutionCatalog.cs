@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Immutable;
 using Kodosumi.Shared.Model;
 
 namespace Kodosumi.Indexer.Store;
@@ -15,12 +16,19 @@ public sealed record ErrorRef(string Fid, string UserId, long EventId, double Ti
     public string Key => ErrorEvent.KeyOf(Fid, EventId);
 }
 
-/// <summary>An immutable view of the catalog at one version, sorted for the dashboard's queries.</summary>
-public sealed class CatalogSnapshot(long version, ExecutionSummary[] newestFirst, ErrorRef[] errorsNewestFirst)
+/// <summary>
+/// An immutable view of the catalog at one version: every execution's <see cref="CatalogScope"/>, and each user's own
+/// (what a user who sees only their own executions reads).
+/// </summary>
+public sealed class CatalogSnapshot(long version, CatalogScope all, ImmutableDictionary<string, CatalogScope> byUser)
 {
     public long Version { get; } = version;
-    public IReadOnlyList<ExecutionSummary> NewestFirst { get; } = newestFirst;
-    public IReadOnlyList<ErrorRef> ErrorsNewestFirst { get; } = errorsNewestFirst;
+    public CatalogScope All { get; } = all;
+    public IReadOnlyList<ExecutionSummary> NewestFirst => All.NewestFirst;
+    public IReadOnlyList<ErrorRef> ErrorsNewestFirst => All.ErrorsNewestFirst;
+
+    /// <summary>The executions and error events of <paramref name="userId"/> (any case), empty for a user without any.</summary>
+    public CatalogScope OfUser(string userId) => byUser.GetValueOrDefault(userId) ?? CatalogScope.Empty;
 
     readonly ConcurrentDictionary<object, object> _derived = new();
 
@@ -33,8 +41,8 @@ public sealed class CatalogSnapshot(long version, ExecutionSummary[] newestFirst
 
 /// <summary>
 /// The in-memory read model the API answers from: every summary and where every error event is,
-/// mirrored from the index after each committed batch. Queries take a sorted snapshot, rebuilt
-/// lazily once per version, so a burst of changes costs one sort.
+/// mirrored from the index after each committed batch. Its orders (<see cref="CatalogScope"/>) are kept
+/// sorted as changes arrive, each change copying only the chunks it touches, so a snapshot costs no sort.
 /// </summary>
 internal sealed class ExecutionCatalog(IndexEvents events)
 {
@@ -51,6 +59,9 @@ internal sealed class ExecutionCatalog(IndexEvents events)
     long _loadedVersion;
     int _quarantined, _withProblems;
     CatalogSnapshot? _snapshot;
+    CatalogScope _all = CatalogScope.Empty;
+    ImmutableDictionary<string, CatalogScope> _byUser = NoUsers;
+    static readonly ImmutableDictionary<string, CatalogScope> NoUsers = ImmutableDictionary.Create<string, CatalogScope>(StringComparer.OrdinalIgnoreCase);
     (long Version, string[] Fids)? _fids;
 
     /// <summary>Grows with every applied change; the API derives ETags from it.</summary>
@@ -101,11 +112,7 @@ internal sealed class ExecutionCatalog(IndexEvents events)
         lock (_gate)
         {
             if (_snapshot is { } s && s.Version == _version) return s;
-            var executions = _byFid.Values.ToArray();
-            Array.Sort(executions, NewestFirst);
-            var errors = _errorsByFid.Values.SelectMany(e => e).ToArray();
-            Array.Sort(errors, ErrorsNewestFirst);
-            var built = new CatalogSnapshot(_version, executions, errors);
+            var built = new CatalogSnapshot(_version, _all, _byUser);
             Volatile.Write(ref _snapshot, built);
             return built;
         }
@@ -122,6 +129,7 @@ internal sealed class ExecutionCatalog(IndexEvents events)
             _withProblems = 0;
             foreach (var s in summaries) Put(s);
             foreach (var e in errors) ErrorsOf(e.Fid).Add(RefOf(e, _byFid.GetValueOrDefault(e.Fid)));
+            BuildScopes();
             _version++;
             _userVersions.Clear();
             Interlocked.Exchange(ref _loadedVersion, _version);
@@ -131,6 +139,17 @@ internal sealed class ExecutionCatalog(IndexEvents events)
         events.Signal();
     }
 
+    /// <summary>Sorts everything once into the scopes: every execution's, and each user's own.</summary>
+    void BuildScopes()
+    {
+        var refs = _errorsByFid.Values.SelectMany(e => e).ToList();
+        _all = CatalogScope.Of(_byFid.Values, refs);
+        var executionsByUser = _byFid.Values.ToLookup(s => s.UserId, StringComparer.OrdinalIgnoreCase);
+        var errorsByUser = refs.ToLookup(e => e.UserId, StringComparer.OrdinalIgnoreCase);
+        _byUser = executionsByUser.Select(g => g.Key).Concat(errorsByUser.Select(g => g.Key)).Distinct(StringComparer.OrdinalIgnoreCase)
+            .ToImmutableDictionary(user => user, user => CatalogScope.Of([.. executionsByUser[user]], errorsByUser[user]), StringComparer.OrdinalIgnoreCase);
+    }
+
     public void Apply(IReadOnlyList<IndexChange> changes)
     {
         if (changes.Count == 0) return;
@@ -138,26 +157,30 @@ internal sealed class ExecutionCatalog(IndexEvents events)
         {
             var visible = false;
             var touched = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            var edits = new CatalogEdits();
             foreach (var change in changes)
             {
                 switch (change)
                 {
                     case UpsertExecution upsert:
                         var previous = Put(upsert.Summary);
+                        edits.Replace(previous, _byFid[upsert.Fid]);
                         if (upsert.Refolded || !SameButStamp(previous, upsert.Summary))
                         {
                             visible = true;
                             touched.Add(upsert.Summary.UserId);
                             if (previous is not null) touched.Add(previous.UserId);
                         }
-                        if (upsert.Refolded) _errorsByFid.Remove(upsert.Fid);
+                        if (upsert.Refolded && _errorsByFid.Remove(upsert.Fid, out var dropped)) edits.Errors(dropped, added: false);
                         List<ErrorEvent> added = [];
                         if (upsert.NewErrors.Count > 0)
                         {
                             var list = ErrorsOf(upsert.Fid);
                             var known = list.Select(r => r.EventId).ToHashSet();
                             added = [.. upsert.NewErrors.Where(e => known.Add(e.EventId))];
-                            list.AddRange(added.Select(e => RefOf(e, upsert.Summary)));
+                            List<ErrorRef> refs = [.. added.Select(e => RefOf(e, upsert.Summary))];
+                            list.AddRange(refs);
+                            edits.Errors(refs, added: true);
                         }
                         events.Publish(previous, upsert.Summary, added);
                         break;
@@ -165,17 +188,19 @@ internal sealed class ExecutionCatalog(IndexEvents events)
                         visible = true;
                         if (_byFid.Remove(remove.Fid, out var removed))
                         {
+                            edits.Replace(removed, null);
                             touched.Add(removed.UserId);
                             if (removed.Quarantine is not null) _quarantined--;
                             if (removed.Problem is not null) _withProblems--;
                             events.PublishRemoved(removed);
                         }
-                        _errorsByFid.Remove(remove.Fid);
+                        if (_errorsByFid.Remove(remove.Fid, out var gone)) edits.Errors(gone, added: false);
                         break;
                 }
             }
             // A file touched without new rows (a checkpoint, a closed writer) only moves its stamp:
             // answers and their ETags stay valid.
+            (_all, _byUser) = edits.ApplyTo(_all, _byUser);
             if (visible) _version++;
             // After the version moved: a user's version never names a change the snapshot of that version lacks.
             foreach (var user in touched) _userVersions[user] = _version;
@@ -261,14 +286,6 @@ internal sealed class ExecutionCatalog(IndexEvents events)
         if (!_errorsByFid.TryGetValue(fid, out var list)) _errorsByFid[fid] = list = [];
         return list;
     }
-
-    static readonly Comparison<ExecutionSummary> NewestFirst = (a, b) =>
-        b.StartTime.CompareTo(a.StartTime) is var c and not 0 ? c : string.CompareOrdinal(b.Fid, a.Fid);
-
-    static readonly Comparison<ErrorRef> ErrorsNewestFirst = (a, b) =>
-        b.Timestamp.CompareTo(a.Timestamp) is var c and not 0 ? c
-        : string.CompareOrdinal(b.Fid, a.Fid) is var f and not 0 ? f
-        : b.EventId.CompareTo(a.EventId);
 }
 
 /// <summary>Byte arrays compared by content.</summary>

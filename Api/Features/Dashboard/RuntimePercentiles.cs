@@ -15,10 +15,10 @@ public sealed record RuntimePercentiles(double? P50, double? P90, double? P95, d
         return OfSorted(sorted);
     }
 
-    public static RuntimePercentiles OfSorted(double[] sorted) =>
+    public static RuntimePercentiles OfSorted(IReadOnlyList<double> sorted) =>
         new(NearestRank(sorted, 50), NearestRank(sorted, 90), NearestRank(sorted, 95), NearestRank(sorted, 99));
 
     /// <summary>The value at rank ceil(percent × n / 100), in integers so that no rounding moves the rank.</summary>
-    public static double? NearestRank(double[] sorted, int percent) =>
-        sorted.Length == 0 ? null : sorted[Math.Max((int)(((long)percent * sorted.Length + 99) / 100), 1) - 1];
+    public static double? NearestRank(IReadOnlyList<double> sorted, int percent) =>
+        sorted.Count == 0 ? null : sorted[Math.Max((int)(((long)percent * sorted.Count + 99) / 100), 1) - 1];
 }

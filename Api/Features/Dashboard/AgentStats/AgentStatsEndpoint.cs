@@ -2,6 +2,7 @@ using FastEndpoints;
 using Kodosumi.Api.Auth;
 using Kodosumi.Api.Features.Dashboard.Stalls;
 using Kodosumi.Indexer;
+using Kodosumi.Indexer.Store;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Model;
 
@@ -22,12 +23,35 @@ public sealed class AgentStatsEndpoint(IIndexReader index, TimeProvider time, St
         var visible = VisibleIndex.Of(index.Snapshot(), Viewer.Of(User));
         var window = visible.Window(req.ToRange(time));
         var stall = stalls.Now();
-        // All time without tags (the dashboard's statistics): computed once per catalog version and viewer;
-        // the stalled count depends on the clock, so it is counted per request, from the kept silent runs.
-        var stats = window.Count == visible.Rows.Length && tags.Count == 0 && req.Stalled is null
-            ? visible.Derived(typeof(AgentStatsResponse), () => Compute(window)) with { Stalled = SilentRuns.Of(visible).CountStalled(stall) }
+        // All time without tags (the dashboard's statistics): from the tallies kept per chunk and the runtimes the
+        // catalog keeps sorted, so no row is walked; the stalled count depends on the clock, so it is counted per request.
+        var stats = window.Count == visible.Rows.Count && tags.Count == 0 && req.Stalled is null
+            ? AllTime(visible, stall)
             : Compute(window.Where(s => ExecutionFilter.HasTags(s, tags) && (req.Stalled is not { } stalled || stall.IsStalled(s) == stalled)).ToList(), stall);
         await Send.OkAsync(stats, ct);
+    }
+
+    static AgentStatsResponse AllTime(VisibleIndex visible, StallLine stall)
+    {
+        var tally = RowTally.Over(visible.Rows.Range(0, visible.Rows.Count));
+        var runtimes = visible.Scope.Runtimes;
+        return new AgentStatsResponse
+        {
+            TotalExecutions = tally.Total,
+            ByStatus = tally.ByStatus,
+            ByUser = tally.ByUser,
+            ByAgent = tally.ByAgent,
+            AvgRuntime = tally.MeanRuntime,
+            MedianRuntime = RuntimePercentiles.NearestRank(runtimes, 50),
+            P95Runtime = RuntimePercentiles.NearestRank(runtimes, 95),
+            ErrorRate = tally.Total == 0 ? 0 : (double)tally.WithErrorEvent / tally.Total,
+            Running = tally.Active,
+            Stalled = SilentRuns.CountStalled(visible.Scope, stall),
+            ExecutionsWithProblems = tally.WithProblems,
+            RuntimePercentiles = RuntimePercentiles.OfSorted(runtimes),
+            RuntimePercentilesByAgent = tally.ByAgent.Keys.ToDictionary(agent => agent,
+                agent => RuntimePercentiles.OfSorted(visible.Scope.RuntimesByAgent.GetValueOrDefault(agent) ?? CatalogScope.Empty.Runtimes)),
+        };
     }
 
     static AgentStatsResponse Compute(IReadOnlyList<ExecutionSummary> executions, StallLine? stall = null)

@@ -18,26 +18,24 @@ public sealed class ErrorsEndpoint(IIndexReader index, UserDirectory users, Time
     public override async Task HandleAsync(ErrorsRequest req, CancellationToken ct)
     {
         var range = req.ToRange(time);
-        var viewer = Viewer.Of(User);
-        var page = new List<ErrorItem>(Math.Min(req.Limit, 1000));
-        var total = 0;
-        // Newest first: the window is a prefix. Counted in one pass; only the page's items are built.
-        foreach (var e in index.Snapshot().ErrorsNewestFirst)
+        var errors = VisibleIndex.Of(index.Snapshot(), Viewer.Of(User)).Scope.ErrorsNewestFirst;
+        // Newest first, errors without a usable time last: the window is a range found by binary search. As a walk
+        // from the newest would, it ends at the first error older than its start, or takes the undated ones too.
+        var start = errors.CountWhile(e => e.Timestamp >= range.Until);
+        var dated = errors.CountWhile(e => !double.IsNaN(e.Timestamp));
+        var newer = errors.CountWhile(e => e.Timestamp >= range.Since);
+        var inWindow = errors.Range(start, newer < dated ? newer : errors.Count);
+        var total = inWindow.Count;
+        var page = inWindow.Take(req.Limit).Select(e => new ErrorItem
         {
-            if (e.Timestamp >= range.Until) continue;
-            if (e.Timestamp < range.Since) break;
-            if (!viewer.CanSee(e.UserId) || total++ >= req.Limit) continue;
-            page.Add(new ErrorItem
-            {
-                Fid = e.Fid,
-                UserId = e.UserId,
-                Timestamp = e.Timestamp,
-                EventId = e.EventId,
-                Error = new ErrorMessage(index.ErrorMessage(e)),
-                UserName = users.NameOf(e.UserId),
-                AgentName = index.Find(e.Fid)?.AgentName,
-            });
-        }
+            Fid = e.Fid,
+            UserId = e.UserId,
+            Timestamp = e.Timestamp,
+            EventId = e.EventId,
+            Error = new ErrorMessage(index.ErrorMessage(e)),
+            UserName = users.NameOf(e.UserId),
+            AgentName = index.Find(e.Fid)?.AgentName,
+        }).ToList();
         await Send.OkAsync(new ErrorsResponse { Total = total, Errors = page }, ct);
     }
 }

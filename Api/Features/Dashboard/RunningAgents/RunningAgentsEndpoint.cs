@@ -29,14 +29,13 @@ public sealed class RunningAgentsEndpoint(IIndexReader index, UserDirectory user
         // The filters' drop-downs are built from the window too, so they never name what the user cannot see.
         var visible = VisibleIndex.Of(index.Snapshot(), Viewer.Of(User));
         var inWindow = visible.Window(range);
-        // A window that reaches now is a prefix of the viewer's rows, whose counts and values the index keeps.
-        var prefix = inWindow.Offset == 0;
-        var inWindowCount = inWindow.Count;
+        // The window's counts and values, from the tallies kept per chunk of the viewer's rows.
+        var tally = RowTally.Over(inWindow);
         // Unfiltered, newest first, without a cursor (the dashboard's first page): the window itself is the
-        // answer's list, so its counts come from the index and the page costs only its own rows.
-        var whole = filter.KeepsAll && prefix && sort == RunningAgentsSort.Default && cursor is null;
+        // answer's list, so its counts are the tally's and the page costs only its own rows.
+        var whole = filter.KeepsAll && sort == RunningAgentsSort.Default && cursor is null;
         IReadOnlyList<ExecutionSummary> matches = whole ? inWindow : inWindow.Where(filter.Matches).ToList();
-        var ordered = (whole ? inWindow : sort.Apply(matches, users, cursor?.After)).Skip(req.Offset);
+        var ordered = whole ? inWindow.Skip(req.Offset) : sort.Apply(matches, users, cursor?.After).Skip(req.Offset);
         // Without a limit every match is listed, as Kodosumi lists them; one row more than a page tells whether another follows.
         var listed = ordered;
         ExecutionSummary? lastBeforeMore = null;
@@ -56,7 +55,7 @@ public sealed class RunningAgentsEndpoint(IIndexReader index, UserDirectory user
             Agents = listed.Select(s => ExecutionRow.From(s, users, stall)),
             Limit = req.Limit,
             Offset = req.Offset,
-            ByStatus = whole ? visible.ByStatus(inWindowCount) : matches.CountBy(ExecutionRow.StatusOf).ToDictionary(),
+            ByStatus = whole ? tally.ByStatus : matches.CountBy(ExecutionRow.StatusOf).ToDictionary(),
             NextCursor = lastBeforeMore is not null
                 ? new RunningAgentsCursor(sort.Column, sort.Descending, sort.KeyOf(lastBeforeMore, users), range.Since).Encode()
                 : null,
@@ -64,12 +63,9 @@ public sealed class RunningAgentsEndpoint(IIndexReader index, UserDirectory user
             {
                 Hours = req.Hours, AgentName = req.AgentName, User = req.User, Status = req.Status, Search = req.Search, Tags = req.Tags,
                 From = req.From, To = req.To, Stalled = req.Stalled,
-                AgentNames = (prefix ? visible.AgentNames(inWindowCount) : inWindow.Select(s => s.AgentName).Distinct())
-                    .Order(StringComparer.OrdinalIgnoreCase).ToList(),
-                Users = (prefix ? visible.UserIds(inWindowCount) : inWindow.Select(s => s.UserId).Distinct()).Order(StringComparer.Ordinal)
-                    .Select(id => new FilterUser(id, users.NameOf(id))).ToList(),
-                Statuses = (prefix ? visible.Statuses(inWindowCount) : inWindow.Select(ExecutionRow.StatusOf).Distinct())
-                    .Order(StringComparer.Ordinal).ToList(),
+                AgentNames = tally.ByAgent.Keys.Order(StringComparer.OrdinalIgnoreCase).ToList(),
+                Users = tally.ByUser.Keys.Order(StringComparer.Ordinal).Select(id => new FilterUser(id, users.NameOf(id))).ToList(),
+                Statuses = tally.ByStatus.Keys.Order(StringComparer.Ordinal).ToList(),
             },
         }, ct);
     }

@@ -1,32 +1,21 @@
+using Kodosumi.Indexer.Store;
 using Kodosumi.Shared.Model;
 
 namespace Kodosumi.Api.Features.Dashboard.Stalls;
 
 /// <summary>
-/// The latest event times of a viewer's runs that can stall (running or starting), sorted, kept per catalog
-/// version: how many are stalled now is one binary search, however the clock has moved since.
+/// The stalled runs of a scope, read from its working runs ordered by their latest event (kept by the catalog):
+/// how many are stalled now is one binary search, however the clock has moved, and no finished run is looked at.
 /// </summary>
-public sealed class SilentRuns
+public static class SilentRuns
 {
-    readonly double[] _lastEvents;
+    public static int CountStalled(CatalogScope scope, StallLine stall) => SilentBefore(scope, stall);
 
-    SilentRuns(IEnumerable<ExecutionSummary> rows) =>
-        _lastEvents = [.. rows.Where(StallLine.CanStall).Select(LastEvent).Order()];
+    /// <summary>The runs stalled at <paramref name="now"/> that were not at <paramref name="before"/>.</summary>
+    public static IReadOnlyList<ExecutionSummary> Crossed(CatalogScope scope, StallLine before, StallLine now) =>
+        scope.WorkingBySilence.Range(SilentBefore(scope, before), SilentBefore(scope, now));
 
-    // A run without a usable time is never stalled (a comparison with NaN is false), so it sorts last.
-    static double LastEvent(ExecutionSummary s) => s.LastTimestamp is { } t && !double.IsNaN(t) ? t : double.PositiveInfinity;
-
-    public static SilentRuns Of(VisibleIndex visible) => visible.Derived(typeof(SilentRuns), () => new SilentRuns(visible.Rows));
-
-    public int CountStalled(StallLine stall)
-    {
-        int low = 0, high = _lastEvents.Length;
-        while (low < high)
-        {
-            var mid = (low + high) >>> 1;
-            if (_lastEvents[mid] < stall.SilentBefore) low = mid + 1;
-            else high = mid;
-        }
-        return low;
-    }
+    // A run without a usable time is never stalled: it sorts last, at +infinity, which no line is above.
+    static int SilentBefore(CatalogScope scope, StallLine line) =>
+        scope.WorkingBySilence.CountWhile(s => CatalogScope.LastEvent(s) < line.SilentBefore);
 }

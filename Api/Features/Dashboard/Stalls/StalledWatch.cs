@@ -25,7 +25,7 @@ public sealed class StalledWatch(IIndexReader index, StallClock stalls, IStallAl
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 var now = stalls.Now();
-                var crossed = Crossed(index.Snapshot().NewestFirst, before, now);
+                var crossed = SilentRuns.Crossed(index.Snapshot().All, before, now).ToList();
                 index.Events.PublishStalled(crossed);
                 alerts.EnqueueStalled(crossed);
                 before = now;
@@ -40,10 +40,6 @@ public sealed class StalledWatch(IIndexReader index, StallClock stalls, IStallAl
             index.Events.Folded -= OnFolded;
         }
     }
-
-    /// <summary>The runs stalled at <paramref name="now"/> that were not at <paramref name="before"/>.</summary>
-    public static List<ExecutionSummary> Crossed(IEnumerable<ExecutionSummary> executions, StallLine before, StallLine now) =>
-        executions.Where(s => now.IsStalled(s) && !before.IsStalled(s)).ToList();
 
     /// <summary>Runs under the catalog's lock: two comparisons and, rarely, one event.</summary>
     void OnFolded(ExecutionSummary? previous, ExecutionSummary current)

@@ -1,83 +1,74 @@
 using System.Collections.Concurrent;
+using Kodosumi.Indexer.Store;
 using Kodosumi.Shared.Model;
 using NodaTime;
 
 namespace Kodosumi.Api.Features.Dashboard.Timeline;
 
 /// <summary>
-/// Executions counted per bucket (hour or day in a time zone) and status, oldest first. A viewer's
-/// executions of one catalog version are counted once per bucketing and kept: a time window is a prefix
-/// of them (newest first), so its buckets are the kept ones from the first row where a kept bucket starts,
-/// after the few rows before it (the window's oldest bucket, cut by the window's start), counted anew.
+/// Executions counted per bucket (hour or day in a time zone) and status, oldest first. A whole chunk of the
+/// viewer's rows is counted once per bucketing and kept on the chunk; a window is its chunks, oldest first, plus at
+/// most two partial ones counted anew, and a bucket cut by a chunk's edge is joined with its other part.
 /// </summary>
-public sealed class TimelineCounts
+public static class TimelineCounts
 {
-    /// <summary>Bucketings kept per viewer and version: each time zone asked for costs one.</summary>
+    /// <summary>Bucketings kept per chunk: each time zone asked for costs one.</summary>
     const int MaxKept = 4;
-    /// <summary>Rows spread over many years make many hour buckets: such a set is counted per request instead.</summary>
-    const int MaxBuckets = 20_000;
+    /// <summary>Rows spread over many years make many hour buckets: such a chunk is counted per request instead.</summary>
+    const int MaxBucketsKept = 128;
 
-    readonly List<TimelineBucket> _buckets;
-    /// <summary>The row (newest-first index) where each kept bucket starts, to its place in <see cref="_buckets"/>.</summary>
-    readonly Dictionary<int, int> _startingAt;
-
-    TimelineCounts(List<TimelineBucket> buckets, List<int> starts)
-    {
-        _buckets = buckets;
-        _startingAt = new Dictionary<int, int>(starts.Count);
-        for (var i = 0; i < starts.Count; i++) _startingAt[starts[i]] = i;
-    }
-
-    /// <summary>The buckets of the viewer's first <paramref name="count"/> rows (the window).</summary>
-    public static List<TimelineBucket> InWindow(VisibleIndex visible, int count, DateTimeZone zone, bool days)
+    /// <summary>The buckets of the window's rows.</summary>
+    public static List<TimelineBucket> InWindow(OrderRange<ExecutionSummary> window, DateTimeZone zone, bool days)
     {
         var bucketing = new TimeBuckets(zone, days);
-        return Count(visible.Rows, count, bucketing, Kept(visible, zone, days, bucketing));
+        var buckets = new List<TimelineBucket>();
+        foreach (var piece in window.Pieces().Reverse())
+        {
+            var counted = piece.IsWhole ? Kept(piece.Chunk, (zone.Id, days), bucketing) : Count(piece.Span, bucketing);
+            foreach (var bucket in counted)
+            {
+                if (buckets.Count > 0 && buckets[^1].Start == bucket.Start) buckets[^1] = Joined(buckets[^1], bucket);
+                else buckets.Add(bucket);
+            }
+        }
+        return buckets;
     }
 
-    static TimelineCounts? Kept(VisibleIndex visible, DateTimeZone zone, bool days, TimeBuckets bucketing)
+    static List<TimelineBucket> Kept(OrderChunk<ExecutionSummary> chunk, (string, bool) key, TimeBuckets bucketing)
     {
-        var kept = visible.Derived(typeof(TimelineCounts), () => new ConcurrentDictionary<(string, bool), TimelineCounts?>());
-        var key = (zone.Id, days);
-        if (kept.TryGetValue(key, out var counts)) return counts;
-        if (kept.Count >= MaxKept) return null;
-        return kept.GetOrAdd(key, _ =>
-        {
-            // Rows without a usable start time (NaN) sort last and are in no window.
-            var starts = new List<int>();
-            var buckets = Count(visible.Rows, visible.CountSince(double.NegativeInfinity), bucketing, null, starts);
-            return buckets.Count <= MaxBuckets ? new TimelineCounts(buckets, starts) : null;
-        });
+        var kept = chunk.Derived(typeof(TimelineCounts), _ => new ConcurrentDictionary<(string, bool), List<TimelineBucket>?>());
+        if (kept.TryGetValue(key, out var buckets) || kept.Count >= MaxKept) return buckets ?? Count(chunk.Span, bucketing);
+        return kept.GetOrAdd(key, _ => Count(chunk.Span, bucketing) is var counted && counted.Count <= MaxBucketsKept ? counted : null)
+               ?? Count(chunk.Span, bucketing);
+    }
+
+    /// <summary>The same bucket counted in two stretches: an older one, then a newer one.</summary>
+    static TimelineBucket Joined(TimelineBucket older, TimelineBucket newer)
+    {
+        var counts = new Dictionary<string, int>(older.Counts, StringComparer.Ordinal);
+        foreach (var (status, n) in newer.Counts) counts[status] = counts.GetValueOrDefault(status) + n;
+        return new TimelineBucket { Start = older.Start, End = older.End, Total = older.Total + newer.Total, Counts = counts };
     }
 
     /// <summary>
-    /// One pass over <c>newestFirst[..count]</c>, oldest first: the rows are ordered, so a bucket is looked up
-    /// in the time zone only when a row falls past the current one's end. Once a bucket starts at a row where
-    /// one of <paramref name="kept"/> starts, the rest of the pass would repeat the kept pass: its buckets are
-    /// taken from there. <paramref name="starts"/> collects the row where each bucket starts.
+    /// One pass over <paramref name="newestFirst"/>, oldest first: the rows are ordered, so a bucket is looked up
+    /// in the time zone only when a row falls past the current one's end.
     /// </summary>
-    public static List<TimelineBucket> Count(IReadOnlyList<ExecutionSummary> newestFirst, int count, TimeBuckets bucketing,
-        TimelineCounts? kept = null, List<int>? starts = null)
+    public static List<TimelineBucket> Count(ReadOnlySpan<ExecutionSummary> newestFirst, TimeBuckets bucketing)
     {
         var buckets = new List<TimelineBucket>();
         var (start, end) = (double.NaN, double.NegativeInfinity);
         Dictionary<string, int>? counts = null;
         var total = 0;
-        for (var i = count - 1; i >= 0; i--)
+        for (var i = newestFirst.Length - 1; i >= 0; i--)
         {
             var s = newestFirst[i];
             if (s.StartTime >= end)
             {
                 Flush();
-                if (kept is not null && kept._startingAt.TryGetValue(i, out var first))
-                {
-                    buckets.AddRange(kept._buckets.GetRange(first, kept._buckets.Count - first));
-                    return buckets;
-                }
                 (start, end) = bucketing.Around(s.StartTime);
                 counts = new Dictionary<string, int>(StringComparer.Ordinal);
                 total = 0;
-                starts?.Add(i);
             }
             var status = ExecutionRow.StatusOf(s);
             counts![status] = counts.GetValueOrDefault(status) + 1;

@@ -25,16 +25,15 @@ public sealed class TimelineEndpoint(IIndexReader index, UserDirectory users, Ti
         var days = req.Bucket == TimeBuckets.Day;
         var visible = VisibleIndex.Of(index.Snapshot(), Viewer.Of(User));
         var inWindow = visible.Window(range);
-        // Without tags a window that reaches now is a prefix of the viewer's rows, whose buckets are counted once per version.
+        // Without tags the window's buckets come from those kept per chunk of the viewer's rows.
         var stall = stalls.Now();
         var unfiltered = tags.Count == 0 && req.Stalled is null;
-        var prefix = unfiltered && inWindow.Offset == 0;
         IReadOnlyList<ExecutionSummary> newestFirst = unfiltered
             ? inWindow
-            : inWindow.Where(s => ExecutionFilter.HasTags(s, tags) && (req.Stalled is not { } stalled || stall.IsStalled(s) == stalled)).ToList();
-        var buckets = prefix
-            ? TimelineCounts.InWindow(visible, inWindow.Count, zone, days)
-            : TimelineCounts.Count(newestFirst, newestFirst.Count, new TimeBuckets(zone, days));
+            : inWindow.Where(s => ExecutionFilter.HasTags(s, tags) && (req.Stalled is not { } stalled || stall.IsStalled(s) == stalled)).ToArray();
+        var buckets = unfiltered
+            ? TimelineCounts.InWindow(inWindow, zone, days)
+            : TimelineCounts.Count((ExecutionSummary[])newestFirst, new TimeBuckets(zone, days));
         // Oldest first: the newest `limit` rows (or all of them), read backwards from the end of the listed ones.
         var listed = Math.Min(req.Limit ?? int.MaxValue, newestFirst.Count);
         var rows = Enumerable.Range(0, listed).Select(i => ExecutionRow.From(newestFirst[listed - 1 - i], users, stall));
