@@ -37,15 +37,42 @@ public sealed record CatalogScope(
 
     public static bool IsWorking(ExecutionSummary s) => ExecutionStatus.IsWorking(s.Status);
 
-    /// <summary>A scope of the given executions (in any order) and error events, sorted once.</summary>
-    public static CatalogScope Of(IReadOnlyCollection<ExecutionSummary> executions, IEnumerable<ErrorRef> errors) =>
-        new(ChunkedOrder<ExecutionSummary>.Of(executions, Newest),
-            ChunkedOrder<ErrorRef>.Of(errors, NewestError),
-            ChunkedOrder<double>.Of(executions.Where(s => s.Runtime is not null).Select(s => s.Runtime!.Value), Comparer<double>.Default),
-            executions.Where(s => s.Runtime is not null).GroupBy(s => s.AgentName, StringComparer.Ordinal)
-                .ToImmutableDictionary(g => g.Key, g => ChunkedOrder<double>.Of(g.Select(s => s.Runtime!.Value), Comparer<double>.Default),
-                    StringComparer.Ordinal),
-            ChunkedOrder<ExecutionSummary>.Of(executions.Where(IsWorking), Silence));
+    /// <summary>
+    /// Every execution's scope and each user's own, from one sort per order: a user's part of a sorted order, taken
+    /// in that order, is sorted too (so is an agent's part of the runtimes).
+    /// </summary>
+    public static (CatalogScope All, ImmutableDictionary<string, CatalogScope> ByUser) Build(
+        IEnumerable<ExecutionSummary> executions, IEnumerable<ErrorRef> errors)
+    {
+        var newest = executions.ToArray();
+        Array.Sort(newest, Newest);
+        var newestErrors = errors.ToArray();
+        Array.Sort(newestErrors, NewestError);
+        var timed = Array.FindAll(newest, s => s.Runtime is not null);
+        Array.Sort(Array.ConvertAll(timed, s => s.Runtime!.Value), timed);
+
+        var all = OfSorted(newest, newestErrors, timed);
+        var executionsByUser = newest.ToLookup(s => s.UserId, StringComparer.OrdinalIgnoreCase);
+        var errorsByUser = newestErrors.ToLookup(e => e.UserId, StringComparer.OrdinalIgnoreCase);
+        var timedByUser = timed.ToLookup(s => s.UserId, StringComparer.OrdinalIgnoreCase);
+        var byUser = executionsByUser.Select(g => g.Key).Concat(errorsByUser.Select(g => g.Key)).Distinct(StringComparer.OrdinalIgnoreCase)
+            .ToImmutableDictionary(user => user,
+                user => OfSorted([.. executionsByUser[user]], [.. errorsByUser[user]], [.. timedByUser[user]]), StringComparer.OrdinalIgnoreCase);
+        return (all, byUser);
+    }
+
+    /// <summary>A scope of executions newest first, error events newest first and the executions with a runtime by runtime.</summary>
+    static CatalogScope OfSorted(ExecutionSummary[] newest, ErrorRef[] newestErrors, ExecutionSummary[] byRuntime)
+    {
+        var working = Array.FindAll(newest, IsWorking);
+        Array.Sort(working, Silence);
+        return new(ChunkedOrder<ExecutionSummary>.OfSorted(newest, Newest),
+            ChunkedOrder<ErrorRef>.OfSorted(newestErrors, NewestError),
+            ChunkedOrder<double>.OfSorted(Array.ConvertAll(byRuntime, s => s.Runtime!.Value), Comparer<double>.Default),
+            byRuntime.GroupBy(s => s.AgentName, StringComparer.Ordinal).ToImmutableDictionary(g => g.Key,
+                g => ChunkedOrder<double>.OfSorted(g.Select(s => s.Runtime!.Value).ToArray(), Comparer<double>.Default), StringComparer.Ordinal),
+            ChunkedOrder<ExecutionSummary>.OfSorted(working, Silence));
+    }
 
     /// <summary>This scope with <paramref name="edits"/> applied: only the orders and chunks they touch are copied.</summary>
     public CatalogScope With(ScopeEdits edits)

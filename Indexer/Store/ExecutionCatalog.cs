@@ -140,15 +140,7 @@ internal sealed class ExecutionCatalog(IndexEvents events)
     }
 
     /// <summary>Sorts everything once into the scopes: every execution's, and each user's own.</summary>
-    void BuildScopes()
-    {
-        var refs = _errorsByFid.Values.SelectMany(e => e).ToList();
-        _all = CatalogScope.Of(_byFid.Values, refs);
-        var executionsByUser = _byFid.Values.ToLookup(s => s.UserId, StringComparer.OrdinalIgnoreCase);
-        var errorsByUser = refs.ToLookup(e => e.UserId, StringComparer.OrdinalIgnoreCase);
-        _byUser = executionsByUser.Select(g => g.Key).Concat(errorsByUser.Select(g => g.Key)).Distinct(StringComparer.OrdinalIgnoreCase)
-            .ToImmutableDictionary(user => user, user => CatalogScope.Of([.. executionsByUser[user]], errorsByUser[user]), StringComparer.OrdinalIgnoreCase);
-    }
+    void BuildScopes() => (_all, _byUser) = CatalogScope.Build(_byFid.Values, _errorsByFid.Values.SelectMany(e => e));
 
     public void Apply(IReadOnlyList<IndexChange> changes)
     {
