@@ -26,6 +26,9 @@ internal sealed class HeapCompactor
         if (_writtenSinceCompaction >= CompactAfterScan) Compact();
     }
 
+    /// <summary>The load of the index leaves its chunks' garbage between the catalog's objects: compacted once, before the scan.</summary>
+    public void Loaded() => Compact();
+
     void Compact()
     {
         _writtenSinceCompaction = 0;

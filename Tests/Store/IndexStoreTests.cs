@@ -23,14 +23,20 @@ public class IndexStoreTests : TempFolderTest
         const string lower = "6750a1b2c3d4e5f6a7b8c9d0", upper = "6750A1B2C3D4E5F6A7B8C9D0";
         using (var store = Open())
         {
-            store.TakeLoaded();
             store.Commit([Upsert(lower, "first"), Upsert(upper, "second")]);
         }
         using var reopened = Open();
-        var (executions, errors) = reopened.TakeLoaded();
+        var (executions, errors) = Loaded(reopened);
         Assert.That(executions.Select(e => (e.Fid, e.AgentName)), Is.EquivalentTo(new[] { (lower, "first"), (upper, "second") }));
         Assert.That(errors.Select(e => e.Fid), Is.EquivalentTo(new[] { lower, upper }));
         Assert.That(reopened.FindError(ErrorEvent.KeyOf(upper, 7))?.Fid, Is.EqualTo(upper));
+    }
+
+    static (List<ExecutionSummary> Executions, List<ErrorEvent> Errors) Loaded(IndexStore store)
+    {
+        (List<ExecutionSummary>, List<ErrorEvent>) loaded = ([], []);
+        store.Load(stored => loaded = ([.. stored.Summaries], [.. stored.ErrorPlaces]));
+        return loaded;
     }
 
     static ExecutionSummary Summary(string fid, string agent) =>
