@@ -39,18 +39,20 @@ internal sealed class IndexWriter(
     public void Load()
     {
         List<IndexChange> forgotten = [];
-        store.Load(stored =>
+        using (heap.BulkLoad())
         {
-            var load = new ConsistentLoad(stored);
-            catalog.Load(load.Summaries(), load.Errors());
-            forgotten = [.. load.Forgotten().Select(fid => new RemoveExecution(fid))];
-        });
+            store.Load(stored =>
+            {
+                var load = new ConsistentLoad(stored);
+                catalog.Load(load.Summaries(), load.Errors());
+                forgotten = [.. load.Forgotten().Select(fid => new RemoveExecution(fid))];
+            });
+        }
         if (store.RebuildReason is { } why)
         {
             status.Ready = false;
             status.Rebuilding = why;
         }
-        heap.Loaded();
         if (forgotten.Count == 0) return;
         logger.LogWarning("{Count} executions in the index disagree with their stored errors; folding them again", forgotten.Count);
         Write(forgotten);
