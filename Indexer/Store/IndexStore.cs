@@ -1,4 +1,3 @@
-using System.Globalization;
 using Kodosumi.Indexer.Alerts;
 using Kodosumi.Shared.Model;
 using LiteDB;
@@ -26,8 +25,8 @@ sealed class IndexStore : ITokenRevocations, IDisposable
     /// <summary>Bump when the stored shape changes: an index of another version is rebuilt from the sources.</summary>
     public const int SchemaVersion = 1;
 
-    const string Executions = "executions";
-    const string Errors = "errors";
+    public const string Executions = "executions";
+    public const string Errors = "errors";
     const string Revoked = "revoked";
     const string Outbox = "outbox";
 
@@ -39,7 +38,6 @@ sealed class IndexStore : ITokenRevocations, IDisposable
     volatile ILiteCollection<ExecutionSummary> _executions;
     volatile ILiteCollection<ErrorEvent> _errors;
     volatile ILiteCollection<OutboxAlert> _outbox;
-    (List<ExecutionSummary> Executions, List<ErrorEvent> Errors)? _loaded;
     // Set after a failed write: until a commit is proven on disk, each one is checkpointed before it counts.
     bool _verifyCommits;
     /// <summary>
@@ -57,29 +55,21 @@ sealed class IndexStore : ITokenRevocations, IDisposable
         _minFreeBytes = options.Value.MinFreeMegabytes * 1024 * 1024;
         _logger = logger;
         Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-        (_db, _loaded, RebuildReason) = OpenOrRebuild(_path, logger);
+        (_db, RebuildReason) = OpenOrRebuild(_path, logger);
         (_executions, _errors, _outbox) = Collections(_db);
     }
 
     /// <summary>
     /// After a failed write. LiteDB writes its log on a background thread, so a commit can return before its pages
     /// fail to reach the disk; the engine then stays closed and every later call throws. Open the file again: it
-    /// holds exactly the transactions that reached the disk, which <see cref="TakeLoaded"/> hands out once more.
+    /// holds exactly the transactions that reached the disk, which <see cref="Load"/> then reads.
     /// </summary>
     public void Reopen()
     {
+        CloseFailed();
         try
         {
-            _db.Dispose();
-        }
-        // A failed engine may fail again while closing; it is dropped either way.
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            _logger.LogDebug(e, "Closing the failed index");
-        }
-        try
-        {
-            (var db, _loaded, RebuildReason) = OpenOrRebuild(_path, _logger);
+            (var db, RebuildReason) = OpenOrRebuild(_path, _logger);
             (_executions, _errors, _outbox) = Collections(db);
             _db = db;
             _closedBy = null;
@@ -90,6 +80,19 @@ sealed class IndexStore : ITokenRevocations, IDisposable
             throw Failed(e);
         }
         _verifyCommits = true;
+    }
+
+    void CloseFailed()
+    {
+        try
+        {
+            _db.Dispose();
+        }
+        // A failed engine may fail again while closing; it is dropped either way.
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _logger.LogDebug(e, "Closing the failed index");
+        }
     }
 
     void ThrowIfClosed()
@@ -124,12 +127,28 @@ sealed class IndexStore : ITokenRevocations, IDisposable
         return (db.GetCollection<ExecutionSummary>(Executions), errors, outbox);
     }
 
-    /// <summary>Everything the index held at open (read once then, which also proved it readable); handed out once.</summary>
-    public (List<ExecutionSummary> Executions, List<ErrorEvent> Errors) TakeLoaded()
+    /// <summary>
+    /// Hands <paramref name="load"/> what the index holds, streamed, so no list of every document is ever held. Reading
+    /// every document is what proves the file readable: when one fails, the file is moved aside, a fresh index started
+    /// (<see cref="RebuildReason"/> says why), and <paramref name="load"/> is called again with nothing.
+    /// </summary>
+    public void Load(Action<StoredIndex> load)
     {
-        var loaded = _loaded ?? ([], []);
-        _loaded = null;
-        return loaded;
+        ThrowIfClosed();
+        try
+        {
+            load(StoredIndex.Of(_db));
+        }
+        catch (Unreadable e)
+        {
+            RebuildReason = $"the index file was damaged: {e.Message}";
+            _logger.LogError(e.InnerException, "Index {Path} cannot be read; moving it aside and rebuilding from the execution databases", _path);
+            CloseFailed();
+            var fresh = StartAfresh(_path);
+            (_executions, _errors, _outbox) = Collections(fresh);
+            _db = fresh;
+            load(StoredIndex.Empty);
+        }
     }
 
     /// <summary>An error event's stored message; null if it cannot be read now (the index is being reopened after a failed write).</summary>
@@ -346,11 +365,11 @@ sealed class IndexStore : ITokenRevocations, IDisposable
     }
 
     /// <summary>
-    /// The index is derived data: a file that cannot be read to the end, or one of another schema
-    /// version, is moved aside and a fresh one started, which the worker then fills from the execution
-    /// databases. Reading every document here is what proves the file readable.
+    /// The index is derived data: a file that cannot be opened, or one of another schema version, is moved aside and a
+    /// fresh one started, which the worker then fills from the execution databases (as <see cref="Load"/> does with a
+    /// file that cannot be read to the end).
     /// </summary>
-    static (LiteDatabase Db, (List<ExecutionSummary>, List<ErrorEvent>)? Loaded, string? RebuildReason) OpenOrRebuild(string path, ILogger logger)
+    static (LiteDatabase Db, string? RebuildReason) OpenOrRebuild(string path, ILogger logger)
     {
         string reason;
         LiteDatabase? db = null;
@@ -361,8 +380,7 @@ sealed class IndexStore : ITokenRevocations, IDisposable
             if (db.UserVersion == SchemaVersion || isNew)
             {
                 if (isNew) db.UserVersion = SchemaVersion;
-                var loaded = (db.GetCollection<ExecutionSummary>(Executions).FindAll().ToList(), ErrorPlaces(db));
-                return (db, loaded, null);
+                return (db, null);
             }
             reason = $"schema version {db.UserVersion} is replaced by {SchemaVersion}";
             logger.LogWarning("Index {Path}: {Reason}; rebuilding it", path, reason);
@@ -375,29 +393,17 @@ sealed class IndexStore : ITokenRevocations, IDisposable
             logger.LogError(e, "Index {Path} cannot be read; moving it aside and rebuilding from the execution databases", path);
         }
         db?.Dispose();
+        return (StartAfresh(path), reason);
+    }
+
+    /// <summary>Moves the file aside and opens a new, empty one of this schema version.</summary>
+    static LiteDatabase StartAfresh(string path)
+    {
         MoveAside(path);
         var fresh = Open(path);
         fresh.UserVersion = SchemaVersion;
-        return (fresh, null, reason);
+        return fresh;
     }
-
-    /// <summary>
-    /// Every stored error event, its message only when short (a message can be a megabyte; a longer one is
-    /// left empty): the catalog keeps where each one is, and a page of errors reads the long messages then.
-    /// </summary>
-    static List<ErrorEvent> ErrorPlaces(LiteDatabase db) =>
-        db.GetCollection(Errors).Query()
-            .Select("{ _id: $._id, Fid: $.Fid, UserId: $.UserId, EventId: $.EventId, Timestamp: $.Timestamp, " +
-                    $"Message: IIF(LENGTH($.Message) <= {ErrorRef.MaxShortMessage}, $.Message, '') }}")
-            .ToEnumerable()
-            .Select(d => new ErrorEvent
-            {
-                Id = d["_id"].AsString ?? "", Fid = d["Fid"].AsString ?? "", UserId = d["UserId"].AsString ?? "",
-                EventId = Convert.ToInt64(d["EventId"].RawValue, CultureInfo.InvariantCulture),
-                Timestamp = Convert.ToDouble(d["Timestamp"].RawValue, CultureInfo.InvariantCulture),
-                Message = d["Message"].AsString ?? "",
-            })
-            .ToList();
 
     /// <summary>ENOSPC or EDQUOT, as .NET reports them on Linux (the errno is the HResult).</summary>
     static bool IsDiskFull(Exception e) => e is IOException { HResult: 28 or 122 } || e.InnerException is { } inner && IsDiskFull(inner);

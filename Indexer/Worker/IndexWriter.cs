@@ -33,19 +33,26 @@ internal sealed class IndexWriter(
     public int Failures { get; private set; }
 
     /// <summary>
-    /// Shows what the index held at start. A summary whose error count disagrees with the error events stored for it,
-    /// or error events without a summary (a damaged index can lose pages silently), are forgotten, so the first scan
-    /// folds that execution again from its first row, or drops it if it is gone.
+    /// Shows what the index holds (at start, and after a reopen), streamed into the catalog. Executions whose stored
+    /// errors disagree with their summary are forgotten in the index too (<see cref="ConsistentLoad"/>).
     /// </summary>
     public void Load()
     {
-        var (executions, errors) = store.TakeLoaded();
-        var stored = errors.CountBy(e => e.Fid).ToDictionary();
-        var consistent = executions.Where(s => s.ErrorCount == stored.GetValueOrDefault(s.Fid)).ToList();
-        var kept = consistent.Select(s => s.Fid).ToHashSet(StringComparer.Ordinal);
-        var forgotten = executions.Select(s => s.Fid).Concat(stored.Keys).Where(fid => !kept.Contains(fid)).Distinct()
-            .Select(fid => (IndexChange)new RemoveExecution(fid)).ToList();
-        catalog.Load(consistent, errors.Where(e => kept.Contains(e.Fid)));
+        List<IndexChange> forgotten = [];
+        using (heap.BulkLoad())
+        {
+            store.Load(stored =>
+            {
+                var load = new ConsistentLoad(stored);
+                catalog.Load(load.Summaries(), load.Errors());
+                forgotten = [.. load.Forgotten().Select(fid => new RemoveExecution(fid))];
+            });
+        }
+        if (store.RebuildReason is { } why)
+        {
+            status.Ready = false;
+            status.Rebuilding = why;
+        }
         if (forgotten.Count == 0) return;
         logger.LogWarning("{Count} executions in the index disagree with their stored errors; folding them again", forgotten.Count);
         Write(forgotten);
@@ -134,11 +141,6 @@ internal sealed class IndexWriter(
         try
         {
             store.Reopen();
-            if (store.RebuildReason is { } why)
-            {
-                status.Ready = false;
-                status.Rebuilding = why;
-            }
             Load();
         }
         catch (IndexStoreException e)

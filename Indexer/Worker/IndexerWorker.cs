@@ -14,7 +14,6 @@ namespace Kodosumi.Indexer.Worker;
 /// </summary>
 internal sealed class IndexerWorker(
     IOptions<IndexerOptions> options,
-    IndexStore store,
     ExecutionCatalog catalog,
     IndexWriter writer,
     TreeScan scan,
@@ -23,7 +22,6 @@ internal sealed class IndexerWorker(
     FolderWatcher watcher,
     UnwatchedLook unwatched,
     UserDirectory users,
-    IndexerStatus status,
     TimeProvider time,
     IHostApplicationLifetime lifetime,
     ILogger<IndexerWorker> logger) : BackgroundService
@@ -35,7 +33,6 @@ internal sealed class IndexerWorker(
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(hostStopping, lifetime.ApplicationStopping);
         var stop = linked.Token;
         await Task.Yield();
-        status.Rebuilding = store.RebuildReason;
         writer.Load();
         logger.LogInformation("Index holds {Count} executions; scanning {Root}", catalog.Count, options.Value.ExecutionRoot);
         users.ReloadIfChanged();

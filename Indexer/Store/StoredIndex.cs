@@ -1,0 +1,81 @@
+using System.Globalization;
+using Kodosumi.Shared.Model;
+using LiteDB;
+
+namespace Kodosumi.Indexer.Store;
+
+/// <summary>
+/// What the index holds, read lazily and in key order a chunk at a time. One query over a whole collection keeps every
+/// page it read (LiteDB releases a transaction's pages only past about 800 MB) and then leaves them all in its cache;
+/// a query per chunk ends its transaction, so the pages it read are reused by the next one.
+/// </summary>
+internal sealed class StoredIndex
+{
+    const int ChunkSize = 1_000;
+
+    readonly LiteDatabase? _db;
+
+    StoredIndex(LiteDatabase? db) => _db = db;
+
+    public static StoredIndex Of(LiteDatabase db) => new(db);
+
+    /// <summary>A fresh index: nothing stored.</summary>
+    public static readonly StoredIndex Empty = new(null);
+
+    /// <summary>The fid of every stored error event (one per event), read from the index on <c>Fid</c>.</summary>
+    public IEnumerable<string> ErrorFids => Read(IndexStore.Errors, "{ _id: $._id, Fid: $.Fid }", d => d["Fid"].AsString ?? "");
+
+    public IEnumerable<ExecutionSummary> Summaries => Read(IndexStore.Executions, null, SummaryDocument.Read);
+
+    /// <summary>
+    /// Every stored error event, its message only when short (a message can be a megabyte; a longer one is
+    /// left empty): the catalog keeps where each one is, and a page of errors reads the long messages then.
+    /// </summary>
+    public IEnumerable<ErrorEvent> ErrorPlaces => Read(IndexStore.Errors,
+        "{ _id: $._id, Fid: $.Fid, UserId: $.UserId, EventId: $.EventId, Timestamp: $.Timestamp, " +
+        $"Message: IIF(LENGTH($.Message) <= {ErrorRef.MaxShortMessage}, $.Message, '') }}",
+        d => new ErrorEvent
+        {
+            Id = d["_id"].AsString ?? "", Fid = d["Fid"].AsString ?? "", UserId = d["UserId"].AsString ?? "",
+            EventId = Convert.ToInt64(d["EventId"].RawValue, CultureInfo.InvariantCulture),
+            Timestamp = Convert.ToDouble(d["Timestamp"].RawValue, CultureInfo.InvariantCulture),
+            Message = d["Message"].AsString ?? "",
+        });
+
+    /// <summary>Every document of <paramref name="collection"/> (as <paramref name="select"/> shapes it, with its <c>_id</c>), in key order.</summary>
+    IEnumerable<T> Read<T>(string collection, string? select, Func<BsonDocument, T> convert)
+    {
+        if (_db is null) yield break;
+        var documents = _db.GetCollection(collection);
+        var after = BsonValue.MinValue;
+        while (true)
+        {
+            var chunk = Unreadable.Guard(() =>
+            {
+                var query = documents.Query().Where(Query.GT("_id", after));
+                var shaped = select is null ? query.Limit(ChunkSize) : query.Select(select).Limit(ChunkSize);
+                return shaped.ToList().ConvertAll(d => (Id: d["_id"], Value: convert(d)));
+            });
+            foreach (var (_, value) in chunk) yield return value;
+            if (chunk.Count < ChunkSize) yield break;
+            after = chunk[^1].Id;
+        }
+    }
+}
+
+/// <summary>The index file could not be read to the end: it is rebuilt from the sources.</summary>
+internal sealed class Unreadable(Exception cause) : Exception(cause.Message, cause)
+{
+    /// <summary>Runs a read; whatever it fails with (but memory) means the file is damaged.</summary>
+    public static T Guard<T>(Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new Unreadable(e);
+        }
+    }
+}
