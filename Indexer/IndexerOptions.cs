@@ -22,7 +22,7 @@ public sealed class IndexerOptions : IValidatableObject
     public TimeSpan RescanInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// The longest a settled execution (finished, read cleanly, quiet for <see cref="WatchFinishedFor"/>) goes without a
+    /// The longest a settled execution (read cleanly, quiet for <see cref="WatchFinishedFor"/>) goes without a
     /// rescan looking at it, one rescan interval more at most; each rescan looks at a slice of them. A user folder's
     /// listing is reused for at most this long too.
     /// </summary>

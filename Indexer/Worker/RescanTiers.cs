@@ -1,17 +1,17 @@
 using Kodosumi.Indexer.Sources;
 using Kodosumi.Indexer.Store;
-using Kodosumi.Shared;
 using Kodosumi.Shared.Model;
 using Microsoft.Extensions.Options;
 
 namespace Kodosumi.Indexer.Worker;
 
 /// <summary>
-/// Which executions a rescan looks at. Hot ones (not finished, a problem or a quarantine, changed within
+/// Which executions a rescan looks at. Hot ones (a problem or a quarantine, changed within
 /// <see cref="IndexerOptions.WatchFinishedFor"/>, a folder or WAL time not trusted yet, not indexed yet) at every rescan.
-/// Settled ones (finished, read cleanly, their files quiet since) in rotating slices: each has a fixed point in every
+/// Settled ones (read cleanly, their files quiet since) in rotating slices: each has a fixed point in every
 /// <see cref="IndexerOptions.SettledLookInterval"/>, and the first rescan after that point looks at it. A look that
-/// finds a change folds it as any other.
+/// finds a change folds it as any other. An unfinished execution, however quiet, is never left to the slices alone:
+/// the watcher watches it, or the fast look (<see cref="UnwatchedLook"/>) looks at it, within a second.
 /// </summary>
 internal sealed class RescanTiers(IOptions<IndexerOptions> options, ExecutionCatalog catalog, TimeProvider time)
 {
@@ -36,12 +36,13 @@ internal sealed class RescanTiers(IOptions<IndexerOptions> options, ExecutionCat
     }
 
     /// <summary>
-    /// Finished, read cleanly, indexed under this user, and every time in its stamp trusted and older than
-    /// <paramref name="quietSinceTicks"/>: only a late change (a file added to <c>out/</c>, say) can still come.
+    /// Read cleanly, indexed under this user, and every time in its stamp trusted and older than
+    /// <paramref name="quietSinceTicks"/>: a finished run's late change (a file added to <c>out/</c>, say), or a quiet
+    /// unfinished run, which the watcher or the fast look covers.
     /// </summary>
     internal static bool IsSettled(ExecutionSummary? summary, string userId, long quietSinceTicks) =>
         summary is { Problem: null, Quarantine: null, SourceStamp: { FolderSettled: true, WalUnsettled: false } stamp }
-        && ExecutionStatus.IsFinal(summary.Status) && summary.UserId == userId
+        && summary.UserId == userId
         && Math.Max(Math.Max(stamp.FolderTicks, stamp.DatabaseTicks), Math.Max(stamp.WalTicks, Math.Max(stamp.InputsTicks, stamp.OutputsTicks))) < quietSinceTicks;
 
     /// <summary>Where in each interval an execution is due: spread evenly by its fid, the same in every process.</summary>
