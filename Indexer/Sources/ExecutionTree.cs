@@ -48,8 +48,10 @@ internal sealed class ExecutionTree(string root, TimeSpan relistAfter)
 
     /// <summary>Whether the last <see cref="Refresh"/> found <paramref name="fid"/>; <paramref name="user"/>'s folder is looked in first.</summary>
     public bool Contains(string fid, string? user) =>
-        (user is not null && _users.TryGetValue(user, out var listing) && listing.Folders.ContainsKey(fid))
-        || _users.Values.Any(other => other.Folders.ContainsKey(fid));
+        (user is not null && _users.TryGetValue(user, out var listing) && listing.Folders.ContainsKey(fid)) || InAnyUser(fid);
+
+    /// <summary>A method of its own: the lambda's closure would be allocated for every call, those found at once included.</summary>
+    bool InAnyUser(string fid) => _users.Values.Any(listing => listing.Folders.ContainsKey(fid));
 
     /// <summary>The root's visible user folders with their own times; a missing or unreadable root has none.</summary>
     Dictionary<string, long> UserFolders()

@@ -11,7 +11,7 @@ namespace Kodosumi.Indexer.Worker;
 /// Settled ones (read cleanly, their files quiet since) in rotating slices: each has a fixed point in every
 /// <see cref="IndexerOptions.SettledLookInterval"/>, and the first rescan after that point looks at it. A look that
 /// finds a change folds it as any other. An unfinished execution, however quiet, is never left to the slices alone:
-/// the watcher watches it, or the fast look (<see cref="UnwatchedLook"/>) looks at it, within a second.
+/// the watcher watches it, or the fast look (<see cref="UnwatchedLook"/>) looks at it.
 /// </summary>
 internal sealed class RescanTiers(IOptions<IndexerOptions> options, ExecutionCatalog catalog, TimeProvider time)
 {
