@@ -21,6 +21,13 @@ public sealed class IndexerOptions : IValidatableObject
 
     public TimeSpan RescanInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The longest a settled execution (read cleanly, quiet for <see cref="WatchFinishedFor"/>) goes without a
+    /// rescan looking at it, one rescan interval more at most; each rescan looks at a slice of them. A user folder's
+    /// listing is reused for at most this long too.
+    /// </summary>
+    public TimeSpan SettledLookInterval { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>How long watcher hints for one execution are gathered before it is folded.</summary>
     public TimeSpan Debounce { get; set; } = TimeSpan.FromMilliseconds(50);
 
@@ -57,7 +64,10 @@ public sealed class IndexerOptions : IValidatableObject
     /// <summary>How long a failed file watcher waits before it is created again (rescans cover the gap).</summary>
     public TimeSpan WatcherRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long after its last event a finished or failed execution stays watched; later changes wait for the rescan.</summary>
+    /// <summary>
+    /// How long after its last event a finished or failed execution stays watched, and how long its files must be quiet
+    /// before rescans look at it only in slices (<see cref="SettledLookInterval"/>).
+    /// </summary>
     public TimeSpan WatchFinishedFor { get; set; } = TimeSpan.FromMinutes(5);
 
     public string ExecutionRoot => Path.GetFullPath(ExecDir is { Length: > 0 } dir ? dir : Path.Combine(DataDir, "execution"));
@@ -82,6 +92,8 @@ public sealed class IndexerOptions : IValidatableObject
     {
         if (RescanInterval <= TimeSpan.Zero)
             yield return new ValidationResult($"{Section}:{nameof(RescanInterval)} must be positive, got {RescanInterval}", [nameof(RescanInterval)]);
+        if (SettledLookInterval <= TimeSpan.Zero || SettledLookInterval > TimeSpan.FromDays(365))
+            yield return new ValidationResult($"{Section}:{nameof(SettledLookInterval)} must be positive and at most 365 days", [nameof(SettledLookInterval)]);
         if (UnwatchedLookInterval <= TimeSpan.Zero)
             yield return new ValidationResult($"{Section}:{nameof(UnwatchedLookInterval)} must be positive", [nameof(UnwatchedLookInterval)]);
         if (Debounce < TimeSpan.Zero)

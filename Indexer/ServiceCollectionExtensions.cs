@@ -42,6 +42,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<HeapCompactor>();
         services.AddSingleton<IndexWriter>();
         services.AddSingleton<FoldPass>();
+        services.AddSingleton<RescanTiers>();
         services.AddSingleton<TreeScan>();
         services.AddSingleton<UnwatchedLook>();
         services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section).ValidateDataAnnotations().ValidateOnStart();

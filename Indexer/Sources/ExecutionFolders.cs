@@ -15,51 +15,9 @@ internal sealed record ExecutionFolder(string Root, string UserId, string Fid)
 /// <summary>A file under an execution's <c>in/</c> or <c>out/</c>, relative to that folder.</summary>
 public sealed record ExecutionFile(string Name, string RelativePath, long Size);
 
-/// <summary>Walks the execution tree and reads what can be read without opening a database.</summary>
+/// <summary>Kodosumi's paths below the execution root, and what can be read of an execution folder without opening its database.</summary>
 internal static class ExecutionFolders
 {
-    /// <summary>
-    /// Every execution folder under the root; a missing root is an empty tree. A folder that <paramref name="previous"/>
-    /// (the last listing, by fid) holds for the same user is that record again, so a rescan leaves no new records to
-    /// reach gen 2. The list is sized for the last listing,
-    /// so a rescan grows no arrays on the large object heap.
-    /// </summary>
-    public static List<ExecutionFolder> Enumerate(string root, Dictionary<string, ExecutionFolder>? previous = null)
-    {
-        var folders = new List<ExecutionFolder>(previous?.Count ?? 0);
-        if (!Directory.Exists(root)) return folders;
-        foreach (var userDir in SafeDirectories(root))
-        {
-            var user = System.IO.Path.GetFileName(userDir);
-            if (!ExecutionLayout.IsHidden(user)) AddFolders(root, userDir, user, previous, folders);
-        }
-        return folders;
-    }
-
-    /// <summary>Adds a user's execution folders; a user folder that cannot be listed to the end adds none.</summary>
-    static void AddFolders(string root, string userDir, string user, Dictionary<string, ExecutionFolder>? previous, List<ExecutionFolder> folders)
-    {
-        var known = previous?.GetAlternateLookup<ReadOnlySpan<char>>();
-        var before = folders.Count;
-        try
-        {
-            folders.AddRange(new FileSystemEnumerable<ExecutionFolder>(userDir, (ref FileSystemEntry entry) =>
-                known is { } lookup && lookup.TryGetValue(entry.FileName, out var same) && same.UserId == user && same.Root == root
-                    ? same
-                    : new ExecutionFolder(root, user, entry.FileName.ToString()), AllEntries)
-            {
-                ShouldIncludePredicate = (ref FileSystemEntry entry) => entry.IsDirectory && !ExecutionLayout.IsHidden(entry.FileName),
-            });
-        }
-        catch (Exception e) when (e is DirectoryNotFoundException or UnauthorizedAccessException or IOException)
-        {
-            folders.RemoveRange(before, folders.Count - before);
-        }
-    }
-
-    /// <summary>What <see cref="Directory.EnumerateDirectories(string)"/> lists: hidden entries too (they are filtered by name), errors thrown.</summary>
-    static readonly EnumerationOptions AllEntries = new() { AttributesToSkip = 0, IgnoreInaccessible = false };
-
     /// <summary>True for a path inside a hidden user or execution folder (Kodosumi's temporary ones): never an execution.</summary>
     public static bool IsInHiddenFolder(string root, string changedPath) =>
         NamesBelow(root, changedPath) is { } names && names.Take(2).Any(ExecutionLayout.IsHidden);
@@ -139,16 +97,4 @@ internal static class ExecutionFolders
 
     /// <summary>Regular files under <paramref name="dir"/> (an execution's <c>in/</c> or <c>out/</c>), as <see cref="RegularFiles"/> reads them.</summary>
     public static IEnumerable<ExecutionFile> ListFiles(string dir) => RegularFiles.List(System.IO.Path.GetDirectoryName(dir)!, System.IO.Path.GetFileName(dir));
-
-    static IEnumerable<string> SafeDirectories(string dir)
-    {
-        try
-        {
-            return Directory.EnumerateDirectories(dir).ToList();
-        }
-        catch (Exception e) when (e is DirectoryNotFoundException or UnauthorizedAccessException or IOException)
-        {
-            return [];
-        }
-    }
 }

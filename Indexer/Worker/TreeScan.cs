@@ -8,13 +8,16 @@ using Microsoft.Extensions.Options;
 namespace Kodosumi.Indexer.Worker;
 
 /// <summary>
-/// A walk of the whole tree: lists every execution folder, drops what is gone and folds what changed. The first one
-/// committed whole makes the service ready.
+/// A walk of the tree: refreshes its listing (<see cref="ExecutionTree"/>: only user folders that changed are listed
+/// again), drops what is gone, and folds what changed among the executions the tiers choose (<see cref="RescanTiers"/>).
+/// The first scan, and the first after a failed write, looks at every execution: files may have changed while the
+/// service was down, or a fold may not have reached the index. The first one committed whole makes the service ready.
 /// </summary>
 internal sealed class TreeScan(
     IOptions<IndexerOptions> options,
     ExecutionCatalog catalog,
     FoldPass pass,
+    RescanTiers tiers,
     IndexWriter writer,
     FolderWatcher watcher,
     HintQueue hints,
@@ -23,11 +26,9 @@ internal sealed class TreeScan(
     TimeProvider time,
     ILogger<TreeScan> logger)
 {
-    readonly string _root = options.Value.ExecutionRoot;
-    /// <summary>The folders the last scan listed, by fid: the next listing reuses their records.</summary>
-    Dictionary<string, ExecutionFolder>? _listed;
-    /// <summary>The listing before that one, cleared and refilled by the next scan, so a scan allocates no large dictionary.</summary>
-    Dictionary<string, ExecutionFolder>? _spareListed;
+    readonly ExecutionTree _tree = new(options.Value.ExecutionRoot, options.Value.SettledLookInterval);
+    /// <summary>The writer's failures when a scan last looked at every execution and wrote all it found; null before that.</summary>
+    int? _lookedAtAllWithFailures;
 
     public void Run(CancellationToken stop)
     {
@@ -36,15 +37,19 @@ internal sealed class TreeScan(
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         watcher.EnsureStarted();
         var known = catalog.Fids();
-        var found = List(stop);
-        writer.Write(Removed(known, found));
-        pass.Run(found, PassKind.Rescan, stop);
+        var relisted = List(stop);
+        var everything = _lookedAtAllWithFailures != failuresBefore;
+        writer.Write(Removed(known, relisted, everything));
+        var chosen = tiers.Choose(_tree.Folders, everything);
+        pass.Run(chosen, PassKind.Rescan, stop);
         heap.ScanEnded();
         status.LastScanAt = time.GetUtcNow();
         status.LastScanDuration = clock.Elapsed;
         status.LastScanCpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
-        logger.LogDebug("Scanned {Count} executions in {Elapsed}", found.Count, clock.Elapsed);
-        if (!status.Ready && writer.Failures == failuresBefore && !stop.IsCancellationRequested && writer.ProveWritten())
+        logger.LogDebug("Scanned {Count} of {Listed} executions in {Elapsed}", chosen.Count, _tree.Count, clock.Elapsed);
+        var whole = writer.Failures == failuresBefore && !stop.IsCancellationRequested;
+        if (everything && whole) _lookedAtAllWithFailures = failuresBefore;
+        if (!status.Ready && whole && writer.ProveWritten())
         {
             status.Ready = true;
             status.Rebuilding = null;
@@ -53,17 +58,16 @@ internal sealed class TreeScan(
     }
 
     /// <summary>
-    /// Lists the tree on a thread of its own (below requests once the service is ready); listing a large tree takes a
-    /// while, and hints that arrive meanwhile are folded, not held.
+    /// Refreshes the listing on a thread of its own (below requests once the service is ready); listing a large tree
+    /// takes a while, and hints that arrive meanwhile are folded, not held. True when a user folder was listed again or is gone.
     /// </summary>
-    IReadOnlyList<ExecutionFolder> List(CancellationToken stop)
+    bool List(CancellationToken stop)
     {
-        var previous = _listed;
         var background = status.Ready;
         var listing = Task.Factory.StartNew(() =>
         {
             if (background) BackgroundThread.YieldToOthers();
-            return ExecutionFolders.Enumerate(_root, previous);
+            return _tree.Refresh();
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         long? hintSeenAt = null;
         while (!listing.Wait(10, CancellationToken.None)) pass.FoldDueHints(ref hintSeenAt, stop);
@@ -72,16 +76,13 @@ internal sealed class TreeScan(
 
     /// <summary>
     /// What the index held before the listing (<paramref name="known"/>) and the listing lacks. Only that can be
-    /// missing from it: an execution a hint added meanwhile stays.
+    /// missing from it: an execution a hint added meanwhile stays. Nothing can be missing when no user folder was
+    /// listed again and the index holds as many executions as the listing.
     /// </summary>
-    List<IndexChange> Removed(IReadOnlyList<string> known, IReadOnlyList<ExecutionFolder> found)
+    List<IndexChange> Removed(IReadOnlyList<string> known, bool relisted, bool everything)
     {
-        var present = _spareListed ?? new Dictionary<string, ExecutionFolder>(found.Count, StringComparer.Ordinal);
-        present.Clear();
-        present.EnsureCapacity(found.Count);
-        foreach (var folder in found) present[folder.Fid] = folder;
-        (_listed, _spareListed) = (present, _listed);
-        return [.. known.Where(fid => !present.ContainsKey(fid) && catalog.Find(fid) is not null)
+        if (!everything && !relisted && catalog.Count == _tree.Count) return [];
+        return [.. known.Where(fid => catalog.Find(fid) is { } summary && !_tree.Contains(fid, summary.UserId))
             .Select(fid => (IndexChange)new RemoveExecution(fid))];
     }
 }

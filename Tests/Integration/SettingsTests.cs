@@ -71,6 +71,7 @@ public class SettingsTests
 
     [TestCase("Indexer:RescanInterval", "-00:00:05", "RescanInterval")]
     [TestCase("Indexer:RescanInterval", "soon", "RescanInterval")]
+    [TestCase("Indexer:SettledLookInterval", "00:00:00", "SettledLookInterval")]
     [TestCase("Indexer:RowsPerRead", "0", "RowsPerRead")]
     [TestCase("KODO_ADMIN_DATABASE", "postgresql://kodo@db/admin", "AdminDatabase")]
     [TestCase("Indexer:QuarantineAfter", "0", "QuarantineAfter")]

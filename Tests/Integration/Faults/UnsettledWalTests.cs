@@ -1,7 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Kodosumi.Indexer.Platform;
-using Kodosumi.Indexer.Worker;
 using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
 using Kodosumi.TestSupport;
@@ -42,16 +40,5 @@ public class UnsettledWalTests : TempFolderTest
         var response = await client.GetAsync($"/api/dashboard/execution/{fid}/details?limit=1");
         if (response.StatusCode != HttpStatusCode.OK) return null;
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("metadata").GetProperty("event_count").GetInt32();
-    }
-
-    /// <summary>A watcher that is open and healthy but never hears a change.</summary>
-    sealed class DeafWatchers : WatcherFactory
-    {
-        public override Inotify Open() => new Deaf();
-
-        sealed class Deaf : Inotify
-        {
-            protected override void OnChanged(string path, uint mask) { }
-        }
     }
 }
