@@ -84,6 +84,8 @@ public sealed class ServiceProcess : IDisposable
                 if ((await Client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK) return clock.Elapsed;
             }
             catch (HttpRequestException) { }
+            // A request that took longer than the client's timeout: not ready yet, asked again.
+            catch (TaskCanceledException) { }
             await Task.Delay(20);
         }
         throw new TimeoutException("the service did not become ready");

@@ -47,8 +47,8 @@ public sealed class CatalogSnapshot(long version, CatalogScope all, ImmutableDic
 internal sealed class ExecutionCatalog(IndexEvents events)
 {
     readonly Lock _gate = new();
-    readonly Dictionary<string, ExecutionSummary> _byFid = new(StringComparer.Ordinal);
-    readonly Dictionary<string, List<ErrorRef>> _errorsByFid = new(StringComparer.Ordinal);
+    Dictionary<string, ExecutionSummary> _byFid = new(StringComparer.Ordinal);
+    Dictionary<string, List<ErrorRef>> _errorsByFid = new(StringComparer.Ordinal);
     readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
     readonly Dictionary<string, List<string>> _tagLists = new(StringComparer.Ordinal);
     readonly Dictionary<byte[], byte[]> _texts = new(ByteContent.Comparer);
@@ -118,18 +118,27 @@ internal sealed class ExecutionCatalog(IndexEvents events)
         }
     }
 
-    /// <summary>Replaces everything with what the index holds (at start, and after the index was reopened).</summary>
+    /// <summary>
+    /// Replaces everything with what the index holds (at start, and after the index was reopened). The streamed read
+    /// and the sorts happen outside the lock: at scale they take seconds, and requests (health among them) must not wait
+    /// for them. Only the worker loads and applies, so the shared strings are never compacted from two threads.
+    /// </summary>
     public void Load(IEnumerable<ExecutionSummary> summaries, IEnumerable<ErrorEvent> errors)
     {
+        var byFid = new Dictionary<string, ExecutionSummary>(StringComparer.Ordinal);
+        foreach (var s in summaries) byFid[s.Fid] = Compact(s);
+        var errorsByFid = new Dictionary<string, List<ErrorRef>>(StringComparer.Ordinal);
+        foreach (var e in errors)
+        {
+            if (!errorsByFid.TryGetValue(e.Fid, out var list)) errorsByFid[e.Fid] = list = [];
+            list.Add(RefOf(e, byFid.GetValueOrDefault(e.Fid)));
+        }
+        var (all, byUser) = CatalogScope.Build(byFid.Values, errorsByFid.Values.SelectMany(e => e));
+        var (quarantined, withProblems) = (byFid.Values.Count(s => s.Quarantine is not null), byFid.Values.Count(s => s.Problem is not null));
         lock (_gate)
         {
-            _byFid.Clear();
-            _errorsByFid.Clear();
-            _quarantined = 0;
-            _withProblems = 0;
-            foreach (var s in summaries) Put(s);
-            foreach (var e in errors) ErrorsOf(e.Fid).Add(RefOf(e, _byFid.GetValueOrDefault(e.Fid)));
-            BuildScopes();
+            (_byFid, _errorsByFid, _all, _byUser) = (byFid, errorsByFid, all, byUser);
+            (_quarantined, _withProblems) = (quarantined, withProblems);
             _version++;
             _userVersions.Clear();
             Interlocked.Exchange(ref _loadedVersion, _version);
@@ -138,9 +147,6 @@ internal sealed class ExecutionCatalog(IndexEvents events)
         }
         events.Signal();
     }
-
-    /// <summary>Sorts everything once into the scopes: every execution's, and each user's own.</summary>
-    void BuildScopes() => (_all, _byUser) = CatalogScope.Build(_byFid.Values, _errorsByFid.Values.SelectMany(e => e));
 
     public void Apply(IReadOnlyList<IndexChange> changes)
     {
