@@ -91,14 +91,17 @@ public sealed class ServiceProcess : IDisposable
         throw new TimeoutException("the service did not become ready");
     }
 
-    /// <summary>Signs in as the demo operator; later requests carry Kodosumi's token header.</summary>
-    public async Task SignInAsync(string name, string password)
+    /// <summary>Signs in as <paramref name="name"/>; later requests of <see cref="Client"/> carry Kodosumi's token header.</summary>
+    public Task SignInAsync(string name, string password) => SignInAsync(Client, name, password);
+
+    /// <summary>Signs <paramref name="client"/> in as <paramref name="name"/>: its later requests carry Kodosumi's token header.</summary>
+    public static async Task SignInAsync(HttpClient client, string name, string password)
     {
-        using var response = await Client.PostAsJsonAsync("/api/login", new { name, password });
+        using var response = await client.PostAsJsonAsync("/api/login", new { name, password });
         response.EnsureSuccessStatusCode();
         var token = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("KODOSUMI_API_KEY").GetString();
-        Client.DefaultRequestHeaders.Remove("KODOSUMI_API_KEY");
-        Client.DefaultRequestHeaders.Add("KODOSUMI_API_KEY", token);
+        client.DefaultRequestHeaders.Remove("KODOSUMI_API_KEY");
+        client.DefaultRequestHeaders.Add("KODOSUMI_API_KEY", token);
     }
 
     /// <summary>SIGKILL: no shutdown code runs, as in a power cut or the OOM killer.</summary>

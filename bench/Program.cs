@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Json;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Kodosumi.Bench;
@@ -163,7 +162,8 @@ foreach (var size in sizes)
         Console.WriteLine($"[{size:N0}] the first answers after a change ...");
         // A committed row moves the catalog's version: the first answer after it derives what the version's answers share.
         // A plain user sees only their own executions: the catalog derives their view apart from the operator's.
-        using var alice = await SignedIn(service.Client.BaseAddress!, "alice", "alice");
+        using var alice = new HttpClient { BaseAddress = service.Client.BaseAddress };
+        await ServiceProcess.SignInAsync(alice, "alice", "alice");
         foreach (var (name, client) in new[] { ("running_agents_24h_first_page", service.Client), ("running_agents_all_first_page", service.Client),
                      ("agent_stats", service.Client), ("timeline_168h_buckets", service.Client) })
             r[$"latency_after_change_{name}"] = await AfterChange(client, service.Client, quietRun, queries[name], 20);
@@ -264,17 +264,6 @@ static async Task<Latency> AfterChange(HttpClient client, HttpClient operatorCli
         times.Add(clock.Elapsed.TotalMilliseconds);
     }
     return Measure.Percentiles(times);
-}
-
-/// <summary>A client of its own, signed in as <paramref name="name"/>.</summary>
-static async Task<HttpClient> SignedIn(Uri service, string name, string password)
-{
-    var client = new HttpClient { BaseAddress = service };
-    using var response = await client.PostAsJsonAsync("/api/login", new { name, password });
-    response.EnsureSuccessStatusCode();
-    var token = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("KODOSUMI_API_KEY").GetString();
-    client.DefaultRequestHeaders.Add("KODOSUMI_API_KEY", token);
-    return client;
 }
 
 static async Task<string> HealthData(HttpClient client) =>
