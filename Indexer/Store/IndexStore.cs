@@ -7,11 +7,6 @@ using Microsoft.Extensions.Options;
 
 namespace Kodosumi.Indexer.Store;
 
-/// <summary>
-/// The LiteDB summary index: the one <see cref="LiteDatabase"/> of the process. Each batch of changes
-/// is one transaction, so a summary and its cursor are never written apart, and a replay after a crash
-/// overwrites rather than duplicates.
-/// </summary>
 /// <summary>Logouts kept in the index until their tokens expire, so a restart does not accept those tokens again.</summary>
 public interface ITokenRevocations
 {
@@ -20,6 +15,12 @@ public interface ITokenRevocations
     List<RevokedToken> RevokedAt(long nowUnixSeconds);
 }
 
+/// <summary>
+/// The LiteDB summary index: the one <see cref="LiteDatabase"/> of the process. Each batch of changes
+/// is one transaction, so a summary and its cursor are never written apart, and a replay after a crash
+/// overwrites rather than duplicates. One call at a time reaches the engine: LiteDB 5's page cache can hand a
+/// reader a page that another reader's lookup is recycling (litedb-org/LiteDB#2817).
+/// </summary>
 sealed class IndexStore : ITokenRevocations, IDisposable
 {
     /// <summary>Bump when the stored shape changes: an index of another version is rebuilt from the sources.</summary>
@@ -45,6 +46,9 @@ sealed class IndexStore : ITokenRevocations, IDisposable
     /// that cause rather than "disposed object", so health keeps showing the real reason.
     /// </summary>
     volatile Exception? _closedBy;
+    readonly Lock _engine = new();
+    // Read by every health check: kept from the last write of the outbox, so a check never waits for the engine.
+    volatile OutboxReading _outboxState = new(0, null);
 
     /// <summary>Why the index was started afresh at the last open (damaged, or of another schema version); null if it was reused.</summary>
     public string? RebuildReason { get; private set; }
@@ -57,6 +61,7 @@ sealed class IndexStore : ITokenRevocations, IDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
         (_db, RebuildReason) = OpenOrRebuild(_path, logger);
         (_executions, _errors, _outbox) = Collections(_db);
+        ReadOutboxState();
     }
 
     /// <summary>
@@ -66,20 +71,24 @@ sealed class IndexStore : ITokenRevocations, IDisposable
     /// </summary>
     public void Reopen()
     {
-        CloseFailed();
-        try
+        lock (_engine)
         {
-            (var db, RebuildReason) = OpenOrRebuild(_path, _logger);
-            (_executions, _errors, _outbox) = Collections(db);
-            _db = db;
-            _closedBy = null;
+            CloseFailed();
+            try
+            {
+                (var db, RebuildReason) = OpenOrRebuild(_path, _logger);
+                (_executions, _errors, _outbox) = Collections(db);
+                _db = db;
+                _closedBy = null;
+            }
+            catch (Exception e) when (e is LiteException or IOException)
+            {
+                _closedBy = e;
+                throw Failed(e);
+            }
+            _verifyCommits = true;
+            ReadOutboxState();
         }
-        catch (Exception e) when (e is LiteException or IOException)
-        {
-            _closedBy = e;
-            throw Failed(e);
-        }
-        _verifyCommits = true;
     }
 
     void CloseFailed()
@@ -137,16 +146,20 @@ sealed class IndexStore : ITokenRevocations, IDisposable
         ThrowIfClosed();
         try
         {
-            load(StoredIndex.Of(_db));
+            load(StoredIndex.Of(_db, _engine));
         }
         catch (Unreadable e)
         {
             RebuildReason = $"the index file was damaged: {e.Message}";
             _logger.LogError(e.InnerException, "Index {Path} cannot be read; moving it aside and rebuilding from the execution databases", _path);
-            CloseFailed();
-            var fresh = StartAfresh(_path);
-            (_executions, _errors, _outbox) = Collections(fresh);
-            _db = fresh;
+            lock (_engine)
+            {
+                CloseFailed();
+                var fresh = StartAfresh(_path);
+                (_executions, _errors, _outbox) = Collections(fresh);
+                _db = fresh;
+                ReadOutboxState();
+            }
             load(StoredIndex.Empty);
         }
     }
@@ -156,7 +169,7 @@ sealed class IndexStore : ITokenRevocations, IDisposable
     {
         try
         {
-            return _errors.FindById(id);
+            lock (_engine) return _errors.FindById(id);
         }
         catch (Exception e) when (e is LiteException or IOException or ObjectDisposedException)
         {
@@ -219,6 +232,7 @@ sealed class IndexStore : ITokenRevocations, IDisposable
             }
             if (alerts is { Count: > 0 }) _outbox.InsertBulk(alerts);
             _db.Commit();
+            if (alerts is { Count: > 0 }) ReadOutboxState();
         }
         catch
         {
@@ -241,6 +255,7 @@ sealed class IndexStore : ITokenRevocations, IDisposable
         {
             ThrowIfClosed();
             _outbox.InsertBulk(alerts);
+            ReadOutboxState();
         });
     }
 
@@ -256,22 +271,31 @@ sealed class IndexStore : ITokenRevocations, IDisposable
     {
         ThrowIfClosed();
         _outbox.Delete(id);
+        ReadOutboxState();
     });
 
     /// <summary>How many alerts wait, and when the oldest of them was written (Unix seconds); null when none waits.</summary>
-    public (int Count, double? OldestCreatedAt) OutboxState()
+    public (int Count, double? OldestCreatedAt) OutboxState() => (_outboxState.Count, _outboxState.OldestCreatedAt);
+
+    /// <summary>Reads the outbox's state after it changed; a failing engine leaves the last state read.</summary>
+    void ReadOutboxState()
     {
         try
         {
-            var count = _outbox.Count();
-            var oldest = count == 0 ? null : (double?)_outbox.Query().OrderBy(a => a.Id).Select(a => a.CreatedAt).FirstOrDefault();
-            return (count, oldest);
+            lock (_engine)
+            {
+                var count = _outbox.Count();
+                var oldest = count == 0 ? null : (double?)_outbox.Query().OrderBy(a => a.Id).Select(a => a.CreatedAt).FirstOrDefault();
+                _outboxState = new OutboxReading(count, oldest);
+            }
         }
         catch (Exception e) when (e is LiteException or IOException or ObjectDisposedException)
         {
-            return (0, null);
+            _logger.LogDebug(e, "Outbox state not read");
         }
     }
+
+    sealed record OutboxReading(int Count, double? OldestCreatedAt);
 
     /// <summary>
     /// Throws unless every commit so far reached the disk. The checkpoint waits for the log writer and copies
@@ -296,7 +320,7 @@ sealed class IndexStore : ITokenRevocations, IDisposable
     {
         try
         {
-            return call();
+            lock (_engine) return call();
         }
         catch (Exception e) when (e is LiteException or IOException or ObjectDisposedException && e is not IndexStoreException)
         {
@@ -322,9 +346,12 @@ sealed class IndexStore : ITokenRevocations, IDisposable
     {
         try
         {
-            var revoked = _db.GetCollection<RevokedToken>(Revoked);
-            revoked.DeleteMany(r => r.ExpiresUnixSeconds <= nowUnixSeconds);
-            return revoked.FindAll().ToList();
+            lock (_engine)
+            {
+                var revoked = _db.GetCollection<RevokedToken>(Revoked);
+                revoked.DeleteMany(r => r.ExpiresUnixSeconds <= nowUnixSeconds);
+                return revoked.FindAll().ToList();
+            }
         }
         catch (Exception e) when (e is LiteException or IOException or ObjectDisposedException)
         {
@@ -335,16 +362,19 @@ sealed class IndexStore : ITokenRevocations, IDisposable
 
     public void Dispose()
     {
-        try
+        lock (_engine)
         {
-            _db.Checkpoint();
+            try
+            {
+                _db.Checkpoint();
+            }
+            catch (Exception e) when (e is LiteException or IOException or ObjectDisposedException)
+            {
+                // A full disk: what was committed is in the log and is replayed at the next start.
+                _logger.LogWarning("Index {Path} not checkpointed at stop: {Reason}", _path, e.Message);
+            }
+            _db.Dispose();
         }
-        catch (Exception e) when (e is LiteException or IOException or ObjectDisposedException)
-        {
-            // A full disk: what was committed is in the log and is replayed at the next start.
-            _logger.LogWarning("Index {Path} not checkpointed at stop: {Reason}", _path, e.Message);
-        }
-        _db.Dispose();
     }
 
     static BsonMapper CreateMapper()
@@ -463,7 +493,6 @@ public sealed class RevokedToken
     public long ExpiresUnixSeconds { get; set; }
 }
 
-/// <summary>The index volume is below <see cref="IndexerOptions.MinFreeMegabytes"/>: nothing was written, so the index needs no reopening.</summary>
 /// <summary>
 /// The index could not be read or written; <see cref="Exception.Message"/> is safe to show on <c>/health/ready</c> (no
 /// path). <see cref="NothingWritten"/>: refused before writing (too little free space), so the engine is still sound.

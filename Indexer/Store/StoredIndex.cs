@@ -14,13 +14,16 @@ internal sealed class StoredIndex
     const int ChunkSize = 1_000;
 
     readonly LiteDatabase? _db;
+    // Taken for each chunk's query only, so other calls to the engine wait for a chunk, never for the whole load.
+    readonly Lock _engine;
 
-    StoredIndex(LiteDatabase? db) => _db = db;
+    StoredIndex(LiteDatabase? db, Lock engine) => (_db, _engine) = (db, engine);
 
-    public static StoredIndex Of(LiteDatabase db) => new(db);
+    /// <summary>The index in <paramref name="db"/>, each chunk read under <paramref name="engine"/> (the store's one-call-at-a-time lock).</summary>
+    public static StoredIndex Of(LiteDatabase db, Lock engine) => new(db, engine);
 
     /// <summary>A fresh index: nothing stored.</summary>
-    public static readonly StoredIndex Empty = new(null);
+    public static readonly StoredIndex Empty = new(null, new Lock());
 
     /// <summary>The fid of every stored error event (one per event), read from the index on <c>Fid</c>.</summary>
     public IEnumerable<string> ErrorFids => Read(IndexStore.Errors, "{ _id: $._id, Fid: $.Fid }", d => d["Fid"].AsString ?? "");
@@ -54,7 +57,9 @@ internal sealed class StoredIndex
             {
                 var query = documents.Query().Where(Query.GT("_id", after));
                 var shaped = select is null ? query.Limit(ChunkSize) : query.Select(select).Limit(ChunkSize);
-                return shaped.ToList().ConvertAll(d => (Id: d["_id"], Value: convert(d)));
+                List<BsonDocument> read;
+                lock (_engine) read = shaped.ToList();
+                return read.ConvertAll(d => (Id: d["_id"], Value: convert(d)));
             });
             foreach (var (_, value) in chunk) yield return value;
             if (chunk.Count < ChunkSize) yield break;

@@ -1,4 +1,5 @@
 using Kodosumi.Indexer;
+using Kodosumi.Indexer.Alerts;
 using Kodosumi.Indexer.Store;
 using Kodosumi.Shared.Model;
 using Kodosumi.Tests.Support;
@@ -101,6 +102,52 @@ public class IndexStoreTests : TempFolderTest
         Assert.That(Directory.GetFiles(TempDir, "index.db.broken-*"), Is.Not.Empty);
         reopened.Commit([Upsert("6750a1b2c3d4e5f6a7b8c9d0", "after")]);
         Assert.That(Loaded(reopened).Executions.Single().AgentName, Is.EqualTo("after"));
+    }
+
+    /// <summary>
+    /// Requests read error messages and the outbox while the worker writes and a restart streams the index: every
+    /// read must see a whole, right document (LiteDB 5's page cache can hand concurrent readers recycled pages).
+    /// </summary>
+    [Test]
+    public void Reads_from_several_threads_during_writes_and_a_load_see_the_documents_written()
+    {
+        const int executions = 2_000;
+        static string Fid(int i) => $"6750a1b2c3d4e5f6{i:x8}";
+        static string Message(int i) => $"boom {i} " + new string((char)('a' + i % 26), 300 + i % 700);
+        using var store = Open();
+        foreach (var batch in Enumerable.Range(0, executions).Chunk(500))
+            store.Commit([.. batch.Select(i => new UpsertExecution(Summary(Fid(i), "agent"), [Error(Fid(i), 7) with { Message = Message(i) }], Refolded: false))]);
+
+        var wrong = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var stop = new CancellationTokenSource();
+        var readers = Enumerable.Range(0, 3).Select(seed => Task.Run(() =>
+        {
+            var random = new Random(seed);
+            while (!stop.IsCancellationRequested)
+            {
+                var i = random.Next(executions);
+                if (store.FindError(ErrorEvent.KeyOf(Fid(i), 7))?.Message is var message && message != Message(i)) wrong.Add($"{i}: {message?[..Math.Min(20, message.Length)]}");
+                store.OutboxState();
+            }
+        })).ToList();
+        try
+        {
+            for (var round = 0; round < 6; round++)
+            {
+                var loaded = 0;
+                store.Load(stored => loaded = stored.Summaries.Count());
+                Assert.That(loaded, Is.EqualTo(executions + round * 50));
+                store.Commit([.. Enumerable.Range(round * 50, 50).Select(i => Upsert(Fid(executions + i), "more"))],
+                    [new OutboxAlert { AlertId = $"a{round}", Webhook = 0, Event = "failed", CreatedAt = round }]);
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            Task.WaitAll([.. readers]);
+        }
+        Assert.That(wrong, Is.Empty);
+        Assert.That(store.OutboxState(), Is.EqualTo((6, (double?)0)), "the outbox state read after each write");
     }
 
     static (List<ExecutionSummary> Executions, List<ErrorEvent> Errors) Loaded(IndexStore store)
