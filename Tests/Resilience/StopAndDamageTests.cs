@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Kodosumi.Shared.Demo;
+using Kodosumi.Shared.Model;
 using Kodosumi.TestSupport;
 using Kodosumi.Tests.Support;
 
@@ -68,13 +69,15 @@ public class StopAndDamageTests
         // Checkpointed: everything is in the data file, the log is empty or gone.
         var log = Path.Combine(_indexDir, "index-log.db");
         Assert.That(!File.Exists(log) || new FileInfo(log).Length == 0, $"the LiteDB log was checkpointed ({(File.Exists(log) ? new FileInfo(log).Length : 0)} bytes left)");
-        var stored = StoredExecutions();
+        var (stored, storedRacy) = StoredExecutions();
         Assert.That(stored, Is.GreaterThanOrEqualTo(foldedBeforeStop).And.LessThan(Executions), "stopped in the middle, with what was folded committed");
         ServiceUnderTest.AssertStoredIndexIsConsistent(_indexPath, Root, new Random(1), sample: 200);
 
         using var again = await ServiceUnderTest.StartReadyAsync(_dataDir, _indexPath, rescan: TimeSpan.FromMinutes(10));
         var data = ServiceUnderTest.HealthData(await ServiceUnderTest.Health(again));
-        Assert.That(data.GetProperty("folded_since_start").GetInt64(), Is.EqualTo(Executions - stored), "only what was not committed before the stop is folded");
+        // A WAL read within seconds of its last write may have missed a commit, so its stamp says so and it is read again.
+        Assert.That(data.GetProperty("folded_since_start").GetInt64(), Is.EqualTo(Executions - stored + storedRacy),
+            $"only what was not committed before the stop is folded, and the {storedRacy} stored with a WAL too fresh to trust");
         await ServiceUnderTest.AssertIndexEqualsRecount(again.Client, Root);
     }
 
@@ -142,14 +145,16 @@ public class StopAndDamageTests
         throw new AssertionException("indexing never started");
     }
 
-    long StoredExecutions()
+    /// <summary>How many executions the index holds, and how many of them with a WAL stamp marked as too fresh to trust.</summary>
+    (long Count, long Racy) StoredExecutions()
     {
         var copy = TempDirs.Create("kodo-stop-copy");
         try
         {
             File.Copy(_indexPath, Path.Combine(copy, "index.db"));
             using var db = new LiteDB.LiteDatabase(Path.Combine(copy, "index.db"));
-            return db.GetCollection("executions").LongCount();
+            var stamps = db.GetCollection("executions").Query().Select("{ SourceStamp: $.SourceStamp }").ToList();
+            return (stamps.Count, stamps.Count(d => SourceStamp.Parse(d["SourceStamp"].AsString) is { WalUnsettled: true }));
         }
         finally
         {
