@@ -155,7 +155,7 @@ sealed class IndexStore : ITokenRevocations, IDisposable
             lock (_engine)
             {
                 CloseFailed();
-                var fresh = StartAfresh(_path);
+                var fresh = StartAfresh(_path, SalvageRevoked(_path, _logger));
                 (_executions, _errors, _outbox) = Collections(fresh);
                 _db = fresh;
                 ReadOutboxState();
@@ -423,15 +423,35 @@ sealed class IndexStore : ITokenRevocations, IDisposable
             logger.LogError(e, "Index {Path} cannot be read; moving it aside and rebuilding from the execution databases", path);
         }
         db?.Dispose();
-        return (StartAfresh(path), reason);
+        return (StartAfresh(path, SalvageRevoked(path, logger)), reason);
     }
 
-    /// <summary>Moves the file aside and opens a new, empty one of this schema version.</summary>
-    static LiteDatabase StartAfresh(string path)
+    /// <summary>
+    /// Logouts are not derived from the execution databases: the ones a file about to be moved aside still yields are
+    /// carried into the fresh one, so a rebuild does not accept those tokens again. A new engine reads them: one that
+    /// failed keeps failing every call.
+    /// </summary>
+    static List<RevokedToken> SalvageRevoked(string path, ILogger logger)
+    {
+        try
+        {
+            using var db = Open(path);
+            return db.GetCollection<RevokedToken>(Revoked).FindAll().ToList();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            logger.LogWarning("Revoked tokens could not be read from the index moved aside: {Reason}", e.Message);
+            return [];
+        }
+    }
+
+    /// <summary>Moves the file aside and opens a new one of this schema version, holding only <paramref name="revoked"/>.</summary>
+    static LiteDatabase StartAfresh(string path, IReadOnlyCollection<RevokedToken> revoked)
     {
         MoveAside(path);
         var fresh = Open(path);
         fresh.UserVersion = SchemaVersion;
+        if (revoked.Count > 0) fresh.GetCollection<RevokedToken>(Revoked).InsertBulk(revoked);
         return fresh;
     }
 

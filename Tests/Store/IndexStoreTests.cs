@@ -150,6 +150,38 @@ public class IndexStoreTests : TempFolderTest
         Assert.That(store.OutboxState(), Is.EqualTo((6, (double?)0)), "the outbox state read after each write");
     }
 
+    /// <summary>Logouts are no derived data: a rebuild from the execution databases cannot restore them, so it keeps them.</summary>
+    [TestCase("schema")]
+    [TestCase("damaged")]
+    public void A_rebuilt_index_keeps_the_logouts_the_old_file_still_yields(string why)
+    {
+        var path = Path.Combine(TempDir, "index.db");
+        var expires = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds();
+        using (var store = Open())
+        {
+            store.KeepRevoked("token-key", expires);
+            store.Commit([.. Enumerable.Range(0, 2_000).Select(i => Upsert($"6750a1b2c3d4e5f6{i:x8}", "agent"))]);
+        }
+        if (why == "schema")
+        {
+            using var db = new LiteDB.LiteDatabase(path);
+            db.UserVersion = IndexStore.SchemaVersion + 1;
+        }
+        else
+        {
+            var bytes = File.ReadAllBytes(path);
+            new Random(5).NextBytes(bytes.AsSpan(bytes.Length / 2, bytes.Length / 4));
+            File.WriteAllBytes(path, bytes);
+        }
+
+        using var reopened = Open();
+        reopened.Load(stored => stored.Summaries.Count());
+        Assert.That(reopened.RebuildReason, Is.Not.Null, "rebuilt");
+        Assert.That(Loaded(reopened).Executions, Is.Empty);
+        Assert.That(reopened.RevokedAt(DateTimeOffset.UtcNow.ToUnixTimeSeconds()).Select(r => (r.Id, r.ExpiresUnixSeconds)),
+            Is.EqualTo(new[] { ("token-key", expires) }));
+    }
+
     static (List<ExecutionSummary> Executions, List<ErrorEvent> Errors) Loaded(IndexStore store)
     {
         (List<ExecutionSummary>, List<ErrorEvent>) loaded = ([], []);
