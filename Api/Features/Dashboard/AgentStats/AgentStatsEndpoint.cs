@@ -31,7 +31,8 @@ public sealed class AgentStatsEndpoint(IIndexReader index, TimeProvider time, St
         await Send.OkAsync(stats, ct);
     }
 
-    static AgentStatsResponse AllTime(VisibleIndex visible, StallLine stall)
+    /// <summary>The dashboard's statistics over everything the viewer sees, from the kept tallies and runtime orders.</summary>
+    public static AgentStatsResponse AllTime(VisibleIndex visible, StallLine stall)
     {
         var tally = RowTally.Over(visible.Rows.Range(0, visible.Rows.Count));
         var runtimes = visible.Scope.Runtimes;
