@@ -57,8 +57,16 @@ public class ChunkedOrderTests
         for (var round = 0; round < 40; round++)
         {
             var edits = new List<OrderEdit<int>>();
-            switch (random.Next(4))
+            switch (random.Next(5))
             {
+                case 3 when order.Groups.Count > 1:
+                    // A group's last chunk shrinks to a few items: they join the next group's first chunk.
+                    var group = random.Next(order.Groups.Count - 1);
+                    var groupEnd = order.Groups.Take(group + 1).Sum(g => g.Chunks.Sum(c => c.Count));
+                    var left = random.Next(1, ChunkedOrder<int>.MinChunk);
+                    edits.AddRange(oracle.Skip(groupEnd - order.Groups[group].Chunks[^1].Count + left).Take(order.Groups[group].Chunks[^1].Count - left)
+                        .Select(item => new OrderEdit<int>(item, false)));
+                    break;
                 case 0:
                     // Arrivals at the front, as new executions arrive newest first: the first chunk splits, its group grows.
                     for (var i = 0; i < random.Next(1, 3000); i++) edits.Add(new(oracle[0] - 1 - i, true));
