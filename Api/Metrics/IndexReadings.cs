@@ -34,10 +34,9 @@ public sealed class IndexReadings
     /// <summary>Every status label with its count, zero included, so a series never disappears.</summary>
     public Dictionary<string, int> CountsByStatus()
     {
-        var all = _index.Snapshot().All.NewestFirst;
         var counts = Statuses.Append(Other).ToDictionary(s => s, _ => 0);
-        // From the tallies kept per chunk: a scrape walks no row.
-        foreach (var (status, count) in RowTally.Over(all.Range(0, all.Count)).ByStatus) counts[StatusLabel(status)] += count;
+        // From the tallies kept per chunk and group: a scrape walks no row.
+        foreach (var (status, count) in RowTally.Of(_index.Snapshot().All.NewestFirst).ByStatus) counts[StatusLabel(status)] += count;
         return counts;
     }
 

@@ -4,13 +4,24 @@ using System.Collections.Concurrent;
 namespace Kodosumi.Indexer.Store;
 
 /// <summary>
-/// A run of consecutive items of a <see cref="ChunkedOrder{T}"/>, never changed once made: what a query derives
-/// from its items is kept on it, so a new version of the order recomputes that only for the chunks it replaced.
+/// Something that never changes once made, with what queries derive from it kept on it: a new version of an order
+/// recomputes those values only for the parts it replaced.
 /// </summary>
-public sealed class OrderChunk<T>
+public abstract class KeepsDerived<TSelf> where TSelf : KeepsDerived<TSelf>
 {
     ConcurrentDictionary<object, object>? _derived;
 
+    /// <summary>What a query computes from this once; two callers racing may both compute it, one result is kept.</summary>
+    public TResult Derived<TResult>(object key, Func<TSelf, TResult> compute) where TResult : class
+    {
+        var derived = _derived ?? Interlocked.CompareExchange(ref _derived, new ConcurrentDictionary<object, object>(), null) ?? _derived;
+        return (TResult)derived.GetOrAdd(key, static (_, arg) => arg.compute(arg.self), (compute, self: (TSelf)this));
+    }
+}
+
+/// <summary>A run of consecutive items of a <see cref="ChunkedOrder{T}"/>, never changed once made.</summary>
+public sealed class OrderChunk<T> : KeepsDerived<OrderChunk<T>>
+{
     internal OrderChunk(T[] items) => Items = items;
 
     internal T[] Items { get; }
@@ -18,13 +29,19 @@ public sealed class OrderChunk<T>
     public int Count => Items.Length;
 
     public ReadOnlySpan<T> Span => Items;
+}
 
-    /// <summary>What a query computes from this chunk's items once; two callers racing may both compute it, one result is kept.</summary>
-    public TResult Derived<TResult>(object key, Func<OrderChunk<T>, TResult> compute) where TResult : class
-    {
-        var derived = _derived ?? Interlocked.CompareExchange(ref _derived, new ConcurrentDictionary<object, object>(), null) ?? _derived;
-        return (TResult)derived.GetOrAdd(key, _ => compute(this));
-    }
+/// <summary>
+/// A run of consecutive chunks of a <see cref="ChunkedOrder{T}"/>, never changed once made: what a query adds up over
+/// its chunks is kept on it, so a stretch of the order costs tens of group values instead of a value per chunk.
+/// </summary>
+public sealed class ChunkGroup<T> : KeepsDerived<ChunkGroup<T>>
+{
+    internal ChunkGroup(OrderChunk<T>[] chunks) => Items = chunks;
+
+    internal OrderChunk<T>[] Items { get; }
+
+    public IReadOnlyList<OrderChunk<T>> Chunks => Items;
 }
 
 /// <summary>Part of one chunk: items [<see cref="From"/>, <see cref="To"/>) of it.</summary>
@@ -36,24 +53,33 @@ public readonly record struct ChunkPiece<T>(OrderChunk<T> Chunk, int From, int T
 }
 
 /// <summary>
-/// A sorted sequence kept as immutable chunks of about <see cref="TargetChunk"/> items, with the index where each
-/// chunk starts. A new version (<see cref="With"/>) copies only the chunks its edits touch and the array of chunk
-/// references, so a change costs its own chunks plus one pass over the chunk list, never a sort of every item.
+/// A sorted sequence kept as immutable chunks of about <see cref="TargetChunk"/> items, and the chunks as immutable
+/// groups of about <see cref="TargetGroup"/>, with the index where each chunk starts. A new version (<see cref="With"/>)
+/// copies only the chunks its edits touch, makes new groups only where their chunks changed, and copies the arrays of
+/// references, so a change costs its own chunks and groups plus one pass over the chunk list, never a sort of every item.
 /// </summary>
 public sealed class ChunkedOrder<T> : IReadOnlyList<T>
 {
     public const int TargetChunk = 1024, MaxChunk = 2 * TargetChunk, MinChunk = TargetChunk / 4;
+    public const int TargetGroup = 32, MaxGroup = 2 * TargetGroup, MinGroup = TargetGroup / 4;
 
+    readonly ChunkGroup<T>[] _groups;
     readonly OrderChunk<T>[] _chunks;
     /// <summary>Where each chunk starts; one more entry than chunks, the last being the count.</summary>
     readonly int[] _starts;
+    /// <summary>The chunk each group starts with; one more entry than groups, the last being the number of chunks.</summary>
+    readonly int[] _groupStarts;
 
-    ChunkedOrder(OrderChunk<T>[] chunks, IComparer<T> order)
+    ChunkedOrder(ChunkGroup<T>[] groups, IComparer<T> order)
     {
-        _chunks = chunks;
+        _groups = groups;
         Order = order;
-        _starts = new int[chunks.Length + 1];
-        for (var i = 0; i < chunks.Length; i++) _starts[i + 1] = _starts[i] + chunks[i].Count;
+        _groupStarts = new int[groups.Length + 1];
+        for (var g = 0; g < groups.Length; g++) _groupStarts[g + 1] = _groupStarts[g] + groups[g].Items.Length;
+        _chunks = new OrderChunk<T>[_groupStarts[^1]];
+        for (var g = 0; g < groups.Length; g++) groups[g].Items.CopyTo(_chunks, _groupStarts[g]);
+        _starts = new int[_chunks.Length + 1];
+        for (var i = 0; i < _chunks.Length; i++) _starts[i + 1] = _starts[i] + _chunks[i].Count;
     }
 
     public IComparer<T> Order { get; }
@@ -62,14 +88,18 @@ public sealed class ChunkedOrder<T> : IReadOnlyList<T>
 
     public IReadOnlyList<OrderChunk<T>> Chunks => _chunks;
 
+    public IReadOnlyList<ChunkGroup<T>> Groups => _groups;
+
     public static ChunkedOrder<T> Empty(IComparer<T> order) => new([], order);
 
-    /// <summary>The items, which must already be sorted by <paramref name="order"/>, cut into chunks.</summary>
+    /// <summary>The items, which must already be sorted by <paramref name="order"/>, cut into chunks and groups.</summary>
     public static ChunkedOrder<T> OfSorted(ReadOnlySpan<T> sorted, IComparer<T> order)
     {
         var chunks = new List<OrderChunk<T>>(sorted.Length / TargetChunk + 1);
         Cut(sorted, chunks);
-        return new ChunkedOrder<T>([.. chunks], order);
+        var groups = new List<ChunkGroup<T>>(chunks.Count / TargetGroup + 1);
+        Group(chunks, groups);
+        return new ChunkedOrder<T>([.. groups], order);
     }
 
     public static ChunkedOrder<T> Of(IEnumerable<T> items, IComparer<T> order)
@@ -90,13 +120,19 @@ public sealed class ChunkedOrder<T> : IReadOnlyList<T>
     }
 
     /// <summary>The chunk holding the item at <paramref name="index"/> (which is below the count).</summary>
-    int ChunkAt(int index)
+    int ChunkAt(int index) => LastAtOrBelow(_starts, _chunks.Length, index);
+
+    /// <summary>The group holding chunk <paramref name="chunk"/>.</summary>
+    int GroupOf(int chunk) => LastAtOrBelow(_groupStarts, _groups.Length, chunk);
+
+    /// <summary>The last of the first <paramref name="length"/> entries of ascending <paramref name="starts"/> at or below <paramref name="value"/>.</summary>
+    static int LastAtOrBelow(int[] starts, int length, int value)
     {
-        int low = 0, high = _chunks.Length - 1;
+        int low = 0, high = length - 1;
         while (low < high)
         {
             var mid = (low + high + 1) >>> 1;
-            if (_starts[mid] <= index) low = mid;
+            if (starts[mid] <= value) low = mid;
             else high = mid - 1;
         }
         return low;
@@ -136,6 +172,38 @@ public sealed class ChunkedOrder<T> : IReadOnlyList<T>
             yield return new ChunkPiece<T>(_chunks[c], Math.Max(start - _starts[c], 0), Math.Min(end - _starts[c], _chunks[c].Count));
     }
 
+    /// <summary>
+    /// What <paramref name="ofItems"/> says of items [<paramref name="start"/>, <paramref name="end"/>), in parts in
+    /// order: the value of each whole group (its chunks' values joined by <paramref name="ofParts"/>) and of each whole
+    /// chunk outside them is kept under <paramref name="key"/>; at most two partial chunks are computed anew.
+    /// </summary>
+    public IEnumerable<TResult> Parts<TResult>(int start, int end, object key, Func<ReadOnlySpan<T>, TResult> ofItems,
+        Func<IReadOnlyList<TResult>, TResult> ofParts) where TResult : class
+    {
+        end = Math.Min(end, Count);
+        if (start >= end) yield break;
+        var c = ChunkAt(start);
+        var g = GroupOf(c);
+        while (c < _chunks.Length && _starts[c] < end)
+        {
+            if (c == _groupStarts[g + 1]) g++;
+            var (first, last) = (_groupStarts[g], _groupStarts[g + 1]);
+            // A group of one chunk would only keep its chunk's value twice.
+            if (c == first && last - first > 1 && _starts[first] >= start && _starts[last] <= end)
+            {
+                yield return _groups[g].Derived(key, group => ofParts(Array.ConvertAll(group.Items, chunk => Kept(chunk, key, ofItems))));
+                c = last;
+                continue;
+            }
+            var (from, to) = (Math.Max(start - _starts[c], 0), Math.Min(end - _starts[c], _chunks[c].Count));
+            yield return from == 0 && to == _chunks[c].Count ? Kept(_chunks[c], key, ofItems) : ofItems(_chunks[c].Span[from..to]);
+            c++;
+        }
+    }
+
+    static TResult Kept<TResult>(OrderChunk<T> chunk, object key, Func<ReadOnlySpan<T>, TResult> ofItems) where TResult : class =>
+        chunk.Derived(key, whole => ofItems(whole.Span));
+
     public OrderRange<T> Range(int start, int end) => new(this, start, Math.Max(start, end) - start);
 
     public IEnumerator<T> GetEnumerator() => Enumerate(0, Count).GetEnumerator();
@@ -152,7 +220,9 @@ public sealed class ChunkedOrder<T> : IReadOnlyList<T>
     /// This order with the edits applied in turn (an item added, or an item equal to it by the order removed; a
     /// removal of an item that is not there changes nothing). Chunks that no edit touches are shared; the touched
     /// ones are copied, split when they grow past <see cref="MaxChunk"/>, and merged with a neighbour when they
-    /// shrink below <see cref="MinChunk"/>.
+    /// shrink below <see cref="MinChunk"/>. Groups whose chunks all stay are shared; the others are made anew from
+    /// their chunks, split past <see cref="MaxGroup"/> and merged with a neighbour below <see cref="MinGroup"/>, so no
+    /// group keeps a value of chunks it no longer holds.
     /// </summary>
     public ChunkedOrder<T> With(IReadOnlyList<OrderEdit<T>> edits)
     {
@@ -167,36 +237,65 @@ public sealed class ChunkedOrder<T> : IReadOnlyList<T>
             if (added) list.Insert(at < 0 ? ~at : at, item);
             else if (at >= 0) list.RemoveAt(at);
         }
-        var chunks = new List<OrderChunk<T>>(_chunks.Length + touched.Count);
+        var touchedGroups = _groups.Length == 0 ? [0] : touched.Keys.Select(GroupOf).ToHashSet();
+        var groups = new List<ChunkGroup<T>>(_groups.Length + 1);
+        // Chunks of the groups made anew, grouped once there are enough of them.
+        var pending = new List<OrderChunk<T>>();
         List<T>? carry = null;
-        for (var c = 0; c < Math.Max(_chunks.Length, 1); c++)
+        for (var g = 0; g < Math.Max(_groups.Length, 1); g++)
         {
-            var list = touched.GetValueOrDefault(c);
-            if (list is null && carry is null)
+            if (carry is null && pending.Count == 0 && !touchedGroups.Contains(g))
             {
-                chunks.Add(_chunks[c]);
+                groups.Add(_groups[g]);
                 continue;
             }
-            list ??= [.. _chunks[c].Items];
-            if (carry is not null)
+            var (first, last) = _groups.Length == 0 ? (0, 1) : (_groupStarts[g], _groupStarts[g + 1]);
+            for (var c = first; c < last; c++)
             {
-                carry.AddRange(list);
-                (list, carry) = (carry, null);
+                var list = touched.GetValueOrDefault(c);
+                if (list is null && carry is null)
+                {
+                    pending.Add(_chunks[c]);
+                    continue;
+                }
+                list ??= [.. _chunks[c].Items];
+                if (carry is not null)
+                {
+                    carry.AddRange(list);
+                    (list, carry) = (carry, null);
+                }
+                if (list.Count < MinChunk) carry = list;
+                else Cut(list.ToArray(), pending);
             }
-            if (list.Count < MinChunk) carry = list;
-            else Cut(list.ToArray(), chunks);
+            if (pending.Count >= MinGroup)
+            {
+                Group(pending, groups);
+                pending.Clear();
+            }
         }
         if (carry is { Count: > 0 })
         {
             // The last chunk shrank: it joins the one before it, if any.
-            if (chunks.Count > 0)
+            if (pending.Count == 0) Reopen(groups, pending);
+            if (pending.Count > 0)
             {
-                carry.InsertRange(0, chunks[^1].Items);
-                chunks.RemoveAt(chunks.Count - 1);
+                carry.InsertRange(0, pending[^1].Items);
+                pending.RemoveAt(pending.Count - 1);
             }
-            Cut(carry.ToArray(), chunks);
+            Cut(carry.ToArray(), pending);
         }
-        return new ChunkedOrder<T>([.. chunks], Order);
+        // The last group came out small: it joins the one before it, if any.
+        if (pending.Count is > 0 and < MinGroup) Reopen(groups, pending);
+        Group(pending, groups);
+        return new ChunkedOrder<T>([.. groups], Order);
+    }
+
+    /// <summary>The last group's chunks go back to be grouped again, before <paramref name="pending"/>.</summary>
+    static void Reopen(List<ChunkGroup<T>> groups, List<OrderChunk<T>> pending)
+    {
+        if (groups.Count == 0) return;
+        pending.InsertRange(0, groups[^1].Items);
+        groups.RemoveAt(groups.Count - 1);
     }
 
     /// <summary>The chunk an item belongs in: the first whose last item is not before it, or the last chunk.</summary>
@@ -215,13 +314,21 @@ public sealed class ChunkedOrder<T> : IReadOnlyList<T>
     /// <summary>Sorted items as chunks of at most <see cref="MaxChunk"/>, as even as they come.</summary>
     static void Cut(ReadOnlySpan<T> items, List<OrderChunk<T>> into)
     {
-        if (items.IsEmpty) return;
-        var count = items.Length <= MaxChunk ? 1 : (items.Length + TargetChunk - 1) / TargetChunk;
-        for (var i = 0; i < count; i++)
-        {
-            var (from, to) = ((int)((long)items.Length * i / count), (int)((long)items.Length * (i + 1) / count));
-            into.Add(new OrderChunk<T>(items[from..to].ToArray()));
-        }
+        foreach (var (from, to) in Even(items.Length, TargetChunk, MaxChunk)) into.Add(new OrderChunk<T>(items[from..to].ToArray()));
+    }
+
+    /// <summary>Chunks in order as groups of at most <see cref="MaxGroup"/>, as even as they come.</summary>
+    static void Group(List<OrderChunk<T>> chunks, List<ChunkGroup<T>> into)
+    {
+        foreach (var (from, to) in Even(chunks.Count, TargetGroup, MaxGroup)) into.Add(new ChunkGroup<T>(chunks[from..to].ToArray()));
+    }
+
+    /// <summary><paramref name="count"/> things cut into runs of at most <paramref name="max"/>, about <paramref name="target"/> each.</summary>
+    static IEnumerable<(int From, int To)> Even(int count, int target, int max)
+    {
+        if (count == 0) yield break;
+        var runs = count <= max ? 1 : (count + target - 1) / target;
+        for (var i = 0; i < runs; i++) yield return ((int)((long)count * i / runs), (int)((long)count * (i + 1) / runs));
     }
 }
 
@@ -243,6 +350,10 @@ public sealed class OrderRange<T>(ChunkedOrder<T> order, int offset, int count) 
     public OrderRange<T> Skip(int skip) => new(order, offset + Math.Min(skip, count), count - Math.Min(skip, count));
 
     public IEnumerable<ChunkPiece<T>> Pieces() => order.Pieces(offset, End);
+
+    /// <summary>See <see cref="ChunkedOrder{T}.Parts"/>.</summary>
+    public IEnumerable<TResult> Parts<TResult>(object key, Func<ReadOnlySpan<T>, TResult> ofItems, Func<IReadOnlyList<TResult>, TResult> ofParts)
+        where TResult : class => order.Parts(offset, End, key, ofItems, ofParts);
 
     public IEnumerator<T> GetEnumerator() => order.Enumerate(offset, End).GetEnumerator();
 

@@ -33,31 +33,43 @@ public class ChunkedAggregatesTests
         Problem = random.Next(30) == 0 ? "locked" : null,
     };
 
-    static CatalogScope ScopeAfterChanges(int seed, out List<ExecutionSummary> rows)
+    static CatalogScope ScopeAfterChanges(int seed, out List<ExecutionSummary> rows, int executions = 10_000)
     {
         var random = new Random(seed);
         const double now = 1.8e9;
-        var fids = Enumerable.Range(0, 12_000).Select(_ => Fids.New(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000 + random.Next(10_000_000)), random)).ToList();
+        var fids = Enumerable.Range(0, executions * 6 / 5).Select(_ => Fids.New(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000 + random.Next(10_000_000)), random)).ToList();
         var catalog = new ExecutionCatalog(new IndexEvents(16));
-        catalog.Load(fids.Take(10_000).Select(f => Make(random, f, now)), []);
+        catalog.Load(fids.Take(executions).Select(f => Make(random, f, now)), []);
         for (var round = 0; round < 5; round++)
-            catalog.Apply([.. Enumerable.Range(0, 300).Select(_ => fids[random.Next(fids.Count)])
+            Apply([.. Enumerable.Range(0, 300).Select(_ => fids[random.Next(fids.Count)])
                 .Select(f => random.Next(5) == 0 ? (IndexChange)new RemoveExecution(f) : new UpsertExecution(Make(random, f, now), [], false))]);
+        // New executions arrive at the front, newest first (its first chunk splits), and many of them go again (chunks merge).
+        var arrivals = Enumerable.Range(0, 2500).Select(i => Make(random, Fids.New(DateTimeOffset.FromUnixTimeSeconds(1_800_000_000 + i), random), now) with { FirstTimestamp = now + i }).ToList();
+        Apply([.. arrivals.Select(s => new UpsertExecution(s, [], false))]);
+        Apply([.. arrivals.Where((_, i) => i % 5 != 0).Select(s => new RemoveExecution(s.Fid))]);
         var scope = catalog.Snapshot().All;
         rows = [.. scope.NewestFirst];
         return scope;
+
+        // Each version's tallies are kept before the next: the next version reuses those of the chunks and groups it shares.
+        void Apply(IReadOnlyList<IndexChange> changes)
+        {
+            RowTally.Of(catalog.Snapshot().All.NewestFirst);
+            catalog.Apply(changes);
+        }
     }
 
-    [TestCase(1)]
-    [TestCase(2)]
-    public void Tallies_of_any_window_equal_a_direct_count(int seed)
+    [TestCase(1, 10_000)]
+    [TestCase(2, 120_000)]
+    public void Tallies_of_any_window_equal_a_direct_count(int seed, int executions)
     {
-        var scope = ScopeAfterChanges(seed, out var rows);
+        var scope = ScopeAfterChanges(seed, out var rows, executions);
+        if (executions > 100_000) Assert.That(scope.NewestFirst.Groups, Has.Count.GreaterThan(2), "windows span whole groups of chunks");
         var random = new Random(seed);
         for (var probe = 0; probe < 40; probe++)
         {
             var start = random.Next(rows.Count);
-            var end = probe == 0 ? rows.Count : Math.Min(rows.Count, start + random.Next(4000));
+            var end = probe == 0 ? rows.Count : Math.Min(rows.Count, start + random.Next(probe % 2 == 0 ? 4000 : rows.Count));
             if (probe == 0) start = 0;
             var window = rows.GetRange(start, end - start);
             var tally = RowTally.Over(scope.NewestFirst.Range(start, end));

@@ -25,6 +25,91 @@ public class ChunkedOrderTests
         Assert.That(order.Chunks.All(c => c.Count is > 0 and <= ChunkedOrder<T>.MaxChunk), "no chunk is empty or oversized");
         if (order.Chunks.Count > 1)
             Assert.That(order.Chunks.All(c => c.Count >= ChunkedOrder<T>.MinChunk), "a chunk that shrank was merged");
+        Assert.That(order.Groups.SelectMany(g => g.Chunks), Is.EqualTo(order.Chunks), "the groups hold the chunks in order");
+        Assert.That(order.Groups.All(g => g.Chunks.Count is > 0 and <= ChunkedOrder<T>.MaxGroup), "no group is empty or oversized");
+        if (order.Groups.Count > 1)
+            Assert.That(order.Groups.All(g => g.Chunks.Count >= ChunkedOrder<T>.MinGroup), "a group that shrank was merged");
+    }
+
+    /// <summary>A value kept on chunks and groups: how many items, their sum, and the first and last.</summary>
+    sealed record Sum(long Count, long Total, int First, int Last)
+    {
+        public static Sum Of(ReadOnlySpan<int> items)
+        {
+            long total = 0;
+            foreach (var item in items) total += item;
+            return new(items.Length, total, items[0], items[^1]);
+        }
+
+        public static Sum Joined(IReadOnlyList<Sum> parts) =>
+            new(parts.Sum(p => p.Count), parts.Sum(p => p.Total), parts[0].First, parts[^1].Last);
+    }
+
+    [TestCase(4)]
+    [TestCase(5)]
+    public void Sums_kept_on_groups_and_chunks_equal_a_recount_in_every_version(int seed)
+    {
+        var random = new Random(seed);
+        // Distinct items, as the catalog's are (an equal item in two chunks is removed from the first only).
+        var oracle = Enumerable.Range(0, 150_000).Select(_ => random.Next(500_000, 5_000_000) * 2).Distinct().Order().ToList();
+        var order = ChunkedOrder<int>.OfSorted(oracle.ToArray(), Comparer<int>.Default);
+        Assert.That(order.Groups, Has.Count.GreaterThan(2));
+        for (var round = 0; round < 40; round++)
+        {
+            var edits = new List<OrderEdit<int>>();
+            switch (random.Next(5))
+            {
+                case 3 when order.Groups.Count > 1:
+                    // A group's last chunk shrinks to a few items: they join the next group's first chunk.
+                    var group = random.Next(order.Groups.Count - 1);
+                    var groupEnd = order.Groups.Take(group + 1).Sum(g => g.Chunks.Sum(c => c.Count));
+                    var left = random.Next(1, ChunkedOrder<int>.MinChunk);
+                    edits.AddRange(oracle.Skip(groupEnd - order.Groups[group].Chunks[^1].Count + left).Take(order.Groups[group].Chunks[^1].Count - left)
+                        .Select(item => new OrderEdit<int>(item, false)));
+                    break;
+                case 0:
+                    // Arrivals at the front, as new executions arrive newest first: the first chunk splits, its group grows.
+                    for (var i = 0; i < random.Next(1, 3000); i++) edits.Add(new(oracle[0] - 1 - i, true));
+                    break;
+                case 1:
+                    // A stretch removed: chunks shrink and merge, maybe across a group's edge.
+                    var from = random.Next(oracle.Count);
+                    edits.AddRange(oracle.Skip(from).Take(random.Next(1, 20_000)).Select(item => new OrderEdit<int>(item, false)));
+                    break;
+                case 2:
+                    // The last items removed: the last chunk joins the one before it.
+                    edits.AddRange(oracle.Skip(oracle.Count - random.Next(1, 1500)).Select(item => new OrderEdit<int>(item, false)));
+                    break;
+                default:
+                    for (var i = 0; i < random.Next(1, 20); i++)
+                    {
+                        var item = random.Next(2) == 0 ? oracle[random.Next(oracle.Count)] : random.Next(1_000_000, 10_000_000) * 2 + 1;
+                        if (!edits.Any(e => e.Item == item)) edits.Add(new(item, oracle.BinarySearch(item) < 0));
+                    }
+                    break;
+            }
+            foreach (var (item, added) in edits)
+            {
+                if (added) oracle.Insert(IndexOf(oracle, item), item);
+                else if (oracle.BinarySearch(item) is var at and >= 0) oracle.RemoveAt(at);
+            }
+            var next = order.With(edits);
+            AssertSameAs(next, oracle);
+            if (edits.Count < 20 && order.Groups.Count > 4)
+                Assert.That(next.Groups.Intersect(order.Groups).Count(), Is.GreaterThanOrEqualTo(order.Groups.Count - edits.Count - 2),
+                    "untouched groups are shared between versions");
+            order = next;
+            for (var probe = 0; probe < 20; probe++)
+            {
+                var start = probe == 0 ? 0 : random.Next(oracle.Count);
+                var end = probe == 0 ? oracle.Count : Math.Min(oracle.Count, start + random.Next(oracle.Count));
+                if (start >= end) continue;
+                var parts = order.Parts(start, end, typeof(Sum), Sum.Of, Sum.Joined).ToList();
+                var window = oracle.GetRange(start, end - start);
+                Assert.That(Sum.Joined(parts), Is.EqualTo(new Sum(window.Count, window.Sum(x => (long)x), window[0], window[^1])));
+                if (probe == 0) Assert.That(parts, Has.Count.LessThanOrEqualTo(order.Groups.Count), "the whole order is its groups' sums");
+            }
+        }
     }
 
     [TestCase(1)]

@@ -6,8 +6,9 @@ namespace Kodosumi.Api.Features.Dashboard;
 
 /// <summary>
 /// Counts over a stretch of one viewer's executions, newest first: per status, user and agent (each in the order it
-/// first appears), and what the statistics add up. A whole chunk's tally is kept on the chunk, so a stretch costs its
-/// chunks plus the rows of at most two partial ones, and a new catalog version recounts only the chunks it replaced.
+/// first appears), and what the statistics add up. A whole chunk's tally is kept on the chunk and a whole group's on the
+/// group, so a stretch costs tens of kept tallies plus the rows of at most two partial chunks, and a new catalog version
+/// recounts only the chunks and groups it replaced.
 /// </summary>
 public sealed class RowTally
 {
@@ -26,14 +27,18 @@ public sealed class RowTally
 
     public double MeanRuntime => MeasuredRuntimes == 0 ? 0 : MeasuredRuntimeSum / MeasuredRuntimes;
 
-    public static RowTally Over(OrderRange<ExecutionSummary> rows)
+    public static RowTally Over(OrderRange<ExecutionSummary> rows) => Sum(rows.Parts(typeof(RowTally), Counted, Sum));
+
+    /// <summary>Every row of the order.</summary>
+    public static RowTally Of(ChunkedOrder<ExecutionSummary> rows) => Over(rows.Range(0, rows.Count));
+
+    static RowTally Counted(ReadOnlySpan<ExecutionSummary> rows) => new RowTally().Count(rows);
+
+    /// <summary>Tallies of consecutive stretches, in order, as one: each key keeps its first appearance.</summary>
+    static RowTally Sum(IEnumerable<RowTally> parts)
     {
         var tally = new RowTally();
-        foreach (var piece in rows.Pieces())
-        {
-            if (piece.IsWhole) tally.Add(piece.Chunk.Derived(typeof(RowTally), chunk => new RowTally().Count(chunk.Span)));
-            else tally.Count(piece.Span);
-        }
+        foreach (var part in parts) tally.Add(part);
         return tally;
     }
 

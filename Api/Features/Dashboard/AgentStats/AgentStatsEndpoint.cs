@@ -23,7 +23,7 @@ public sealed class AgentStatsEndpoint(IIndexReader index, TimeProvider time, St
         var visible = VisibleIndex.Of(index.Snapshot(), Viewer.Of(User));
         var window = visible.Window(req.ToRange(time));
         var stall = stalls.Now();
-        // All time without tags (the dashboard's statistics): from the tallies kept per chunk and the runtimes the
+        // All time without tags (the dashboard's statistics): from the tallies kept per chunk and group and the runtimes the
         // catalog keeps sorted, so no row is walked; the stalled count depends on the clock, so it is counted per request.
         var stats = window.Count == visible.Rows.Count && tags.Count == 0 && req.Stalled is null
             ? AllTime(visible, stall)
@@ -31,9 +31,10 @@ public sealed class AgentStatsEndpoint(IIndexReader index, TimeProvider time, St
         await Send.OkAsync(stats, ct);
     }
 
-    static AgentStatsResponse AllTime(VisibleIndex visible, StallLine stall)
+    /// <summary>The dashboard's statistics over everything the viewer sees, from the kept tallies and runtime orders.</summary>
+    public static AgentStatsResponse AllTime(VisibleIndex visible, StallLine stall)
     {
-        var tally = RowTally.Over(visible.Rows.Range(0, visible.Rows.Count));
+        var tally = RowTally.Of(visible.Rows);
         var runtimes = visible.Scope.Runtimes;
         return new AgentStatsResponse
         {
