@@ -176,7 +176,7 @@ internal sealed class ExecutionCatalog(IndexEvents events)
                             var list = ErrorsOf(upsert.Fid);
                             var known = list.Select(r => r.EventId).ToHashSet();
                             added = [.. upsert.NewErrors.Where(e => known.Add(e.EventId))];
-                            List<ErrorRef> refs = [.. added.Select(e => RefOf(e, upsert.Summary))];
+                            List<ErrorRef> refs = [.. added.Select(e => RefOf(e, _byFid[upsert.Fid]))];
                             list.AddRange(refs);
                             edits.Errors(refs, added: true);
                         }
@@ -267,7 +267,7 @@ internal sealed class ExecutionCatalog(IndexEvents events)
     }
 
     /// <summary>
-    /// The execution's latest error is mostly its only one: its message shares the summary's string.
+    /// The reference shares the summary's fid and user id, and, for its latest error (mostly its only one), its message.
     /// <paramref name="error"/>'s message may be missing (loaded without it) when it is long.
     /// </summary>
     static ErrorRef RefOf(ErrorEvent error, ExecutionSummary? summary)
@@ -275,7 +275,8 @@ internal sealed class ExecutionCatalog(IndexEvents events)
         var message = summary is { LatestError: { } latest } && summary.LatestErrorEventId == error.EventId && latest == error.Message
             ? latest
             : error.Message;
-        return new ErrorRef(error.Fid, error.UserId, error.EventId, error.Timestamp,
+        var (fid, user) = summary is not null && summary.UserId == error.UserId ? (summary.Fid, summary.UserId) : (error.Fid, error.UserId);
+        return new ErrorRef(fid, user, error.EventId, error.Timestamp,
             message.Length is > 0 and <= ErrorRef.MaxShortMessage ? message : null);
     }
 

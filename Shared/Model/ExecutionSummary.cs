@@ -15,11 +15,11 @@ public sealed record ExecutionSummary
     public string? Status { get; init; }
     public double StatusTimestamp { get; init; }
     public long StatusEventId { get; init; }
-    public double? FirstTimestamp { get; init; }
-    public double? LastTimestamp { get; init; }
-    public double? Runtime { get; init; }
+    public double? FirstTimestamp { get => OrNull(_firstTimestamp); init => _firstTimestamp = value ?? double.NaN; }
+    public double? LastTimestamp { get => OrNull(_lastTimestamp); init => _lastTimestamp = value ?? double.NaN; }
+    public double? Runtime { get => OrNull(_runtime); init => _runtime = value ?? double.NaN; }
     public string? LatestError { get; init; }
-    public double? LatestErrorTimestamp { get; init; }
+    public double? LatestErrorTimestamp { get => OrNull(_latestErrorTimestamp); init => _latestErrorTimestamp = value ?? double.NaN; }
     public long LatestErrorEventId { get; init; }
     public int ErrorCount { get; init; }
     public long EventCount { get; init; }
@@ -47,6 +47,11 @@ public sealed record ExecutionSummary
     public double CreatedAt => Fids.CreationTime(Fid) ?? 0;
 
     public double StartTime => FirstTimestamp ?? CreatedAt;
+
+    // Held as NaN when absent: a double? takes twice the bytes of a double, and SQLite never stores a NaN.
+    double _firstTimestamp = double.NaN, _lastTimestamp = double.NaN, _runtime = double.NaN, _latestErrorTimestamp = double.NaN;
+
+    static double? OrNull(double value) => double.IsNaN(value) ? null : value;
 
     public bool HasError => ErrorCount > 0 || string.Equals(Status, "error", StringComparison.OrdinalIgnoreCase);
 }
