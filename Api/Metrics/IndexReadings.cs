@@ -40,7 +40,7 @@ public sealed class IndexReadings
         return counts;
     }
 
-    public int Indexed => _index.Snapshot().NewestFirst.Count;
+    public int Indexed => _index.State().Indexed;
     public int WithProblems => _index.State().WithProblems;
     public int Quarantined => _index.State().Quarantined;
     public long FoldedSinceStart => _index.State().FoldedSinceStart;

@@ -63,6 +63,9 @@ internal sealed class ExecutionCatalog(IndexEvents events)
     ImmutableDictionary<string, CatalogScope> _byUser = NoUsers;
     static readonly ImmutableDictionary<string, CatalogScope> NoUsers = ImmutableDictionary.Create<string, CatalogScope>(StringComparer.OrdinalIgnoreCase);
     (long Version, string[] Fids)? _fids;
+    // While the first scan fills an empty index nobody reads the orders (the dashboard answers 503 until it ends): they
+    // are built once when it ends instead of edited batch by batch, which copied nearly every chunk per batch.
+    bool _ordersDeferred;
 
     /// <summary>Grows with every applied change; the API derives ETags from it.</summary>
     public long Version => Interlocked.Read(ref _version);
@@ -139,13 +142,37 @@ internal sealed class ExecutionCatalog(IndexEvents events)
         {
             (_byFid, _errorsByFid, _all, _byUser) = (byFid, errorsByFid, all, byUser);
             (_quarantined, _withProblems) = (quarantined, withProblems);
-            _version++;
-            _userVersions.Clear();
-            Interlocked.Exchange(ref _loadedVersion, _version);
+            _ordersDeferred = byFid.Count == 0;
+            NewBaseVersion();
             // Live clients may have been told of changes that did not reach the disk.
             events.PublishReset();
         }
         events.Signal();
+    }
+
+    /// <summary>
+    /// Builds the orders deferred since an empty load; the worker calls it when the first scan has been written, before
+    /// the dashboard may read them. Reads the maps outside the lock: only the worker changes them.
+    /// </summary>
+    public void KeepOrders()
+    {
+        if (!_ordersDeferred) return;
+        var (all, byUser) = CatalogScope.Build(_byFid.Values, _errorsByFid.Values.SelectMany(e => e));
+        lock (_gate)
+        {
+            (_all, _byUser) = (all, byUser);
+            _ordersDeferred = false;
+            NewBaseVersion();
+        }
+        events.Signal();
+    }
+
+    /// <summary>A version no answer kept so far belongs to, for every user alike.</summary>
+    void NewBaseVersion()
+    {
+        _version++;
+        _userVersions.Clear();
+        Interlocked.Exchange(ref _loadedVersion, _version);
     }
 
     public void Apply(IReadOnlyList<IndexChange> changes)
@@ -155,21 +182,21 @@ internal sealed class ExecutionCatalog(IndexEvents events)
         {
             var visible = false;
             var touched = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-            var edits = new CatalogEdits();
+            var edits = _ordersDeferred ? null : new CatalogEdits();
             foreach (var change in changes)
             {
                 switch (change)
                 {
                     case UpsertExecution upsert:
                         var previous = Put(upsert.Summary);
-                        edits.Replace(previous, _byFid[upsert.Fid]);
+                        edits?.Replace(previous, _byFid[upsert.Fid]);
                         if (upsert.Refolded || !SameButStamp(previous, upsert.Summary))
                         {
                             visible = true;
                             touched.Add(upsert.Summary.UserId);
                             if (previous is not null) touched.Add(previous.UserId);
                         }
-                        if (upsert.Refolded && _errorsByFid.Remove(upsert.Fid, out var dropped)) edits.Errors(dropped, added: false);
+                        if (upsert.Refolded && _errorsByFid.Remove(upsert.Fid, out var dropped)) edits?.Errors(dropped, added: false);
                         List<ErrorEvent> added = [];
                         if (upsert.NewErrors.Count > 0)
                         {
@@ -178,7 +205,7 @@ internal sealed class ExecutionCatalog(IndexEvents events)
                             added = [.. upsert.NewErrors.Where(e => known.Add(e.EventId))];
                             List<ErrorRef> refs = [.. added.Select(e => RefOf(e, _byFid[upsert.Fid]))];
                             list.AddRange(refs);
-                            edits.Errors(refs, added: true);
+                            edits?.Errors(refs, added: true);
                         }
                         events.Publish(previous, upsert.Summary, added);
                         break;
@@ -186,19 +213,19 @@ internal sealed class ExecutionCatalog(IndexEvents events)
                         visible = true;
                         if (_byFid.Remove(remove.Fid, out var removed))
                         {
-                            edits.Replace(removed, null);
+                            edits?.Replace(removed, null);
                             touched.Add(removed.UserId);
                             if (removed.Quarantine is not null) _quarantined--;
                             if (removed.Problem is not null) _withProblems--;
                             events.PublishRemoved(removed);
                         }
-                        if (_errorsByFid.Remove(remove.Fid, out var gone)) edits.Errors(gone, added: false);
+                        if (_errorsByFid.Remove(remove.Fid, out var gone)) edits?.Errors(gone, added: false);
                         break;
                 }
             }
             // A file touched without new rows (a checkpoint, a closed writer) only moves its stamp:
             // answers and their ETags stay valid.
-            (_all, _byUser) = edits.ApplyTo(_all, _byUser);
+            if (edits is not null) (_all, _byUser) = edits.ApplyTo(_all, _byUser);
             if (visible) _version++;
             // After the version moved: a user's version never names a change the snapshot of that version lacks.
             foreach (var user in touched) _userVersions[user] = _version;

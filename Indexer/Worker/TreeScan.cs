@@ -51,6 +51,7 @@ internal sealed class TreeScan(
         if (everything && whole) _lookedAtAllWithFailures = failuresBefore;
         if (!status.Ready && whole && writer.ProveWritten())
         {
+            catalog.KeepOrders();
             status.Ready = true;
             status.Rebuilding = null;
         }

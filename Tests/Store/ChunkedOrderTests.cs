@@ -225,6 +225,39 @@ public class ChunkedOrderTests
         }
     }
 
+    /// <summary>
+    /// A catalog loaded from an empty index (a cold index) builds its orders once when the worker says the first scan is
+    /// written, not batch by batch: then they equal a sort of what was applied, under a version no earlier answer holds.
+    /// </summary>
+    [Test]
+    public void After_an_empty_load_the_orders_are_built_once_when_kept_and_match_a_sort()
+    {
+        var random = new Random(9);
+        var catalog = new ExecutionCatalog(new IndexEvents(64));
+        catalog.Load([], []);
+        var fids = Enumerable.Range(0, 3000).Select(i => Fids.New(DateTimeOffset.UnixEpoch.AddDays(20_000 + random.Next(300)), random)).ToList();
+        foreach (var batch in fids.Chunk(700))
+            catalog.Apply([.. batch.Select(fid => new UpsertExecution(new ExecutionSummary
+            {
+                Fid = fid, UserId = "u" + random.Next(3), AgentName = "agent" + random.Next(4), Status = random.Next(3) == 0 ? "running" : "finished",
+                FirstTimestamp = 1.7e9 + random.Next(1_000_000), LastTimestamp = 1.7e9 + random.Next(1_000_000), Runtime = random.Next(50),
+            }, [], Refolded: false))]);
+        catalog.Apply([new RemoveExecution(fids[0])]);
+        var deferred = catalog.Snapshot();
+        Assert.That(deferred.All.NewestFirst, Is.Empty, "no order is edited while the first scan fills the index");
+
+        catalog.KeepOrders();
+        var kept = catalog.Snapshot();
+        Assert.That(kept.Version, Is.GreaterThan(deferred.Version));
+        var every = fids.Select(catalog.Find).OfType<ExecutionSummary>().ToList();
+        Assert.That(every, Has.Count.EqualTo(fids.Count - 1));
+        AssertScope(kept.All, every);
+        AssertScope(kept.OfUser("u1"), [.. every.Where(s => s.UserId == "u1")]);
+
+        catalog.Apply([new RemoveExecution(fids[1])]);
+        Assert.That(catalog.Snapshot().All.NewestFirst, Has.Count.EqualTo(fids.Count - 2), "kept batch by batch from then on");
+    }
+
     static void AssertScope(CatalogScope scope, List<ExecutionSummary> summaries)
     {
         Assert.That(scope.NewestFirst, Is.EqualTo(summaries.Order(CatalogScope.Newest)));
