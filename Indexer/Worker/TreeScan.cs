@@ -45,6 +45,8 @@ internal sealed class TreeScan(
         var chosen = everything && check.TakeUnverified() is { } unverified
             ? tiers.ChooseUnverified(_tree.Folders, unverified)
             : tiers.Choose(_tree.Folders, everything);
+        // An empty index is written in key order, so that a restart reads its documents page after page.
+        if (catalog.Count == 0) chosen.Sort((a, b) => string.CompareOrdinal(a.Fid, b.Fid));
         pass.Run(chosen, PassKind.Rescan, stop);
         heap.ScanEnded();
         status.LastScanAt = time.GetUtcNow();
