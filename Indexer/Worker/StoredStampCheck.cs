@@ -32,8 +32,8 @@ internal sealed class StoredStampCheck(IOptions<IndexerOptions> options, TimePro
         // Compared with file times, which the system clock stamps.
         var quietSince = DateTime.UtcNow.Ticks - _quietFor.Ticks;
         _checking = Task.WhenAll(Enumerable.Range(0, _threads).Select(_ => Task.Factory.StartNew(
-            () => Check(_loaded, stats, now, quietSince), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)))
-            .ContinueWith(_ => stats?.Dispose(), TaskScheduler.Default);
+            () => Check(_loaded, stats, now, quietSince), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
+        _checking.ContinueWith(_ => stats?.Dispose(), TaskScheduler.Default);
         return Passing(summaries, _loaded);
     }
 
@@ -75,17 +75,29 @@ internal sealed class StoredStampCheck(IOptions<IndexerOptions> options, TimePro
     }
 
     /// <summary>
-    /// After the load: the fids of loaded executions the check could not vouch for, once; null when no check ran (or it
-    /// was already taken), and every execution needs a look.
+    /// After the load: the fids of loaded executions the check could not vouch for, once; null when no check ran, it
+    /// failed, or it was already taken: then every execution needs a look.
     /// </summary>
     public IReadOnlySet<string>? TakeUnverified()
     {
         if (_checking is null || _loaded is null) return null;
         // The load ended (or failed) before the first scan: nothing more is added.
         _loaded.CompleteAdding();
-        _checking.GetAwaiter().GetResult();
-        _loaded.Dispose();
+        var loaded = _loaded;
         _loaded = null;
+        try
+        {
+            _checking.Wait();
+        }
+        catch (AggregateException)
+        {
+            // A check that stopped early vouched for too little to tell: the first scan looks at everything.
+            return null;
+        }
+        finally
+        {
+            loaded.Dispose();
+        }
         return _unverified.ToHashSet(StringComparer.Ordinal);
     }
 }
