@@ -43,6 +43,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IndexWriter>();
         services.AddSingleton<FoldPass>();
         services.AddSingleton<RescanTiers>();
+        services.AddSingleton<StoredStampCheck>();
         services.AddSingleton<TreeScan>();
         services.AddSingleton<UnwatchedLook>();
         services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section).ValidateDataAnnotations().ValidateOnStart();

@@ -20,6 +20,7 @@ internal sealed class IndexWriter(
     HintQueue hints,
     IndexerStatus status,
     HeapCompactor heap,
+    StoredStampCheck check,
     TimeProvider time,
     ILogger<IndexWriter> logger)
 {
@@ -44,7 +45,7 @@ internal sealed class IndexWriter(
             store.Load(stored =>
             {
                 var load = new ConsistentLoad(stored);
-                catalog.Load(load.Summaries(), load.Errors());
+                catalog.Load(check.Checking(load.Summaries()), load.Errors());
                 forgotten = [.. load.Forgotten().Select(fid => new RemoveExecution(fid))];
             });
         }

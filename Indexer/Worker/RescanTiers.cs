@@ -36,6 +36,16 @@ internal sealed class RescanTiers(IOptions<IndexerOptions> options, ExecutionCat
     }
 
     /// <summary>
+    /// The first scan's choice after <see cref="StoredStampCheck"/> vouched for the other loaded executions: those it
+    /// could not, and every execution the index lacks or holds under another user. Settled ones are next due at their points.
+    /// </summary>
+    public List<ExecutionFolder> ChooseUnverified(IEnumerable<ExecutionFolder> listed, IReadOnlySet<string> unverified)
+    {
+        _lastChoice = time.GetUtcNow().UtcTicks;
+        return [.. listed.Where(folder => catalog.Find(folder.Fid) is not { } summary || summary.UserId != folder.UserId || unverified.Contains(folder.Fid))];
+    }
+
+    /// <summary>
     /// Read cleanly, indexed under this user, and every time in its stamp trusted and older than
     /// <paramref name="quietSinceTicks"/>: a finished run's late change (a file added to <c>out/</c>, say), or a quiet
     /// unfinished run, which the watcher or the fast look covers.

@@ -11,13 +11,15 @@ namespace Kodosumi.Indexer.Worker;
 /// A walk of the tree: refreshes its listing (<see cref="ExecutionTree"/>: only user folders that changed are listed
 /// again), drops what is gone, and folds what changed among the executions the tiers choose (<see cref="RescanTiers"/>).
 /// The first scan, and the first after a failed write, looks at every execution: files may have changed while the
-/// service was down, or a fold may not have reached the index. The first one committed whole makes the service ready.
+/// service was down, or a fold may not have reached the index. At start, the executions whose stored stamps the load's
+/// check found unchanged (<see cref="StoredStampCheck"/>) count as looked at. The first scan committed whole makes the service ready.
 /// </summary>
 internal sealed class TreeScan(
     IOptions<IndexerOptions> options,
     ExecutionCatalog catalog,
     FoldPass pass,
     RescanTiers tiers,
+    StoredStampCheck check,
     IndexWriter writer,
     FolderWatcher watcher,
     HintQueue hints,
@@ -40,7 +42,11 @@ internal sealed class TreeScan(
         var relisted = List(stop);
         var everything = _lookedAtAllWithFailures != failuresBefore;
         writer.Write(Removed(known, relisted, everything));
-        var chosen = tiers.Choose(_tree.Folders, everything);
+        var chosen = everything && check.TakeUnverified() is { } unverified
+            ? tiers.ChooseUnverified(_tree.Folders, unverified)
+            : tiers.Choose(_tree.Folders, everything);
+        // An empty index is written in key order, so that a restart reads its documents page after page.
+        if (catalog.Count == 0) chosen.Sort((a, b) => string.CompareOrdinal(a.Fid, b.Fid));
         pass.Run(chosen, PassKind.Rescan, stop);
         heap.ScanEnded();
         status.LastScanAt = time.GetUtcNow();

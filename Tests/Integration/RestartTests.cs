@@ -41,6 +41,45 @@ public class RestartTests
         Assert.That(row.GetProperty("error_count").GetInt32(), Is.EqualTo(changed.Errors));
     }
 
+    [Test]
+    public async Task A_settled_execution_changed_while_the_service_was_down_is_folded_before_ready_and_unchanged_ones_are_not()
+    {
+        using var folders = ServiceFolders.Create("kodo-restart-settled");
+        var (dataDir, indexDir) = folders;
+        new DemoDataGenerator(new DemoOptions { Executions = 25, Seed = 7 }).Generate(dataDir);
+        var root = Path.Combine(dataDir, "execution");
+        // Files quiet for a day: the load's stamp check, not the first scan, vouches for the finished ones.
+        foreach (var execution in Directory.GetDirectories(root).SelectMany(Directory.GetDirectories)) Backdate(execution, TimeSpan.FromDays(1));
+        var indexPath = Path.Combine(indexDir, "index.db");
+        var expected = Recount.All(root);
+
+        using (var first = new IndexerHost(dataDir, indexPath))
+        using (var client = await first.StartAsync())
+            Assert.That(Data(await client.GetJson("/health/ready")).GetProperty("folded_since_start").GetInt32(), Is.EqualTo(25));
+
+        // While the service is down, a finished execution long quiet gets one more event, written in place.
+        var changed = expected.First(e => e.Status == "finished" && e.Last < DateTimeOffset.UtcNow.AddDays(-1).ToUnixTimeSeconds());
+        var folder = Path.Combine(root, changed.UserId, changed.Fid);
+        using (var writer = SqliteCliWriter.Open(Path.Combine(folder, "sqlite3.db")))
+            writer.Append("stdout", "while the service was down", changed.Last + 1);
+        Backdate(folder, TimeSpan.FromHours(1));
+
+        using var second = new IndexerHost(dataDir, indexPath);
+        using var again = await second.StartAsync();
+        Assert.That(Data(await again.GetJson("/health/ready")).GetProperty("folded_since_start").GetInt32(), Is.EqualTo(1),
+            "only the changed execution is folded again");
+        var row = (await again.GetJson($"/api/dashboard/execution/{changed.Fid}/details?limit=1")).GetProperty("metadata");
+        Assert.That(row.GetProperty("event_count").GetInt64(), Is.EqualTo(changed.Events + 1), "the row written while down is counted");
+    }
+
+    /// <summary>Sets the times of an execution folder's entries, then of the folder itself, back by <paramref name="age"/>.</summary>
+    static void Backdate(string folder, TimeSpan age)
+    {
+        var time = DateTime.UtcNow - age;
+        foreach (var entry in Directory.GetFileSystemEntries(folder)) File.SetLastWriteTimeUtc(entry, time);
+        Directory.SetLastWriteTimeUtc(folder, time);
+    }
+
     [TestCase("truncated")]
     [TestCase("garbage")]
     public async Task A_damaged_index_is_moved_aside_and_rebuilt_from_the_execution_databases(string damage)

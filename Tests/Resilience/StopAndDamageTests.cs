@@ -69,15 +69,17 @@ public class StopAndDamageTests
         // Checkpointed: everything is in the data file, the log is empty or gone.
         var log = Path.Combine(_indexDir, "index-log.db");
         Assert.That(!File.Exists(log) || new FileInfo(log).Length == 0, $"the LiteDB log was checkpointed ({(File.Exists(log) ? new FileInfo(log).Length : 0)} bytes left)");
-        var (stored, storedRacy) = StoredExecutions();
+        var (stored, racy) = StoredExecutions();
         Assert.That(stored, Is.GreaterThanOrEqualTo(foldedBeforeStop).And.LessThan(Executions), "stopped in the middle, with what was folded committed");
         ServiceUnderTest.AssertStoredIndexIsConsistent(_indexPath, Root, new Random(1), sample: 200);
 
         using var again = await ServiceUnderTest.StartReadyAsync(_dataDir, _indexPath, rescan: TimeSpan.FromMinutes(10));
         var data = ServiceUnderTest.HealthData(await ServiceUnderTest.Health(again));
-        // A WAL read within seconds of its last write may have missed a commit, so its stamp says so and it is read again.
-        Assert.That(data.GetProperty("folded_since_start").GetInt64(), Is.EqualTo(Executions - stored + storedRacy),
-            $"only what was not committed before the stop is folded, and the {storedRacy} stored with a WAL too fresh to trust");
+        // A WAL written within the racy window of its look (a recount by an earlier test opens every database, which
+        // leaves an empty WAL) may have lacked a commit being published: that execution is read again, as it must be.
+        TestContext.Out.WriteLine($"{stored} stored, {racy} of them with a WAL not settled when looked at");
+        Assert.That(data.GetProperty("folded_since_start").GetInt64(), Is.EqualTo(Executions - stored + racy),
+            "only what was not committed before the stop, and what was stored from a racy look, is folded");
         await ServiceUnderTest.AssertIndexEqualsRecount(again.Client, Root);
     }
 
@@ -145,16 +147,16 @@ public class StopAndDamageTests
         throw new AssertionException("indexing never started");
     }
 
-    /// <summary>How many executions the index holds, and how many of them with a WAL stamp marked as too fresh to trust.</summary>
-    (long Count, long Racy) StoredExecutions()
+    /// <summary>The executions the index holds, and how many of them were stored from a look at a WAL not settled yet.</summary>
+    (long Stored, long Racy) StoredExecutions()
     {
         var copy = TempDirs.Create("kodo-stop-copy");
         try
         {
             File.Copy(_indexPath, Path.Combine(copy, "index.db"));
             using var db = new LiteDB.LiteDatabase(Path.Combine(copy, "index.db"));
-            var stamps = db.GetCollection("executions").Query().Select("{ SourceStamp: $.SourceStamp }").ToList();
-            return (stamps.Count, stamps.Count(d => SourceStamp.Parse(d["SourceStamp"].AsString) is { WalUnsettled: true }));
+            var stamps = db.GetCollection("executions").Query().Select("{ s: $.SourceStamp }").ToList();
+            return (stamps.Count, stamps.Count(s => SourceStamp.Parse(s["s"].AsString)?.WalUnsettled == true));
         }
         finally
         {
