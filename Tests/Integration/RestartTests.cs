@@ -18,9 +18,7 @@ public class RestartTests
         var indexPath = Path.Combine(indexDir, "index.db");
         var expected = Recount.All(Path.Combine(dataDir, "execution"));
 
-        using (var first = new IndexerHost(dataDir, indexPath))
-        using (var client = await first.StartAsync())
-            Assert.That(Data(await client.GetJson("/health/ready")).GetProperty("folded_since_start").GetInt32(), Is.EqualTo(25));
+        await IndexOnce(dataDir, indexPath, expected: 25);
 
         // While the service is down, one execution gets two more events.
         var changed = expected[0];
@@ -53,9 +51,7 @@ public class RestartTests
         var indexPath = Path.Combine(indexDir, "index.db");
         var expected = Recount.All(root);
 
-        using (var first = new IndexerHost(dataDir, indexPath))
-        using (var client = await first.StartAsync())
-            Assert.That(Data(await client.GetJson("/health/ready")).GetProperty("folded_since_start").GetInt32(), Is.EqualTo(25));
+        await IndexOnce(dataDir, indexPath, expected: 25);
 
         // While the service is down, a finished execution long quiet gets one more event, written in place.
         var changed = expected.First(e => e.Status == "finished" && e.Last < DateTimeOffset.UtcNow.AddDays(-1).ToUnixTimeSeconds());
@@ -70,6 +66,14 @@ public class RestartTests
             "only the changed execution is folded again");
         var row = (await again.GetJson($"/api/dashboard/execution/{changed.Fid}/details?limit=1")).GetProperty("metadata");
         Assert.That(row.GetProperty("event_count").GetInt64(), Is.EqualTo(changed.Events + 1), "the row written while down is counted");
+    }
+
+    /// <summary>Runs the service until ready once, which folds every execution into a new index.</summary>
+    static async Task IndexOnce(string dataDir, string indexPath, int expected)
+    {
+        using var first = new IndexerHost(dataDir, indexPath);
+        using var client = await first.StartAsync();
+        Assert.That(Data(await client.GetJson("/health/ready")).GetProperty("folded_since_start").GetInt32(), Is.EqualTo(expected));
     }
 
     /// <summary>Sets the times of an execution folder's entries, then of the folder itself, back by <paramref name="age"/>.</summary>
