@@ -200,6 +200,15 @@ foreach (var size in sizes)
         r["stop_seconds"] = service.Terminate(TimeSpan.FromMinutes(2)) is { } stopped ? Math.Round(stopped.TotalSeconds, 2) : "not within 2 min";
     }
 
+    // Right after the cold index the kernel may have dropped folder metadata of a data set larger than the page
+    // cache keeps; this restart reads it back, so the one measured below finds the data in the page cache.
+    using (var service = ServiceProcess.Start(apiDll, data, Path.Combine(indexDir, "index.db"), TimeSpan.FromSeconds(30), echo: Console.Error.WriteLine))
+    {
+        Console.WriteLine($"[{size:N0}] restart right after the cold index ...");
+        r["restart_after_cold_index_ready_seconds"] = Math.Round((await service.WaitReadyAsync(TimeSpan.FromMinutes(30))).TotalSeconds, 2);
+        service.Terminate(TimeSpan.FromMinutes(2));
+    }
+
     // Restart on the index in place, with the service's default settings (a rescan every 30 s).
     using (var service = ServiceProcess.Start(apiDll, data, Path.Combine(indexDir, "index.db"), TimeSpan.FromSeconds(30), echo: Console.Error.WriteLine))
     {

@@ -34,7 +34,8 @@ public static class Report
         Line("data set on disk (GB; with its WAL executions)", r => Get(r, "data_disk_gb") + (r.ContainsKey("data_wal_executions") ? $" ({Get(r, "data_wal_executions")} WAL)" : ""));
         Line("cold index to ready (s)", r => Get(r, "cold_index_seconds"));
         Line("cold index (executions/s)", r => Get(r, "cold_index_per_second"));
-        Line("restart with the index in place to ready (s)", r => Get(r, "restart_ready_seconds"));
+        Line("restart with the index in place to ready (s; data in the page cache)", r => Get(r, "restart_ready_seconds"));
+        Line("restart right after the cold index to ready (s; folder metadata partly dropped)", r => Get(r, "restart_after_cold_index_ready_seconds"));
         Line("restart: CPU to ready (s) / resident memory at ready (MB)", r => $"{Get(r, "restart_cpu_seconds_to_ready")} / {Get(r, "restart_rss_mb")}");
         Line("idle CPU, default settings, averaged (% of one core; minutes)", r => r.ContainsKey("idle_cpu_percent_of_core") ? $"{Get(r, "idle_cpu_percent_of_core")} ({Get(r, "idle_minutes")} min)" : "–");
         Line("idle CPU per minute (% of one core)", r => Get(r, "idle_cpu_percent_per_minute"));

@@ -39,26 +39,36 @@ public sealed record CatalogScope(
 
     /// <summary>
     /// Every execution's scope and each user's own, from one sort per order: a user's part of a sorted order, taken
-    /// in that order, is sorted too (so is an agent's part of the runtimes).
+    /// in that order, is sorted too (so is an agent's part of the runtimes). The sorts, and every execution's scope
+    /// beside the users' ones, are made in parallel: the load of the index waits for them.
     /// </summary>
     public static (CatalogScope All, ImmutableDictionary<string, CatalogScope> ByUser) Build(
         IEnumerable<ExecutionSummary> executions, IEnumerable<ErrorRef> errors)
     {
         var newest = executions.ToArray();
-        Array.Sort(newest, Newest);
         var newestErrors = errors.ToArray();
-        Array.Sort(newestErrors, NewestError);
         var timed = Array.FindAll(newest, s => s.Runtime is not null);
-        Array.Sort(Array.ConvertAll(timed, s => s.Runtime!.Value), timed);
+        Parallel.Invoke(
+            () => Array.Sort(newest, Newest),
+            () => Array.Sort(newestErrors, NewestError),
+            () => Array.Sort(Array.ConvertAll(timed, s => s.Runtime!.Value), timed));
 
-        var all = OfSorted(newest, newestErrors, timed);
+        CatalogScope all = Empty;
+        ImmutableDictionary<string, CatalogScope> byUser = ImmutableDictionary<string, CatalogScope>.Empty;
+        Parallel.Invoke(
+            () => all = OfSorted(newest, newestErrors, timed),
+            () => byUser = ByUser(newest, newestErrors, timed));
+        return (all, byUser);
+    }
+
+    static ImmutableDictionary<string, CatalogScope> ByUser(ExecutionSummary[] newest, ErrorRef[] newestErrors, ExecutionSummary[] byRuntime)
+    {
         var executionsByUser = newest.ToLookup(s => s.UserId, StringComparer.OrdinalIgnoreCase);
         var errorsByUser = newestErrors.ToLookup(e => e.UserId, StringComparer.OrdinalIgnoreCase);
-        var timedByUser = timed.ToLookup(s => s.UserId, StringComparer.OrdinalIgnoreCase);
-        var byUser = executionsByUser.Select(g => g.Key).Concat(errorsByUser.Select(g => g.Key)).Distinct(StringComparer.OrdinalIgnoreCase)
+        var timedByUser = byRuntime.ToLookup(s => s.UserId, StringComparer.OrdinalIgnoreCase);
+        return executionsByUser.Select(g => g.Key).Concat(errorsByUser.Select(g => g.Key)).Distinct(StringComparer.OrdinalIgnoreCase)
             .ToImmutableDictionary(user => user,
                 user => OfSorted([.. executionsByUser[user]], [.. errorsByUser[user]], [.. timedByUser[user]]), StringComparer.OrdinalIgnoreCase);
-        return (all, byUser);
     }
 
     /// <summary>A scope of executions newest first, error events newest first and the executions with a runtime by runtime.</summary>

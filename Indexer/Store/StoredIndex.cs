@@ -45,27 +45,52 @@ internal sealed class StoredIndex
             Message = d["Message"].AsString ?? "",
         });
 
-    /// <summary>Every document of <paramref name="collection"/> (as <paramref name="select"/> shapes it, with its <c>_id</c>), in key order.</summary>
+    /// <summary>
+    /// Every document of <paramref name="collection"/> (as <paramref name="select"/> shapes it), converted as LiteDB
+    /// reads it, in key order. The next chunk is read on another thread while this one is passed on.
+    /// </summary>
     IEnumerable<T> Read<T>(string collection, string? select, Func<BsonDocument, T> convert)
     {
         if (_db is null) yield break;
         var documents = _db.GetCollection(collection);
-        var after = BsonValue.MinValue;
-        while (true)
+        var next = ReadAfter(documents, select, convert, BsonValue.MinValue);
+        try
         {
-            var chunk = Unreadable.Guard(() =>
+            while (true)
             {
-                var query = documents.Query().Where(Query.GT("_id", after));
-                var shaped = select is null ? query.Limit(ChunkSize) : query.Select(select).Limit(ChunkSize);
-                List<BsonDocument> read;
-                lock (_engine) read = shaped.ToList();
-                return read.ConvertAll(d => (Id: d["_id"], Value: convert(d)));
-            });
-            foreach (var (_, value) in chunk) yield return value;
-            if (chunk.Count < ChunkSize) yield break;
-            after = chunk[^1].Id;
+                var (chunk, last) = next.GetAwaiter().GetResult();
+                var full = chunk.Count == ChunkSize;
+                if (full) next = ReadAfter(documents, select, convert, last);
+                foreach (var value in chunk) yield return value;
+                if (!full) yield break;
+            }
+        }
+        finally
+        {
+            // A load given up half-way must not leave a read running on an engine about to be closed.
+            ((IAsyncResult)next).AsyncWaitHandle.WaitOne();
         }
     }
+
+    /// <summary>
+    /// The chunk after <paramref name="after"/>, each document converted as soon as it is read: a document is garbage
+    /// before the next collection, where a list of documents would be copied to an older generation.
+    /// </summary>
+    Task<(List<T> Chunk, BsonValue Last)> ReadAfter<T>(ILiteCollection<BsonDocument> documents, string? select, Func<BsonDocument, T> convert, BsonValue after) =>
+        Task.Run(() => Unreadable.Guard(() =>
+        {
+            var query = documents.Query().Where(Query.GT("_id", after));
+            var shaped = select is null ? query.Limit(ChunkSize) : query.Select(select).Limit(ChunkSize);
+            var chunk = new List<T>(ChunkSize);
+            var last = after;
+            lock (_engine)
+                foreach (var document in shaped.ToEnumerable())
+                {
+                    chunk.Add(convert(document));
+                    last = document["_id"];
+                }
+            return (chunk, last);
+        }));
 }
 
 /// <summary>The index file could not be read to the end: it is rebuilt from the sources.</summary>

@@ -33,11 +33,13 @@ internal sealed class IndexerWorker(
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(hostStopping, lifetime.ApplicationStopping);
         var stop = linked.Token;
         await Task.Yield();
+        // Watching first, then the listing and the load side by side: whatever changes after the listing is hinted.
+        watcher.EnsureStarted();
+        scan.ListAhead();
         writer.Load();
         logger.LogInformation("Index holds {Count} executions; scanning {Root}", catalog.Count, options.Value.ExecutionRoot);
         users.ReloadIfChanged();
         watcher.Track(catalog.Snapshot().NewestFirst);
-        watcher.EnsureStarted();
         scan.Run(stop);
         unwatched.Start();
 

@@ -21,28 +21,38 @@ internal sealed class RescanTiers(IOptions<IndexerOptions> options, ExecutionCat
     long? _lastChoice;
 
     /// <summary>The executions of <paramref name="listed"/> this rescan looks at: all of them when <paramref name="everything"/>.</summary>
-    public List<ExecutionFolder> Choose(IEnumerable<ExecutionFolder> listed, bool everything)
+    public RescanChoice Choose(IEnumerable<ExecutionFolder> listed, bool everything)
     {
         var now = time.GetUtcNow().UtcTicks;
         var slice = new Slice(everything ? null : _lastChoice, now, _interval);
         _lastChoice = now;
         // Compared with file times, which the system clock stamps.
         var quietSince = DateTime.UtcNow.Ticks - _quietFor.Ticks;
-        var chosen = new List<ExecutionFolder>();
+        var choice = new RescanChoice();
         foreach (var folder in listed)
-            if (!IsSettled(catalog.Find(folder.Fid), folder.UserId, quietSince) || slice.Holds(PointOf(folder.Fid, _interval)))
-                chosen.Add(folder);
-        return chosen;
+        {
+            var summary = catalog.Find(folder.Fid);
+            choice.Listed(folder, summary);
+            if (!IsSettled(summary, folder.UserId, quietSince) || slice.Holds(PointOf(folder.Fid, _interval))) choice.Chosen.Add(folder);
+        }
+        return choice;
     }
 
     /// <summary>
     /// The first scan's choice after <see cref="StoredStampCheck"/> vouched for the other loaded executions: those it
     /// could not, and every execution the index lacks or holds under another user. Settled ones are next due at their points.
     /// </summary>
-    public List<ExecutionFolder> ChooseUnverified(IEnumerable<ExecutionFolder> listed, IReadOnlySet<string> unverified)
+    public RescanChoice ChooseUnverified(IEnumerable<ExecutionFolder> listed, IReadOnlySet<string> unverified)
     {
         _lastChoice = time.GetUtcNow().UtcTicks;
-        return [.. listed.Where(folder => catalog.Find(folder.Fid) is not { } summary || summary.UserId != folder.UserId || unverified.Contains(folder.Fid))];
+        var choice = new RescanChoice();
+        foreach (var folder in listed)
+        {
+            var summary = catalog.Find(folder.Fid);
+            choice.Listed(folder, summary);
+            if (summary is null || summary.UserId != folder.UserId || unverified.Contains(folder.Fid)) choice.Chosen.Add(folder);
+        }
+        return choice;
     }
 
     /// <summary>
@@ -73,5 +83,23 @@ internal sealed class RescanTiers(IOptions<IndexerOptions> options, ExecutionCat
             var (start, end) = (from % IntervalTicks, To % IntervalTicks);
             return start <= end ? point > start && point <= end : point > start || point <= end;
         }
+    }
+}
+
+/// <summary>
+/// The executions a rescan looks at, and how many indexed executions its listing holds where the index has them: when
+/// that is all of them, none is gone, and the rescan need not look for removals.
+/// </summary>
+internal sealed class RescanChoice
+{
+    public List<ExecutionFolder> Chosen { get; } = [];
+
+    /// <summary>Listed executions the index holds under the user they were listed for.</summary>
+    public int IndexedAsListed { get; private set; }
+
+    /// <summary>Counts a listed <paramref name="folder"/> whose summary in the index is <paramref name="indexed"/>.</summary>
+    public void Listed(ExecutionFolder folder, ExecutionSummary? indexed)
+    {
+        if (indexed is not null && indexed.UserId == folder.UserId) IndexedAsListed++;
     }
 }

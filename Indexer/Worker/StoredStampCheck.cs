@@ -9,10 +9,11 @@ namespace Kodosumi.Indexer.Worker;
 /// <summary>
 /// At start, compares each settled execution's stored stamp with its files while the index is still being loaded: a
 /// stat per entry, no database opened, on threads beside the load's. The first scan then looks only at what this check
-/// could not vouch for (a changed stamp, a watched or hot execution), at executions the index lacks, and at those it
-/// forgot. The watched ones are left to the first scan because their watches exist only after the load.
+/// could not vouch for (a changed stamp, a live or hot execution), at executions the index lacks, and at those it
+/// forgot. A live execution is watched here, beside the load, and left to the first scan, which looks at it after its
+/// watch exists.
 /// </summary>
-internal sealed class StoredStampCheck(IOptions<IndexerOptions> options, TimeProvider time)
+internal sealed class StoredStampCheck(IOptions<IndexerOptions> options, FolderWatcher watcher, TimeProvider time)
 {
     readonly string _root = options.Value.ExecutionRoot;
     readonly TimeSpan _quietFor = options.Value.WatchFinishedFor;
@@ -56,13 +57,17 @@ internal sealed class StoredStampCheck(IOptions<IndexerOptions> options, TimePro
     void Check(BlockingCollection<ExecutionSummary> loaded, RootStats? stats, DateTimeOffset now, long quietSince)
     {
         foreach (var summary in loaded.GetConsumingEnumerable())
-            if (!Unchanged(summary, stats, now, quietSince)) _unverified.Add(summary.Fid);
+        {
+            var live = FolderWatcher.WatchUntil(summary) >= now;
+            if (live) watcher.Track([summary]);
+            if (live || !Unchanged(summary, stats, quietSince)) _unverified.Add(summary.Fid);
+        }
     }
 
-    /// <summary>Settled, not watched, and its files still have the stored stamp.</summary>
-    bool Unchanged(ExecutionSummary summary, RootStats? stats, DateTimeOffset now, long quietSince)
+    /// <summary>Settled, and its files still have the stored stamp.</summary>
+    bool Unchanged(ExecutionSummary summary, RootStats? stats, long quietSince)
     {
-        if (stats is null || !RescanTiers.IsSettled(summary, summary.UserId, quietSince) || FolderWatcher.WatchUntil(summary) >= now) return false;
+        if (stats is null || !RescanTiers.IsSettled(summary, summary.UserId, quietSince)) return false;
         try
         {
             return ExecutionFolders.Look(new ExecutionFolder(_root, summary.UserId, summary.Fid), summary.SourceStamp, stats) is { } look

@@ -31,6 +31,14 @@ internal sealed class TreeScan(
     readonly ExecutionTree _tree = new(options.Value.ExecutionRoot, options.Value.SettledLookInterval);
     /// <summary>The writer's failures when a scan last looked at every execution and wrote all it found; null before that.</summary>
     int? _lookedAtAllWithFailures;
+    /// <summary>A listing started before the scan (at start, beside the load of the index); the next scan takes it.</summary>
+    Task? _listingAhead;
+
+    /// <summary>
+    /// Starts the first scan's listing now, at start, so that it runs beside the load of the index. The watcher should
+    /// run already: what appears after the listing is then hinted.
+    /// </summary>
+    public void ListAhead() => _listingAhead ??= StartListing(background: false);
 
     public void Run(CancellationToken stop)
     {
@@ -39,12 +47,13 @@ internal sealed class TreeScan(
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         watcher.EnsureStarted();
         var known = catalog.Fids();
-        var relisted = List(stop);
+        List(stop);
         var everything = _lookedAtAllWithFailures != failuresBefore;
-        writer.Write(Removed(known, relisted, everything));
-        var chosen = everything && check.TakeUnverified() is { } unverified
+        var choice = everything && check.TakeUnverified() is { } unverified
             ? tiers.ChooseUnverified(_tree.Folders, unverified)
             : tiers.Choose(_tree.Folders, everything);
+        if (choice.IndexedAsListed < catalog.Count) writer.Write(Removed(known));
+        var chosen = choice.Chosen;
         // An empty index is written in key order, so that a restart reads its documents page after page.
         if (catalog.Count == 0) chosen.Sort((a, b) => string.CompareOrdinal(a.Fid, b.Fid));
         pass.Run(chosen, PassKind.Rescan, stop);
@@ -66,30 +75,28 @@ internal sealed class TreeScan(
 
     /// <summary>
     /// Refreshes the listing on a thread of its own (below requests once the service is ready); listing a large tree
-    /// takes a while, and hints that arrive meanwhile are folded, not held. True when a user folder was listed again or is gone.
+    /// takes a while, and hints that arrive meanwhile are folded, not held.
     /// </summary>
-    bool List(CancellationToken stop)
+    void List(CancellationToken stop)
     {
-        var background = status.Ready;
-        var listing = Task.Factory.StartNew(() =>
-        {
-            if (background) BackgroundThread.YieldToOthers();
-            return _tree.Refresh();
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var listing = _listingAhead ?? StartListing(background: status.Ready);
+        _listingAhead = null;
         long? hintSeenAt = null;
         while (!listing.Wait(10, CancellationToken.None)) pass.FoldDueHints(ref hintSeenAt, stop);
-        return listing.GetAwaiter().GetResult();
+        listing.GetAwaiter().GetResult();
     }
+
+    Task StartListing(bool background) => Task.Factory.StartNew(() =>
+    {
+        if (background) BackgroundThread.YieldToOthers();
+        _tree.Refresh();
+    }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     /// <summary>
     /// What the index held before the listing (<paramref name="known"/>) and the listing lacks. Only that can be
-    /// missing from it: an execution a hint added meanwhile stays. Nothing can be missing when no user folder was
-    /// listed again and the index holds as many executions as the listing.
+    /// missing from it: an execution a hint added meanwhile stays. Looked for only when the listing lacks an indexed execution.
     /// </summary>
-    List<IndexChange> Removed(IReadOnlyList<string> known, bool relisted, bool everything)
-    {
-        if (!everything && !relisted && catalog.Count == _tree.Count) return [];
-        return [.. known.Where(fid => catalog.Find(fid) is { } summary && !_tree.Contains(fid, summary.UserId))
+    List<IndexChange> Removed(IReadOnlyList<string> known) =>
+        [.. known.Where(fid => catalog.Find(fid) is { } summary && !_tree.Contains(fid, summary.UserId))
             .Select(fid => (IndexChange)new RemoveExecution(fid))];
-    }
 }

@@ -1,4 +1,6 @@
+using System.Net;
 using System.Text.Json;
+using Kodosumi.Shared;
 using Kodosumi.Shared.Demo;
 using Kodosumi.TestSupport;
 using Kodosumi.Tests.Support;
@@ -66,6 +68,38 @@ public class RestartTests
             "only the changed execution is folded again");
         var row = (await again.GetJson($"/api/dashboard/execution/{changed.Fid}/details?limit=1")).GetProperty("metadata");
         Assert.That(row.GetProperty("event_count").GetInt64(), Is.EqualTo(changed.Events + 1), "the row written while down is counted");
+    }
+
+    [Test]
+    public async Task Executions_deleted_moved_or_resumed_while_the_service_was_down_show_so_when_it_is_ready()
+    {
+        using var folders = ServiceFolders.Create("kodo-restart-moves");
+        var (dataDir, indexDir) = folders;
+        // Within the last hours: some runs are still live.
+        new DemoDataGenerator(new DemoOptions { Executions = 25, Seed = 11, Span = TimeSpan.FromHours(5) }).Generate(dataDir);
+        var root = Path.Combine(dataDir, "execution");
+        var indexPath = Path.Combine(indexDir, "index.db");
+        var expected = Recount.All(root);
+        var live = expected.First(e => !ExecutionStatus.IsFinal(e.Status));
+        var (deleted, moved) = (expected.First(e => e != live), expected.Last(e => e != live));
+        var newOwner = expected.Select(e => e.UserId).First(user => user != moved.UserId);
+
+        await IndexOnce(dataDir, indexPath, expected: 25);
+
+        // While the service is down: one execution is deleted, one moves to another user, a live one gets a row.
+        Directory.Delete(Path.Combine(root, deleted.UserId, deleted.Fid), recursive: true);
+        Directory.Move(Path.Combine(root, moved.UserId, moved.Fid), Path.Combine(root, newOwner, moved.Fid));
+        using (var writer = SqliteCliWriter.Open(Path.Combine(root, live.UserId, live.Fid, "sqlite3.db")))
+            writer.Append("stdout", "while the service was down", live.Last + 1);
+
+        using var second = new IndexerHost(dataDir, indexPath);
+        using var again = await second.StartAsync();
+        Assert.That(Data(await again.GetJson("/health/ready")).GetProperty("executions_indexed").GetInt32(), Is.EqualTo(24));
+        Assert.That((await again.GetAsync($"/api/dashboard/execution/{deleted.Fid}/details?limit=1")).StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        var movedRow = (await again.GetJson($"/api/dashboard/execution/{moved.Fid}/details?limit=1")).GetProperty("metadata");
+        Assert.That(movedRow.Str("user_id"), Is.EqualTo(newOwner));
+        var liveRow = (await again.GetJson($"/api/dashboard/execution/{live.Fid}/details?limit=1")).GetProperty("metadata");
+        Assert.That(liveRow.GetProperty("event_count").GetInt64(), Is.EqualTo(live.Events + 1), "the live run's row written while down is counted");
     }
 
     /// <summary>Runs the service until ready once, which folds every execution into a new index.</summary>

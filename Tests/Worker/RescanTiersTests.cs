@@ -91,14 +91,14 @@ public class RescanTiersTests
         var folders = settled.Append(running).Append(unindexed).Select(Folder).ToList();
         var tiers = Tiers(catalog);
 
-        Assert.That(tiers.Choose(folders, everything: true), Has.Count.EqualTo(folders.Count), "the first rescan looks at everything");
+        Assert.That(tiers.Choose(folders, everything: true).Chosen, Has.Count.EqualTo(folders.Count), "the first rescan looks at everything");
 
         var looks = settled.ToDictionary(fid => fid, _ => new List<int>());
         var rescans = (int)(Interval / Rescan);
         for (var rescan = 1; rescan <= 2 * rescans; rescan++)
         {
             _clock.Now += Rescan;
-            var chosen = tiers.Choose(folders, everything: false).Select(f => f.Fid).ToList();
+            var chosen = tiers.Choose(folders, everything: false).Chosen.Select(f => f.Fid).ToList();
             Assert.That(chosen, Does.Contain(running).And.Contain(unindexed), "hot executions at every rescan");
             Assert.That(chosen, Has.Count.LessThan(3 * settled.Count / rescans), "a slice, not the whole tree");
             foreach (var fid in chosen.Where(looks.ContainsKey)) looks[fid].Add(rescan);
@@ -125,6 +125,28 @@ public class RescanTiersTests
         tiers.Choose(folders, everything: true);
 
         _clock.Now += Interval;
-        Assert.That(tiers.Choose(folders, everything: false), Has.Count.EqualTo(settled.Count));
+        Assert.That(tiers.Choose(folders, everything: false).Chosen, Has.Count.EqualTo(settled.Count));
+    }
+
+    [Test]
+    public void A_choice_counts_the_indexed_executions_its_listing_holds_under_their_user()
+    {
+        var catalog = new ExecutionCatalog(new IndexEvents());
+        var indexed = Enumerable.Range(0, 10).Select(FidOf).ToList();
+        catalog.Load(indexed.Select(Settled), []);
+        var tiers = Tiers(catalog);
+        var everyOne = indexed.Select(Folder).ToList();
+        var oneGone = everyOne.Skip(1).Append(Folder("6bfffffe0000000000fffffe")).ToList();
+        var oneMoved = everyOne.Skip(1).Append(new ExecutionFolder("/root", "user-2", indexed[0])).ToList();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(tiers.Choose(everyOne, everything: true).IndexedAsListed, Is.EqualTo(catalog.Count), "nothing to remove");
+            Assert.That(tiers.Choose(oneGone, everything: false).IndexedAsListed, Is.EqualTo(catalog.Count - 1),
+                "one indexed execution is not listed, though the listing is as long as the index");
+            var moved = tiers.ChooseUnverified(oneMoved, new HashSet<string>());
+            Assert.That(moved.IndexedAsListed, Is.EqualTo(catalog.Count - 1), "listed under another user: looked for among the removals");
+            Assert.That(moved.Chosen.Select(f => f.Fid), Is.EqualTo(new[] { indexed[0] }), "and folded under its new user");
+        });
     }
 }
