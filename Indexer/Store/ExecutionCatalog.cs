@@ -125,11 +125,16 @@ internal sealed class ExecutionCatalog(IndexEvents events)
     /// Replaces everything with what the index holds (at start, and after the index was reopened). The streamed read
     /// and the sorts happen outside the lock: at scale they take seconds, and requests (health among them) must not wait
     /// for them. Only the worker loads and applies, so the shared strings are never compacted from two threads.
+    /// <paramref name="kept"/> is given each summary as the catalog keeps it (the one read is garbage at once).
     /// </summary>
-    public void Load(IEnumerable<ExecutionSummary> summaries, IEnumerable<ErrorEvent> errors)
+    public void Load(IEnumerable<ExecutionSummary> summaries, IEnumerable<ErrorEvent> errors, Action<ExecutionSummary>? kept = null)
     {
         var byFid = new Dictionary<string, ExecutionSummary>(StringComparer.Ordinal);
-        foreach (var s in summaries) byFid[s.Fid] = Compact(s);
+        foreach (var read in summaries)
+        {
+            var summary = byFid[read.Fid] = Compact(read);
+            kept?.Invoke(summary);
+        }
         var errorsByFid = new Dictionary<string, List<ErrorRef>>(StringComparer.Ordinal);
         foreach (var e in errors)
         {

@@ -40,12 +40,13 @@ internal sealed class IndexWriter(
     public void Load()
     {
         List<IndexChange> forgotten = [];
+        var checking = check.Start();
         using (heap.BulkLoad())
         {
             store.Load(stored =>
             {
                 var load = new ConsistentLoad(stored);
-                catalog.Load(check.Checking(load.Summaries()), load.Errors());
+                catalog.Load(load.Summaries(), load.Errors(), checking);
                 forgotten = [.. load.Forgotten().Select(fid => new RemoveExecution(fid))];
             });
         }

@@ -22,36 +22,23 @@ internal sealed class StoredStampCheck(IOptions<IndexerOptions> options, FolderW
     BlockingCollection<ExecutionSummary>? _loaded;
     Task? _checking;
 
-    /// <summary>Passes <paramref name="summaries"/> on unchanged and checks each one meanwhile; only the first load is checked.</summary>
-    public IEnumerable<ExecutionSummary> Checking(IEnumerable<ExecutionSummary> summaries)
+    /// <summary>
+    /// Starts the check, on the first load only: returns what takes each summary the load keeps, to be checked beside it;
+    /// null on a later load.
+    /// </summary>
+    public Action<ExecutionSummary>? Start()
     {
-        if (_checking is not null) return summaries;
-        // Unbounded: it holds references to summaries the catalog keeps anyway, so the load never waits for the disk.
-        _loaded = new BlockingCollection<ExecutionSummary>(new ConcurrentQueue<ExecutionSummary>());
+        if (_checking is not null) return null;
+        // Unbounded: it holds summaries the catalog keeps anyway, so the load never waits for the disk.
+        var loaded = _loaded = new BlockingCollection<ExecutionSummary>(new ConcurrentQueue<ExecutionSummary>());
         var stats = RootStats.Open(_root);
         var now = time.GetUtcNow();
         // Compared with file times, which the system clock stamps.
         var quietSince = DateTime.UtcNow.Ticks - _quietFor.Ticks;
         _checking = Task.WhenAll(Enumerable.Range(0, _threads).Select(_ => Task.Factory.StartNew(
-            () => Check(_loaded, stats, now, quietSince), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
+            () => Check(loaded, stats, now, quietSince), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
         _checking.ContinueWith(_ => stats?.Dispose(), TaskScheduler.Default);
-        return Passing(summaries, _loaded);
-    }
-
-    static IEnumerable<ExecutionSummary> Passing(IEnumerable<ExecutionSummary> summaries, BlockingCollection<ExecutionSummary> loaded)
-    {
-        try
-        {
-            foreach (var summary in summaries)
-            {
-                loaded.Add(summary);
-                yield return summary;
-            }
-        }
-        finally
-        {
-            loaded.CompleteAdding();
-        }
+        return loaded.Add;
     }
 
     void Check(BlockingCollection<ExecutionSummary> loaded, RootStats? stats, DateTimeOffset now, long quietSince)
