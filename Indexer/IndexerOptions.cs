@@ -43,7 +43,7 @@ public sealed class IndexerOptions : IValidatableObject
     /// <summary>Rows read per query, so no read holds a snapshot long enough to stall the writer's checkpoint.</summary>
     [Range(1, 100_000)] public int RowsPerRead { get; set; } = 2000;
 
-    /// <summary>Execution databases read at the same time during a scan, at most one per core; one thread writes the index.</summary>
+    /// <summary>Execution databases read at the same time during a scan, at most two per core; one thread writes the index.</summary>
     [Range(1, 64)] public int ReadParallelism { get; set; } = 4;
 
     /// <summary>Messages longer than this (in characters) are cut when stored in the index.</summary>

@@ -36,8 +36,8 @@ internal sealed class FoldPass(
     static readonly TimeSpan MaxCommitDelay = TimeSpan.FromSeconds(1);
 
     readonly string _root = options.Value.ExecutionRoot;
-    // No more readers than cores: the one writer and the requests need them too.
-    readonly int _readers = Math.Min(options.Value.ReadParallelism, Environment.ProcessorCount);
+    // Up to two readers per core, as a reader waits on the disk part of the time; once ready, a rescan's readers yield to requests.
+    readonly int _readers = Math.Min(options.Value.ReadParallelism, 2 * Environment.ProcessorCount);
     /// <summary>Executions being read, until their change is committed: two folds of one execution at once would both start from the same summary.</summary>
     readonly Claims _claimed = new();
 
