@@ -14,17 +14,12 @@ public class RestartTests
     [Test]
     public async Task A_restart_reuses_the_index_and_folds_only_new_rows()
     {
-        using var folders = ServiceFolders.Create("kodo-restart");
-        var (dataDir, indexDir) = folders;
-        new DemoDataGenerator(new DemoOptions { Executions = 25, Seed = 5 }).Generate(dataDir);
-        var indexPath = Path.Combine(indexDir, "index.db");
-        var expected = Recount.All(Path.Combine(dataDir, "execution"));
-
-        await IndexOnce(dataDir, indexPath, expected: 25);
+        using var set = await IndexedDemo("kodo-restart", new DemoOptions { Executions = 25, Seed = 5 });
+        var (dataDir, root, indexPath, expected) = set;
 
         // While the service is down, one execution gets two more events.
         var changed = expected[0];
-        using (var writer = SqliteCliWriter.Open(Path.Combine(dataDir, "execution", changed.UserId, changed.Fid, "sqlite3.db")))
+        using (var writer = SqliteCliWriter.Open(Path.Combine(root, changed.UserId, changed.Fid, "sqlite3.db")))
         {
             writer.Append("stdout", "after the restart", changed.Last + 1);
             writer.Append("status", "finished", changed.Last + 2);
@@ -44,16 +39,12 @@ public class RestartTests
     [Test]
     public async Task A_settled_execution_changed_while_the_service_was_down_is_folded_before_ready_and_unchanged_ones_are_not()
     {
-        using var folders = ServiceFolders.Create("kodo-restart-settled");
-        var (dataDir, indexDir) = folders;
-        new DemoDataGenerator(new DemoOptions { Executions = 25, Seed = 7 }).Generate(dataDir);
-        var root = Path.Combine(dataDir, "execution");
         // Files quiet for a day: the load's stamp check, not the first scan, vouches for the finished ones.
-        foreach (var execution in Directory.GetDirectories(root).SelectMany(Directory.GetDirectories)) Backdate(execution, TimeSpan.FromDays(1));
-        var indexPath = Path.Combine(indexDir, "index.db");
-        var expected = Recount.All(root);
-
-        await IndexOnce(dataDir, indexPath, expected: 25);
+        using var set = await IndexedDemo("kodo-restart-settled", new DemoOptions { Executions = 25, Seed = 7 }, root =>
+        {
+            foreach (var execution in Directory.GetDirectories(root).SelectMany(Directory.GetDirectories)) Backdate(execution, TimeSpan.FromDays(1));
+        });
+        var (dataDir, root, indexPath, expected) = set;
 
         // While the service is down, a finished execution long quiet gets one more event, written in place.
         var changed = expected.First(e => e.Status == "finished" && e.Last < DateTimeOffset.UtcNow.AddDays(-1).ToUnixTimeSeconds());
@@ -73,18 +64,12 @@ public class RestartTests
     [Test]
     public async Task Executions_deleted_moved_or_resumed_while_the_service_was_down_show_so_when_it_is_ready()
     {
-        using var folders = ServiceFolders.Create("kodo-restart-moves");
-        var (dataDir, indexDir) = folders;
         // Within the last hours: some runs are still live.
-        new DemoDataGenerator(new DemoOptions { Executions = 25, Seed = 11, Span = TimeSpan.FromHours(5) }).Generate(dataDir);
-        var root = Path.Combine(dataDir, "execution");
-        var indexPath = Path.Combine(indexDir, "index.db");
-        var expected = Recount.All(root);
+        using var set = await IndexedDemo("kodo-restart-moves", new DemoOptions { Executions = 25, Seed = 11, Span = TimeSpan.FromHours(5) });
+        var (dataDir, root, indexPath, expected) = set;
         var live = expected.First(e => !ExecutionStatus.IsFinal(e.Status));
         var (deleted, moved) = (expected.First(e => e != live), expected.Last(e => e != live));
         var newOwner = expected.Select(e => e.UserId).First(user => user != moved.UserId);
-
-        await IndexOnce(dataDir, indexPath, expected: 25);
 
         // While the service is down: one execution is deleted, one moves to another user, a live one gets a row.
         Directory.Delete(Path.Combine(root, deleted.UserId, deleted.Fid), recursive: true);
@@ -102,12 +87,43 @@ public class RestartTests
         Assert.That(liveRow.GetProperty("event_count").GetInt64(), Is.EqualTo(live.Events + 1), "the live run's row written while down is counted");
     }
 
-    /// <summary>Runs the service until ready once, which folds every execution into a new index.</summary>
-    static async Task IndexOnce(string dataDir, string indexPath, int expected)
+    /// <summary>
+    /// A demo data set in new folders named after <paramref name="prefix"/>, after <paramref name="prepare"/> (given the
+    /// execution root) recounted, then indexed once by a run of the service until ready, which folds every execution.
+    /// </summary>
+    static async Task<IndexedSet> IndexedDemo(string prefix, DemoOptions demo, Action<string>? prepare = null)
     {
-        using var first = new IndexerHost(dataDir, indexPath);
-        using var client = await first.StartAsync();
-        Assert.That(Data(await client.GetJson("/health/ready")).GetProperty("folded_since_start").GetInt32(), Is.EqualTo(expected));
+        var folders = ServiceFolders.Create(prefix);
+        var set = new IndexedSet(folders, Path.Combine(folders.IndexDir, "index.db"));
+        try
+        {
+            new DemoDataGenerator(demo).Generate(set.DataDir);
+            prepare?.Invoke(set.Root);
+            set.Expected.AddRange(Recount.All(set.Root));
+            using var first = new IndexerHost(set.DataDir, set.IndexPath);
+            using var client = await first.StartAsync();
+            Assert.That(Data(await client.GetJson("/health/ready")).GetProperty("folded_since_start").GetInt32(), Is.EqualTo(demo.Executions));
+            return set;
+        }
+        catch
+        {
+            set.Dispose();
+            throw;
+        }
+    }
+
+    sealed class IndexedSet(ServiceFolders folders, string indexPath) : IDisposable
+    {
+        public string DataDir => folders.DataDir;
+        public string Root => Path.Combine(DataDir, "execution");
+        public string IndexPath => indexPath;
+        /// <summary>What the databases said before the first run.</summary>
+        public List<Expected> Expected { get; } = [];
+
+        public void Deconstruct(out string dataDir, out string root, out string indexPath, out List<Expected> expected) =>
+            (dataDir, root, indexPath, expected) = (DataDir, Root, IndexPath, Expected);
+
+        public void Dispose() => folders.Dispose();
     }
 
     /// <summary>Sets the times of an execution folder's entries, then of the folder itself, back by <paramref name="age"/>.</summary>
